@@ -1,0 +1,185 @@
+"""AWS client layer: credentials per account, one client per account x region x service.
+
+- One botocore data loader per process (shared), so each client costs ~6 ms, not a new session.
+- Assumed-role credentials are fetched once per account, eagerly (so a role that can't be assumed
+  is reported as such, naming the account), and refreshed by botocore before they expire.
+- Every client gets the retry, timeout and pool settings from the spec and the custom endpoint.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import AssumeRoleCredentialFetcher, Credentials, DeferredRefreshableCredentials
+
+from .. import __version__
+from ..redact import register_secret
+from ..spec import Account, Spec
+
+log = logging.getLogger("aws_encryption.clients")
+
+# Partition of a region, for ARNs and the region of global calls.
+_GLOBAL_REGION = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("us-iso-"):
+        return "aws-iso"
+    if region.startswith("us-isob-"):
+        return "aws-iso-b"
+    return "aws"
+
+
+class CredentialsError(Exception):
+    """Credentials for an account could not be obtained; carries the failing operation."""
+
+    def __init__(self, operation: str, exc: BaseException) -> None:
+        super().__init__(str(exc))
+        self.operation = operation
+        self.cause = exc
+
+
+@dataclass
+class AccountSession:
+    """Credentials and clients of one account."""
+
+    account: Account
+    spec: Spec
+    config: Config
+    botocore_session: botocore.session.Session
+    account_id: str = ""
+    partition: str = "aws"
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def global_region(self) -> str:
+        if self.spec.custom_endpoint_url:
+            return self.spec.custom_endpoint_signing_region
+        return self.account.default_region or _GLOBAL_REGION.get(self.partition, "us-east-1")
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        region = region or self.global_region
+        key = (service, region)
+        with self._lock:
+            c = self._clients.get(key)
+            if c is None:
+                kwargs: dict[str, Any] = {"region_name": region, "config": self.config}
+                if self.spec.custom_endpoint_url:
+                    kwargs["endpoint_url"] = self.spec.custom_endpoint_url
+                c = self.botocore_session.create_client(service, **kwargs)
+                self._clients[key] = c
+            return c
+
+    def release(self, region: str | None = None) -> None:
+        """Drop the clients of one region (or all), so memory does not grow with the organisation."""
+        with self._lock:
+            for k in [k for k in self._clients if region is None or k[1] == region]:
+                self._clients.pop(k).close()
+
+
+class ClientFactory:
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        s3_cfg = {"addressing_style": "path"} if spec.custom_endpoint_url and spec.custom_endpoint_hostname_immutable else {}
+        self.config = Config(
+            retries={"total_max_attempts": spec.max_retries + 1, "mode": "standard"},
+            max_pool_connections=spec.concurrency,
+            connect_timeout=spec.request_timeout,
+            read_timeout=spec.request_timeout,
+            user_agent_extra=f"aws-encryption/{__version__}",
+            s3=s3_cfg or None,
+        )
+        self._base: dict[str, boto3.Session] = {}
+        self._lock = threading.Lock()
+        self._loader = None
+
+    def _base_session(self, profile: str) -> boto3.Session:
+        with self._lock:
+            s = self._base.get(profile)
+            if s is None:
+                s = boto3.Session(profile_name=profile or None)
+                if self._loader is None:
+                    self._loader = s._session.get_component("data_loader")
+                else:
+                    s._session.register_component("data_loader", self._loader)
+                self._base[profile] = s
+            return s
+
+    def _new_botocore_session(self) -> botocore.session.Session:
+        s = botocore.session.Session()
+        if self._loader is not None:
+            s.register_component("data_loader", self._loader)
+        return s
+
+    def open(self, account: Account) -> AccountSession:
+        """Resolve credentials for `account` (AssumeRole if configured) and check who we are.
+
+        Raises CredentialsError naming the failing operation.
+        """
+        try:
+            base = self._base_session(account.local_profile)
+        except Exception as e:  # ProfileNotFound and friends
+            raise CredentialsError("LoadProfile", e) from None
+        source = base.get_credentials()
+        if source is None:
+            from botocore.exceptions import NoCredentialsError
+            raise CredentialsError("LoadCredentials", NoCredentialsError())
+        frozen = source.get_frozen_credentials()
+        register_secret(frozen.secret_key, frozen.token)
+        region = (self.spec.custom_endpoint_signing_region if self.spec.custom_endpoint_url
+                  else account.default_region) or "us-east-1"
+        if account.role_arn:
+            creds = self._assume(base, source, account, region)
+            sess = self._new_botocore_session()
+            sess._credentials = creds  # botocore's documented hook for refreshable credentials
+        else:
+            sess = base._session
+        acc = AccountSession(account=account, spec=self.spec, config=self.config, botocore_session=sess,
+                             partition=self.spec.custom_endpoint_partition_id or partition_of(region))
+        try:
+            ident = acc.client("sts", acc.global_region).get_caller_identity()
+        except Exception as e:
+            raise CredentialsError("GetCallerIdentity", e) from None
+        acc.account_id = ident["Account"]
+        arn = ident.get("Arn", "")
+        if arn.count(":") >= 2:
+            acc.partition = arn.split(":")[1]
+        return acc
+
+    def _assume(self, base: boto3.Session, source: Credentials, account: Account, region: str) -> Credentials:
+        extra: dict[str, Any] = {"RoleSessionName": account.role_session_name or "aws-encryption"}
+        if account.external_id:
+            extra["ExternalId"] = account.external_id
+        creator = functools.partial(self._sts_creator, base._session, region)
+        fetcher = AssumeRoleCredentialFetcher(creator, source, account.role_arn, extra_args=extra)
+
+        def refresh() -> dict[str, Any]:
+            c = fetcher.fetch_credentials()
+            register_secret(c.get("secret_key"), c.get("token"))
+            return c
+
+        creds = DeferredRefreshableCredentials(refresh_using=refresh, method="assume-role")
+        try:
+            creds.get_frozen_credentials()
+        except Exception as e:
+            raise CredentialsError("AssumeRole", e) from None
+        return creds
+
+    def _sts_creator(self, session: botocore.session.Session, region: str, service: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("region_name", region)
+        kwargs.setdefault("config", self.config)
+        if self.spec.custom_endpoint_url:
+            kwargs.setdefault("endpoint_url", self.spec.custom_endpoint_url)
+        return session.create_client(service, **kwargs)

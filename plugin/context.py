@@ -1,0 +1,123 @@
+"""What a resolver sees: one account, one region, and calls that record their own failures.
+
+A failed call (after botocore's retries) becomes a row of `aws_encryption_sync_errors` with the
+account, region, table, API operation and resource, and the resolver gets `None` back so it can
+leave the columns it could not read NULL and carry on. Answers that mean "not configured"
+(NoSuchBucketPolicy, ...) are passed as `absent=` and return `None` without an error row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from .aws.clients import AccountSession
+from .aws.errors import describe
+
+if TYPE_CHECKING:
+    from .schema import TableDef
+
+
+@dataclass(frozen=True)
+class SyncError:
+    account_id: str
+    region: str
+    table_name: str
+    service: str
+    operation: str
+    resource_arn: str
+    error_code: str
+    message: str
+
+
+@dataclass
+class Parent:
+    table: "TableDef"
+    row: dict[str, Any]
+    item: dict[str, Any]
+
+
+@dataclass
+class Ctx:
+    acc: AccountSession
+    region: str
+    table: str
+    on_error: Callable[[SyncError], None]
+    regions: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def account_id(self) -> str:
+        return self.acc.account_id
+
+    @property
+    def partition(self) -> str:
+        return self.acc.partition
+
+    def with_region(self, region: str) -> "Ctx":
+        return replace(self, region=region)
+
+    def with_table(self, table: str) -> "Ctx":
+        return replace(self, table=table)
+
+    def client(self, service: str) -> Any:
+        return self.acc.client(service, self.region)
+
+    def record(self, service: str, operation: str, exc: BaseException, resource_arn: str = "") -> None:
+        code, msg = describe(exc)
+        self.on_error(SyncError(self.account_id, self.region, self.table, service, operation,
+                                resource_arn, code, msg))
+
+    def call(self, service: str, operation: str, *, resource_arn: str = "", absent: tuple[str, ...] = (),
+             **params: Any) -> dict[str, Any] | None:
+        method = _method(operation)
+        try:
+            return getattr(self.client(service), method)(**params)
+        except Exception as e:
+            code, _ = describe(e)
+            if code in absent:
+                return None
+            self.record(service, operation, e, resource_arn)
+            return None
+
+    def paginate(self, service: str, operation: str, result_key: str, *, resource_arn: str = "",
+                 token_in: str, token_out: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Follow pagination by hand (moto drops some tokens; botocore paginators then loop or stop)."""
+        method = getattr(self.client(service), _method(operation))
+        token = None
+        seen: set[str] = set()
+        while True:
+            p = dict(params)
+            if token:
+                p[token_in] = token
+            try:
+                page = method(**p)
+            except Exception as e:
+                self.record(service, operation, e, resource_arn)
+                return
+            yield from page.get(result_key, []) or []
+            token = page.get(token_out)
+            if not token or token in seen:
+                return
+            seen.add(token)
+
+
+    def collect(self, service: str, operation: str, result_key: str, **kwargs: Any) -> list[dict[str, Any]] | None:
+        """All pages as one list, or None when a page failed (the error is recorded)."""
+        failed: list[bool] = []
+        orig = self.on_error
+
+        def note(err: SyncError) -> None:
+            failed.append(True)
+            orig(err)
+
+        items = list(replace(self, on_error=note).paginate(service, operation, result_key, **kwargs))
+        return None if failed else items
+
+
+def _method(operation: str) -> str:
+    out = []
+    for i, ch in enumerate(operation):
+        if ch.isupper() and i and not operation[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)

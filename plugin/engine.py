@@ -1,0 +1,304 @@
+"""The sync engine: accounts -> (account, region, table) units -> per-resource tasks -> row batches.
+
+One thread pool of `concurrency` workers runs everything. Account set-up (credentials, identity,
+regions) runs `initialization_concurrency` at a time. Each account then submits its units with
+regions interleaved; each unit lists its resources and submits one task per resource, which makes
+the per-resource calls, emits the row and resolves the children. So per-key and per-bucket calls
+fan out across the pool, and many accounts and regions are in flight at once.
+
+Rows flow one way, through a bounded queue, to the caller's thread, which groups them per table
+into multi-row Arrow RecordBatches (`batch_size` rows, or whatever is pending after
+`flush_seconds`). Nothing a worker raises is lost: it becomes an `aws_encryption_sync_errors` row.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import pyarrow as pa
+
+from .aws.clients import AccountSession, ClientFactory, CredentialsError
+from .aws.errors import describe
+from .context import Ctx, Parent, SyncError
+from .schema import TableDef, rows_to_batch
+from .spec import Account, Spec
+from .tables.sync_errors import SYNC_ERRORS
+
+log = logging.getLogger("aws_encryption.sync")
+
+_DONE = object()
+
+
+@dataclass
+class Progress:
+    """Counters the command line shows; updated by workers, read by the caller."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+    accounts_done: int = 0
+    accounts_total: int = 0
+    units_done: int = 0
+    units_total: int = 0
+    current: str = ""
+
+
+class SyncEngine:
+    def __init__(self, spec: Spec, tables: list[TableDef], *, batch_size: int = 1000,
+                 flush_seconds: float = 2.0, factory: ClientFactory | None = None,
+                 on_unit: Callable[[str, str, str, int], None] | None = None) -> None:
+        """`tables`: the selected top-level tables, children already filtered."""
+        self.spec = spec
+        self.tables = [t for t in tables if t.name != SYNC_ERRORS.name]
+        self.errors_selected = any(t.name == SYNC_ERRORS.name for t in tables)
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.factory = factory or ClientFactory(spec)
+        self.on_unit = on_unit
+        self.progress = Progress()
+        self._q: queue.Queue = queue.Queue(maxsize=max(10_000, batch_size * 4))
+        self._pending = 0
+        self._plock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._init_sem = threading.BoundedSemaphore(spec.initialization_concurrency)
+        self._stop = threading.Event()
+
+    # -- task bookkeeping ---------------------------------------------------------------------
+    def _submit(self, fn: Callable[..., None], *args: Any) -> None:
+        with self._plock:
+            self._pending += 1
+        assert self._pool is not None
+        self._pool.submit(self._run, fn, *args)
+
+    def _run(self, fn: Callable[..., None], *args: Any) -> None:
+        try:
+            if not self._stop.is_set():
+                fn(*args)
+        except Exception as e:  # a bug or an unexpected answer: keep it as data, keep going
+            log.exception("internal error in %s", getattr(fn, "__name__", fn))
+            code, msg = describe(e)
+            self._error(SyncError("", "", "", "aws-encryption", getattr(fn, "__name__", "task"), "",
+                                  code, msg))
+        finally:
+            with self._plock:
+                self._pending -= 1
+                done = self._pending == 0
+            if done:
+                self._q.put(_DONE)
+
+    def _emit(self, table: TableDef, row: dict[str, Any]) -> None:
+        while not self._stop.is_set():
+            try:
+                self._q.put((table, row), timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def _error(self, err: SyncError) -> None:
+        with self._plock:
+            self.progress.errors += 1
+        log.warning("AWS call failed: account=%s region=%s table=%s operation=%s:%s resource=%s code=%s: %s",
+                    err.account_id, err.region, err.table_name, err.service, err.operation,
+                    err.resource_arn, err.error_code, err.message)
+        if self.errors_selected:
+            row = {k: getattr(err, k) for k in ("account_id", "region", "table_name", "service", "operation",
+                                                "resource_arn", "error_code", "message")}
+            self._emit(SYNC_ERRORS, _error_row(row))
+
+    # -- work ---------------------------------------------------------------------------------
+    def _accounts(self) -> list[Account]:
+        if self.spec.accounts:
+            return list(self.spec.accounts)
+        # No accounts: the default credentials' account, as the official plugin does.
+        return [Account(id="", default_region="us-east-1")]
+
+    def _open_account(self, account: Account) -> None:
+        with self._init_sem:
+            region0 = self.spec.custom_endpoint_signing_region or account.default_region or "us-east-1"
+            try:
+                acc = self.factory.open(account)
+            except CredentialsError as e:
+                code, msg = describe(e.cause)
+                self._error(SyncError(account.id, region0, "", "sts" if e.operation != "LoadProfile" else "config",
+                                      e.operation, account.role_arn, code, msg))
+                self._account_finished()
+                return
+            if account.id and acc.account_id != account.id:
+                self._error(SyncError(account.id, region0, "", "sts", "GetCallerIdentity", account.role_arn,
+                                      "AccountMismatch",
+                                      f"credentials for accounts entry {account.id} belong to account "
+                                      f"{acc.account_id}; nothing was synced for it"))
+                self._account_finished()
+                return
+            regions = self._regions(acc)
+        if not regions:
+            self._account_finished()
+            return
+        units: list[tuple[AccountSession, str, TableDef]] = []
+        for region in regions:
+            for t in self.tables:
+                if t.scope == "region":
+                    units.append((acc, region, t))
+        for t in self.tables:
+            if t.scope == "account":
+                units.insert(0, (acc, acc.global_region, t))
+        with self._plock:
+            self.progress.units_total += len(units)
+        remaining = [len(units)]
+        for u in units:
+            self._submit(self._unit, u, regions, remaining)
+
+    def _account_finished(self) -> None:
+        with self._plock:
+            self.progress.accounts_done += 1
+
+    def _regions(self, acc: AccountSession) -> list[str]:
+        configured = acc.account.regions or self.spec.regions
+        if configured and configured != ["*"]:
+            return list(configured)
+        ctx = Ctx(acc, acc.global_region, "", self._error)
+        r = ctx.call("ec2", "DescribeRegions", AllRegions=False)
+        if r is None:
+            return []
+        return sorted(x["RegionName"] for x in r.get("Regions", [])
+                      if x.get("OptInStatus", "opt-in-not-required") != "not-opted-in")
+
+    def _unit(self, unit: tuple[AccountSession, str, TableDef], regions: list[str], remaining: list[int]) -> None:
+        acc, region, table = unit
+        ctx = Ctx(acc, region, table.name, self._error, regions=tuple(regions))
+        counter = _UnitCounter(self, acc, region, table, remaining)
+        assert table.resolve is not None
+        for item in table.resolve(ctx, None):
+            counter.add()
+            self._submit(self._resource, ctx, table, item, counter)
+        counter.listing_done()
+
+    def _resource(self, ctx: Ctx, table: TableDef, item: dict[str, Any], counter: "_UnitCounter") -> None:
+        try:
+            region = item.get("_region")
+            if region:
+                ctx = ctx.with_region(region)
+            if table.enrich is not None:
+                item = table.enrich(ctx, item) or item
+            self._resolve_tree(ctx, table, item, None)
+        finally:
+            counter.done()
+
+    def _resolve_tree(self, ctx: Ctx, table: TableDef, item: dict[str, Any], parent: Parent | None) -> None:
+        row = table.make_row(ctx, item, parent)
+        self._emit(table, row)
+        me = Parent(table, row, item)
+        for child in table.children:
+            cctx = ctx.with_table(child.name)
+            assert child.resolve is not None
+            for citem in child.resolve(cctx, me):
+                self._resolve_tree(cctx, child, citem, me)
+
+    # -- the caller's side --------------------------------------------------------------------
+    def run(self) -> Iterator[tuple[TableDef, pa.RecordBatch]]:
+        """Yield (table, RecordBatch) until every account, unit and resource is done."""
+        schemas: dict[str, pa.Schema] = {}
+        buffers: dict[str, list[dict[str, Any]]] = {}
+        tables: dict[str, TableDef] = {}
+        last_flush = time.monotonic()
+        accounts = self._accounts()
+        self.progress.accounts_total = len(accounts)
+        self._pool = ThreadPoolExecutor(max_workers=self.spec.concurrency, thread_name_prefix="aws-enc")
+        try:
+            with self._plock:
+                self._pending += 1
+            for a in accounts:
+                self._submit(self._open_account, a)
+            with self._plock:
+                self._pending -= 1
+                if self._pending == 0:
+                    self._q.put(_DONE)
+
+            def flush(name: str) -> Iterator[tuple[TableDef, pa.RecordBatch]]:
+                rows = buffers.get(name)
+                if rows:
+                    t = tables[name]
+                    if name not in schemas:
+                        schemas[name] = t.arrow_schema()
+                    buffers[name] = []
+                    yield t, rows_to_batch(t, schemas[name], rows)
+
+            while True:
+                try:
+                    msg = self._q.get(timeout=0.25)
+                except queue.Empty:
+                    msg = None
+                if msg is _DONE:
+                    break
+                if msg is not None:
+                    t, row = msg
+                    tables[t.name] = t
+                    buf = buffers.setdefault(t.name, [])
+                    buf.append(row)
+                    self.progress.rows[t.name] = self.progress.rows.get(t.name, 0) + 1
+                    if len(buf) >= self.batch_size:
+                        yield from flush(t.name)
+                if time.monotonic() - last_flush >= self.flush_seconds:
+                    for name in list(buffers):
+                        yield from flush(name)
+                    last_flush = time.monotonic()
+            for name in list(buffers):
+                yield from flush(name)
+        finally:
+            self._stop.set()
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _UnitCounter:
+    """Knows when a unit (its listing and every resource task) is finished, for progress."""
+
+    def __init__(self, engine: SyncEngine, acc: AccountSession, region: str, table: TableDef,
+                 remaining: list[int]) -> None:
+        self.engine, self.acc, self.region, self.table = engine, acc, region, table
+        self.remaining = remaining
+        self.n = 0
+        self.open = 1
+        self.lock = threading.Lock()
+
+    def add(self) -> None:
+        with self.lock:
+            self.n += 1
+            self.open += 1
+
+    def done(self) -> None:
+        self._dec()
+
+    def listing_done(self) -> None:
+        self._dec()
+
+    def _dec(self) -> None:
+        with self.lock:
+            self.open -= 1
+            finished = self.open == 0
+        if not finished:
+            return
+        e = self.engine
+        with e._plock:
+            e.progress.units_done += 1
+            e.progress.current = f"{self.acc.account_id} {self.region} {self.table.name}"
+            self.remaining[0] -= 1
+            account_done = self.remaining[0] == 0
+            if account_done:
+                e.progress.accounts_done += 1
+        if e.on_unit is not None:
+            e.on_unit(self.acc.account_id, self.region, self.table.name, self.n)
+        if account_done:
+            self.acc.release()
+
+
+def _error_row(row: dict[str, Any]) -> dict[str, Any]:
+    from .schema import cq_id
+    out = dict(row)
+    out["_cq_id"] = cq_id({k: row.get(k) for k in SYNC_ERRORS.pk_components})
+    out["_cq_parent_id"] = None
+    return out

@@ -1,0 +1,410 @@
+"""The plugin spec (the `spec:` block of the source), its validation and its JSON schema.
+
+Field names and defaults follow the official CloudQuery AWS plugin (reference s2). Differences,
+all deliberate:
+- `accounts[].id` must be the 12-digit account id (the official plugin takes any alias there;
+  we use `account_name` for the alias) so that a sync can verify it reached the right account.
+- `concurrency` is the number of AWS calls in flight per process (threads), default 64, at most
+  1024; the official default of 50000 goroutines would be 50000 threads in Python.
+- `scheduler` and `use_paid_apis` are accepted for compatibility and have no effect: work is always
+  interleaved across accounts and regions.
+- `request_timeout` (seconds, ours) bounds connect and read time of every call, so one hanging
+  region cannot stall the sync.
+
+Every error names the field (`accounts[1].role_arn`) and the expected form, and is raised before any
+AWS call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+ROLE_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+OU_RE = re.compile(r"^((ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})|(r-[0-9a-z]{4,32}))$")
+ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
+SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
+EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
+SCHEDULERS = ("dfs", "round-robin", "shuffle")
+MAX_CONCURRENCY = 1024
+
+
+class SpecError(ValueError):
+    """A spec that can't be used; the message names the field and what was expected."""
+
+
+@dataclass
+class Account:
+    id: str
+    account_name: str = ""
+    local_profile: str = ""
+    role_arn: str = ""
+    role_session_name: str = ""
+    external_id: str = ""
+    default_region: str = "us-east-1"
+    regions: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} ({self.account_name})" if self.account_name else self.id
+
+
+@dataclass
+class Credentials:
+    local_profile: str = ""
+    role_arn: str = ""
+    role_session_name: str = ""
+    external_id: str = ""
+
+
+@dataclass
+class Org:
+    member_role_name: str
+    admin_account: Credentials | None = None
+    member_trusted_principal: Credentials | None = None
+    member_role_session_name: str = ""
+    member_external_id: str = ""
+    member_regions: list[str] = field(default_factory=list)
+    organization_units: list[str] = field(default_factory=list)
+    skip_organization_units: list[str] = field(default_factory=list)
+    skip_member_accounts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Spec:
+    regions: list[str] = field(default_factory=list)
+    accounts: list[Account] = field(default_factory=list)
+    org: Org | None = None
+    trusted_accounts: list[str] = field(default_factory=list)
+    aws_debug: bool = False
+    max_retries: int = 10
+    max_backoff: int = 30
+    initialization_concurrency: int = 4
+    concurrency: int = 64
+    request_timeout: int = 60
+    scheduler: str = "shuffle"
+    use_paid_apis: bool = False
+    custom_endpoint_url: str = ""
+    custom_endpoint_hostname_immutable: bool | None = None
+    custom_endpoint_partition_id: str = ""
+    custom_endpoint_signing_region: str = ""
+
+    @property
+    def partition(self) -> str:
+        return self.custom_endpoint_partition_id or "aws"
+
+
+# ---------------------------------------------------------------------------------------------
+# Field descriptions: (type, description). One table drives parsing, validation and the schema.
+
+_ACCOUNT_FIELDS: dict[str, tuple[str, str]] = {
+    "id": ("account_id", "12-digit AWS account id (required)"),
+    "account_name": ("string", "alias shown in logs and progress"),
+    "local_profile": ("string", "profile in ~/.aws/config or ~/.aws/credentials"),
+    "role_arn": ("role_arn", "role to assume in this account, arn:aws:iam::<12 digits>:role/<name>"),
+    "role_session_name": ("session_name", "session name for AssumeRole (2-64 characters)"),
+    "external_id": ("external_id", "external id for AssumeRole"),
+    "default_region": ("region", "region for global calls (STS, ListBuckets), default us-east-1"),
+    "regions": ("regions", "regions of this account; overrides the top-level regions"),
+}
+_CRED_FIELDS: dict[str, tuple[str, str]] = {
+    k: _ACCOUNT_FIELDS[k] for k in ("local_profile", "role_arn", "role_session_name", "external_id")
+}
+_ORG_FIELDS: dict[str, tuple[str, str]] = {
+    "admin_account": ("credentials", "credentials allowed to list the organisation's accounts"),
+    "member_trusted_principal": ("credentials", "credentials used to assume the member role"),
+    "member_role_name": ("role_name", "name (not ARN) of the role to assume in every member account (required)"),
+    "member_role_session_name": ("session_name", "session name for the member role"),
+    "member_external_id": ("external_id", "external id for the member role"),
+    "member_regions": ("regions", "regions to sync in member accounts"),
+    "organization_units": ("ous", "OUs (ou-xxxx-xxxxxxxx) or roots (r-xxxx) to sync; nested OUs are walked"),
+    "skip_organization_units": ("ous", "OUs to leave out"),
+    "skip_member_accounts": ("account_ids", "account ids to leave out"),
+}
+_SPEC_FIELDS: dict[str, tuple[str, str]] = {
+    "regions": ("regions", 'regions to sync; [] or ["*"] means every enabled region of the account'),
+    "accounts": ("accounts", "accounts to sync; none means the default credentials' account"),
+    "org": ("org", "AWS Organizations discovery (mutually exclusive with accounts)"),
+    "trusted_accounts": ("account_ids", "accounts treated as inside the organisation by the policy analysis"),
+    "aws_debug": ("bool", "log AWS requests and responses (secrets redacted); needs --log-level debug"),
+    "max_retries": ("int0", "retries per AWS call, default 10"),
+    "max_backoff": ("int1", "seconds between retries at most, default 30 (botocore caps a single wait at 20 s)"),
+    "initialization_concurrency": ("int1", "accounts whose credentials are resolved in parallel, default 4"),
+    "concurrency": ("concurrency", f"AWS calls in flight per process, default 64, at most {MAX_CONCURRENCY}"),
+    "request_timeout": ("int1", "seconds to connect or read before a call is retried or fails, default 60"),
+    "scheduler": ("scheduler", "accepted for compatibility; work is always interleaved"),
+    "use_paid_apis": ("bool", "accepted for compatibility; no paid APIs are called"),
+    "custom_endpoint_url": ("url", "endpoint for every AWS service (moto, LocalStack, a proxy)"),
+    "custom_endpoint_hostname_immutable": ("bool", "required with custom_endpoint_url; true for moto and LocalStack"),
+    "custom_endpoint_partition_id": ("partition", "required with custom_endpoint_url, e.g. aws"),
+    "custom_endpoint_signing_region": ("region", "required with custom_endpoint_url; region for global calls"),
+}
+
+_EXPECTED = {
+    "string": "a string",
+    "bool": "true or false",
+    "int0": "an integer >= 0",
+    "int1": "an integer >= 1",
+    "concurrency": f"an integer from 1 to {MAX_CONCURRENCY}",
+    "account_id": "a 12-digit account id in quotes, e.g. \"111122223333\"",
+    "account_ids": "a list of 12-digit account ids in quotes",
+    "role_arn": "a role ARN like arn:aws:iam::111122223333:role/name",
+    "role_name": "a role name (not an ARN) of 1-64 characters [A-Za-z0-9+=,.@_-]",
+    "session_name": "2-64 characters [A-Za-z0-9+=,.@_-]",
+    "external_id": "2-1224 characters [A-Za-z0-9+=,.@:/_-]",
+    "region": "a region name like us-east-1",
+    "regions": 'a list of region names like ["us-east-1", "eu-west-1"], or ["*"]',
+    "ous": "a list of OU ids (ou-xxxx-xxxxxxxx) or root ids (r-xxxx)",
+    "url": "an http:// or https:// URL",
+    "partition": "one of " + ", ".join(PARTITIONS),
+    "scheduler": "one of " + ", ".join(SCHEDULERS),
+}
+
+
+def _fail(path: str, kind: str, got: Any) -> SpecError:
+    shown = json.dumps(got) if not isinstance(got, (dict, list)) or len(json.dumps(got)) < 80 else type(got).__name__
+    return SpecError(f"spec field {path}: expected {_EXPECTED.get(kind, kind)}, got {shown}")
+
+
+def _str(path: str, v: Any, kind: str = "string", pattern: re.Pattern | None = None) -> str:
+    if not isinstance(v, str):
+        raise _fail(path, kind, v)
+    if pattern is not None and v != "" and not pattern.match(v):
+        raise _fail(path, kind, v)
+    return v
+
+
+def _int(path: str, v: Any, kind: str, lo: int, hi: int | None = None) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
+        raise _fail(path, kind, v)
+    return v
+
+
+def _list(path: str, v: Any, kind: str) -> list:
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        raise _fail(path, kind, v)
+    return v
+
+
+def _regions(path: str, v: Any) -> list[str]:
+    out = []
+    for i, r in enumerate(_list(path, v, "regions")):
+        if r == "*":
+            if i != 0:
+                raise SpecError(f'spec field {path}[{i}]: "*" is allowed only as the first and only region')
+            out.append(r)
+            continue
+        out.append(_str(f"{path}[{i}]", r, "region", REGION_RE))
+        if r == "":
+            raise _fail(f"{path}[{i}]", "region", r)
+    if "*" in out and len(out) > 1:
+        raise SpecError(f'spec field {path}: "*" must be the only region, got {json.dumps(out)}')
+    return out
+
+
+def _account_ids(path: str, v: Any) -> list[str]:
+    out = []
+    for i, a in enumerate(_list(path, v, "account_ids")):
+        if not isinstance(a, str) or not ACCOUNT_ID_RE.match(a):
+            raise _fail(f"{path}[{i}]", "account_id", a)
+        out.append(a)
+    return out
+
+
+def _check_keys(path: str, obj: Any, allowed: dict[str, Any], what: str) -> dict:
+    if not isinstance(obj, dict):
+        raise SpecError(f"spec field {path or 'spec'}: expected {what} (a mapping), got {json.dumps(obj)[:80]}")
+    unknown = sorted(set(obj) - set(allowed))
+    if unknown:
+        where = f"spec field {path}" if path else "spec"
+        raise SpecError(f"{where}: unknown field {unknown[0]!r}; allowed fields are {', '.join(allowed)}")
+    return obj
+
+
+def _value(path: str, kind: str, v: Any) -> Any:
+    if kind == "string":
+        return _str(path, v)
+    if kind == "bool":
+        if not isinstance(v, bool):
+            raise _fail(path, kind, v)
+        return v
+    if kind == "int0":
+        return _int(path, v, kind, 0)
+    if kind == "int1":
+        return _int(path, v, kind, 1)
+    if kind == "concurrency":
+        return _int(path, v, kind, 1, MAX_CONCURRENCY)
+    if kind == "account_id":
+        if not isinstance(v, str) or not ACCOUNT_ID_RE.match(v):
+            raise _fail(path, kind, v)
+        return v
+    if kind == "account_ids":
+        return _account_ids(path, v)
+    if kind == "role_arn":
+        return _str(path, v, kind, ROLE_ARN_RE)
+    if kind == "role_name":
+        return _str(path, v, kind, ROLE_NAME_RE)
+    if kind == "session_name":
+        return _str(path, v, kind, SESSION_NAME_RE)
+    if kind == "external_id":
+        return _str(path, v, kind, EXTERNAL_ID_RE)
+    if kind == "region":
+        return _str(path, v, kind, REGION_RE)
+    if kind == "regions":
+        return _regions(path, v)
+    if kind == "ous":
+        out = []
+        for i, o in enumerate(_list(path, v, kind)):
+            if not isinstance(o, str) or not OU_RE.match(o):
+                raise _fail(f"{path}[{i}]", "an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)", o)
+            out.append(o)
+        return out
+    if kind == "url":
+        s = _str(path, v, kind)
+        if s and not re.match(r"^https?://[^\s/]+", s):
+            raise _fail(path, kind, v)
+        return s
+    if kind == "partition":
+        s = _str(path, v, kind)
+        if s and s not in PARTITIONS:
+            raise _fail(path, kind, v)
+        return s
+    if kind == "scheduler":
+        if v not in SCHEDULERS:
+            raise _fail(path, kind, v)
+        return v
+    raise AssertionError(kind)
+
+
+def _parse_fields(path: str, obj: dict, fields: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    out = {}
+    for k, v in obj.items():
+        kind = fields[k][0]
+        p = f"{path}.{k}" if path else k
+        if v is None and kind not in ("credentials",):
+            continue
+        if kind == "credentials":
+            if v is None:
+                continue
+            _check_keys(p, v, _CRED_FIELDS, "credentials")
+            out[k] = Credentials(**_parse_fields(p, v, _CRED_FIELDS))
+        elif kind == "accounts":
+            out[k] = [_parse_account(f"{p}[{i}]", a) for i, a in enumerate(_list(p, v, "a list of accounts"))]
+        elif kind == "org":
+            out[k] = _parse_org(p, v)
+        else:
+            out[k] = _value(p, kind, v)
+    return out
+
+
+def _parse_account(path: str, obj: Any) -> Account:
+    _check_keys(path, obj, _ACCOUNT_FIELDS, "an account")
+    if "id" not in obj:
+        raise SpecError(f"spec field {path}.id: required; expected {_EXPECTED['account_id']}")
+    acc = Account(**_parse_fields(path, obj, _ACCOUNT_FIELDS))
+    if acc.role_arn:
+        arn_account = acc.role_arn.split(":")[4]
+        if arn_account != acc.id:
+            raise SpecError(f"spec field {path}.role_arn: the role is in account {arn_account}, "
+                            f"but {path}.id is {acc.id}; expected a role in the same account")
+    return acc
+
+
+def _parse_org(path: str, obj: Any) -> Org:
+    _check_keys(path, obj, _ORG_FIELDS, "an organisation")
+    if not obj.get("member_role_name"):
+        raise SpecError(f"spec field {path}.member_role_name: required; expected {_EXPECTED['role_name']}")
+    return Org(**_parse_fields(path, obj, _ORG_FIELDS))
+
+
+def parse_spec(raw: bytes | str | dict | None) -> Spec:
+    """Parse and validate the plugin spec; raises SpecError naming the field."""
+    if raw is None or raw in (b"", "", b"null", "null"):
+        obj: Any = {}
+    elif isinstance(raw, dict):
+        obj = raw
+    else:
+        try:
+            obj = json.loads(raw)
+        except ValueError as e:
+            raise SpecError(f"spec: not valid JSON ({e})") from None
+    if obj is None:
+        obj = {}
+    _check_keys("", obj, _SPEC_FIELDS, "the plugin spec")
+    spec = Spec(**_parse_fields("", obj, _SPEC_FIELDS))
+    if spec.org is not None and spec.accounts:
+        raise SpecError("spec fields accounts and org: specifying accounts via both the accounts and org properties "
+                        "is not supported; use two source configurations")
+    ids = [a.id for a in spec.accounts]
+    for i, a in enumerate(ids):
+        if a in ids[:i]:
+            raise SpecError(f"spec field accounts[{i}].id: account {a} is listed twice; expected each account once")
+    if spec.custom_endpoint_url:
+        missing = [k for k in ("custom_endpoint_partition_id", "custom_endpoint_signing_region")
+                   if not getattr(spec, k)]
+        if spec.custom_endpoint_hostname_immutable is None:
+            missing.append("custom_endpoint_hostname_immutable")
+        if missing:
+            raise SpecError(f"spec field {missing[0]}: required when custom_endpoint_url is set; expected "
+                            f"{_EXPECTED[_SPEC_FIELDS[missing[0]][0]]}")
+    return spec
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON schema served through GetSpecSchema
+
+def _schema_of(kind: str, desc: str) -> dict[str, Any]:
+    region = {"type": "string", "pattern": REGION_RE.pattern}
+    m: dict[str, dict[str, Any]] = {
+        "string": {"type": "string"},
+        "bool": {"type": "boolean"},
+        "int0": {"type": "integer", "minimum": 0},
+        "int1": {"type": "integer", "minimum": 1},
+        "concurrency": {"type": "integer", "minimum": 1, "maximum": MAX_CONCURRENCY},
+        "account_id": {"type": "string", "pattern": ACCOUNT_ID_RE.pattern},
+        "account_ids": {"type": ["array", "null"], "items": {"type": "string", "pattern": ACCOUNT_ID_RE.pattern}},
+        "role_arn": {"type": "string", "pattern": ROLE_ARN_RE.pattern},
+        "role_name": {"type": "string", "pattern": ROLE_NAME_RE.pattern},
+        "session_name": {"type": "string", "pattern": SESSION_NAME_RE.pattern},
+        "external_id": {"type": "string", "pattern": EXTERNAL_ID_RE.pattern},
+        "region": region,
+        "regions": {"type": ["array", "null"], "items": {"anyOf": [region, {"const": "*"}]}},
+        "ous": {"type": ["array", "null"], "items": {"type": "string", "pattern": OU_RE.pattern}},
+        "url": {"type": "string", "pattern": r"^(https?://\S+)?$"},
+        "partition": {"type": "string", "enum": ["", *PARTITIONS]},
+        "scheduler": {"type": "string", "enum": list(SCHEDULERS)},
+        "credentials": {"$ref": "#/$defs/credentials"},
+        "accounts": {"type": ["array", "null"], "items": {"$ref": "#/$defs/account"}},
+        "org": {"$ref": "#/$defs/org"},
+    }
+    return {**m[kind], "description": desc}
+
+
+def _object(fields: dict[str, tuple[str, str]], required: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": required,
+        "properties": {k: _schema_of(kind, d) for k, (kind, d) in fields.items()},
+    }
+
+
+def json_schema() -> str:
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/aws-encryption/aws-encryption/plugin/spec",
+        **_object(_SPEC_FIELDS, []),
+        "$defs": {
+            "account": _object(_ACCOUNT_FIELDS, ["id"]),
+            "credentials": _object(_CRED_FIELDS, []),
+            "org": _object(_ORG_FIELDS, ["member_role_name"]),
+        },
+    }
+    return json.dumps(schema, indent=2)

@@ -1,0 +1,62 @@
+"""The table registry: every top-level table, with its children under `children`."""
+
+from __future__ import annotations
+
+from ..schema import TableDef
+from .kms import ALIASES, KEYS
+from .s3 import BUCKETS
+from .sync_errors import SYNC_ERRORS
+
+TOP_LEVEL: list[TableDef] = [KEYS, ALIASES, BUCKETS, SYNC_ERRORS]
+
+# Calls made outside any table: identity check per account, region discovery for regions "*".
+SETUP_OPERATIONS = ["sts:GetCallerIdentity", "ec2:DescribeRegions"]
+
+# API operation -> the IAM action that authorises it (they differ for S3).
+IAM_ACTION = {
+    "s3:ListBuckets": "s3:ListAllMyBuckets",
+    "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",
+    "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+}
+
+
+def all_tables() -> list[TableDef]:
+    out: list[TableDef] = []
+
+    def walk(t: TableDef) -> None:
+        out.append(t)
+        for c in t.children:
+            walk(c)
+
+    for t in TOP_LEVEL:
+        walk(t)
+    return out
+
+
+def by_name() -> dict[str, TableDef]:
+    return {t.name: t for t in all_tables()}
+
+
+def operations() -> list[str]:
+    """Every API operation a full sync may call, as service:Operation."""
+    ops = set(SETUP_OPERATIONS)
+    for t in all_tables():
+        ops.update(t.api_calls)
+    return sorted(ops)
+
+
+def iam_action(operation: str) -> str:
+    return IAM_ACTION.get(operation, operation)
+
+
+def required_actions() -> list[str]:
+    """Every IAM action a full sync needs: the least-privilege policy (plugin/iam_policy.json)."""
+    return sorted({iam_action(o) for o in operations()})
+
+
+def iam_policy() -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "AwsEncryptionReadOnly", "Effect": "Allow", "Action": required_actions(),
+                       "Resource": "*"}],
+    }
