@@ -1,34 +1,127 @@
 """The `aws-encryption` command line.
 
-    aws-encryption serve [--address ...]   the CloudQuery plugin server (same flags as the SDK)
+    aws-encryption sync SPEC [SPEC...]       sync in-process into the spec's DuckDB file
+    aws-encryption sql DB "SELECT ..."       ad-hoc SQL, read-only (table on a terminal, csv/json in pipes)
+    aws-encryption serve [--address ...]     the CloudQuery plugin server (the SDK's flags)
+    aws-encryption package ...               the SDK's packaging (needs Docker)
     aws-encryption --version
-    aws-encryption package ...             the SDK's packaging (needs Docker)
+
+Exit status: 0 success, 1 the sync or query failed while running, 2 bad input (spec, file, SQL),
+each with a one-line message on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from . import NAME, __version__
-from .server import add_serve_arguments, package, serve
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _err(msg: str) -> None:
+    sys.stderr.write(f"{NAME}: {msg}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .server import add_serve_arguments
+
+    parser = argparse.ArgumentParser(prog=NAME, description="Encryption posture of AWS organisations, as SQL.")
+    parser.add_argument("--version", action="version", version=f"{NAME} {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sy = sub.add_parser("sync", help="sync in-process into DuckDB, from CloudQuery spec files")
+    sy.add_argument("specs", nargs="+", metavar="SPEC", help="CloudQuery YAML spec file(s)")
+    sy.add_argument("--tables", help="comma-separated tables or patterns (overrides the spec)")
+    sy.add_argument("--skip-tables", help="comma-separated tables or patterns to skip (overrides the spec)")
+    sy.add_argument("--log-level", default="warn", choices=["debug", "info", "warn", "error"])
+
+    q = sub.add_parser("sql", help="run SQL on a posture database, read-only")
+    q.add_argument("db")
+    q.add_argument("query")
+    q.add_argument("--format", choices=["table", "csv", "json"], help="default: table on a terminal, csv otherwise")
+
+    sp = sub.add_parser("serve", help="serve the CloudQuery source plugin over gRPC")
+    add_serve_arguments(sp)
+    sub.add_parser("package", help="package the plugin for the CloudQuery hub (needs Docker)", add_help=False)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog=NAME, description="Encryption posture of AWS organisations, as SQL.")
-    parser.add_argument("--version", action="version", version=f"{NAME} {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sp = sub.add_parser("serve", help="serve the CloudQuery source plugin over gRPC")
-    add_serve_arguments(sp)
-    sub.add_parser("package", help="package the plugin for the CloudQuery hub (needs Docker)", add_help=False)
     if argv and argv[0] == "package":
+        from .server import package
         package(argv[1:])
-        return 0
-    args = parser.parse_args(argv)
+        return EXIT_OK
+    args = _parser().parse_args(argv)
     if args.command == "serve":
+        from .server import serve
         serve(args.address, args.network, args.log_format, args.log_level)
-    return 0
+        return EXIT_OK
+    if args.command == "sql":
+        return _sql(args)
+    return _sync(args)
+
+
+def _split(v: str | None) -> list[str] | None:
+    return [x.strip() for x in v.split(",") if x.strip()] if v else None
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from .duckdb_writer import WriterError
+    from .local_sync import format_summary, is_tty, run
+    from .specfile import SpecFileError, load
+
+    level = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
+    logging.basicConfig(level=level[args.log_level], stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    if args.log_level != "debug":
+        logging.getLogger("botocore").setLevel(logging.WARNING)
+    try:
+        plan = load(args.specs)
+    except SpecFileError as e:
+        _err(str(e))
+        return EXIT_USAGE
+    try:
+        summary = run(plan, tables=_split(args.tables), skip_tables=_split(args.skip_tables),
+                      progress=sys.stderr if is_tty(sys.stderr) else None)
+    except WriterError as e:
+        # Raised before the sync touched anything when the file can't be used.
+        _err(str(e))
+        return EXIT_USAGE if _before_sync(e) else EXIT_FAILED
+    except ValueError as e:  # table patterns that match nothing
+        _err(str(e))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted; the database keeps its previous contents")
+        return 130
+    except Exception as e:  # noqa: BLE001 - one line, not a traceback, and the previous data stays
+        if type(e).__name__ == "_Interrupted":
+            _err("terminated; the database keeps its previous contents")
+            return 143
+        _err(f"sync failed, the database keeps its previous contents: {type(e).__name__}: {e}")
+        return EXIT_FAILED
+    print(format_summary(summary))
+    return EXIT_OK
+
+
+def _before_sync(e: Exception) -> bool:
+    from .duckdb_writer import DatabaseLockedError, NotADuckDBFileError, NotWritableError
+    return isinstance(e, (DatabaseLockedError, NotADuckDBFileError, NotWritableError))
+
+
+def _sql(args: argparse.Namespace) -> int:
+    from .sql import SqlError, query, write
+
+    try:
+        cols, rows = query(args.db, args.query)
+    except SqlError as e:
+        _err(str(e))
+        return EXIT_USAGE
+    fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
+    write(cols, rows, fmt, sys.stdout)
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -22,13 +22,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
-ROLE_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-OU_RE = re.compile(r"^((ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})|(r-[0-9a-z]{4,32}))$")
-ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
-SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$")
-EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+ACCOUNT_ID_RE = re.compile(r"^\d{12}$", re.ASCII)
+ROLE_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$", re.ASCII)
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$", re.ASCII)
+OU_RE = re.compile(r"^((ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})|(r-[0-9a-z]{4,32}))$", re.ASCII)
+ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
+SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
+EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$", re.ASCII)
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
 SCHEDULERS = ("dfs", "round-robin", "shuffle")
 MAX_CONCURRENCY = 1024
@@ -174,7 +174,7 @@ def _fail(path: str, kind: str, got: Any) -> SpecError:
 def _str(path: str, v: Any, kind: str = "string", pattern: re.Pattern | None = None) -> str:
     if not isinstance(v, str):
         raise _fail(path, kind, v)
-    if pattern is not None and v != "" and not pattern.match(v):
+    if pattern is not None and v != "" and not pattern.fullmatch(v):
         raise _fail(path, kind, v)
     return v
 
@@ -212,7 +212,7 @@ def _regions(path: str, v: Any) -> list[str]:
 def _account_ids(path: str, v: Any) -> list[str]:
     out = []
     for i, a in enumerate(_list(path, v, "account_ids")):
-        if not isinstance(a, str) or not ACCOUNT_ID_RE.match(a):
+        if not isinstance(a, str) or not ACCOUNT_ID_RE.fullmatch(a):
             raise _fail(f"{path}[{i}]", "account_id", a)
         out.append(a)
     return out
@@ -242,7 +242,7 @@ def _value(path: str, kind: str, v: Any) -> Any:
     if kind == "concurrency":
         return _int(path, v, kind, 1, MAX_CONCURRENCY)
     if kind == "account_id":
-        if not isinstance(v, str) or not ACCOUNT_ID_RE.match(v):
+        if not isinstance(v, str) or not ACCOUNT_ID_RE.fullmatch(v):
             raise _fail(path, kind, v)
         return v
     if kind == "account_ids":
@@ -262,13 +262,13 @@ def _value(path: str, kind: str, v: Any) -> Any:
     if kind == "ous":
         out = []
         for i, o in enumerate(_list(path, v, kind)):
-            if not isinstance(o, str) or not OU_RE.match(o):
+            if not isinstance(o, str) or not OU_RE.fullmatch(o):
                 raise _fail(f"{path}[{i}]", "an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)", o)
             out.append(o)
         return out
     if kind == "url":
         s = _str(path, v, kind)
-        if s and not re.match(r"^https?://[^\s/]+", s):
+        if s and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", s, re.ASCII):
             raise _fail(path, kind, v)
         return s
     if kind == "partition":
@@ -306,7 +306,7 @@ def _parse_fields(path: str, obj: dict, fields: dict[str, tuple[str, str]]) -> d
 
 def _parse_account(path: str, obj: Any) -> Account:
     _check_keys(path, obj, _ACCOUNT_FIELDS, "an account")
-    if "id" not in obj:
+    if obj.get("id") is None:
         raise SpecError(f"spec field {path}.id: required; expected {_EXPECTED['account_id']}")
     acc = Account(**_parse_fields(path, obj, _ACCOUNT_FIELDS))
     if acc.role_arn:
@@ -360,6 +360,18 @@ def parse_spec(raw: bytes | str | dict | None) -> Spec:
 # ---------------------------------------------------------------------------------------------
 # JSON schema served through GetSpecSchema
 
+def _nullable(sch: dict[str, Any]) -> dict[str, Any]:
+    """null means "not set" to the parser, so the schema accepts it too."""
+    if "$ref" in sch:
+        return {"anyOf": [{"$ref": sch["$ref"]}, {"type": "null"}], "description": sch.get("description", "")}
+    t = sch.get("type")
+    if isinstance(t, str):
+        return {**sch, "type": [t, "null"]}
+    if "anyOf" in sch:
+        return {**sch, "anyOf": [*sch["anyOf"], {"type": "null"}]}
+    return sch
+
+
 def _schema_of(kind: str, desc: str) -> dict[str, Any]:
     region = {"type": "string", "pattern": REGION_RE.pattern}
     m: dict[str, dict[str, Any]] = {
@@ -377,7 +389,7 @@ def _schema_of(kind: str, desc: str) -> dict[str, Any]:
         "region": region,
         "regions": {"type": ["array", "null"], "items": {"anyOf": [region, {"const": "*"}]}},
         "ous": {"type": ["array", "null"], "items": {"type": "string", "pattern": OU_RE.pattern}},
-        "url": {"type": "string", "pattern": r"^(https?://\S+)?$"},
+        "url": {"type": "string", "pattern": r"^(https?://[^\s/]+(/\S*)?)?$"},
         "partition": {"type": "string", "enum": ["", *PARTITIONS]},
         "scheduler": {"type": "string", "enum": list(SCHEDULERS)},
         "credentials": {"$ref": "#/$defs/credentials"},
@@ -392,7 +404,8 @@ def _object(fields: dict[str, tuple[str, str]], required: list[str]) -> dict[str
         "type": "object",
         "additionalProperties": False,
         "required": required,
-        "properties": {k: _schema_of(kind, d) for k, (kind, d) in fields.items()},
+        "properties": {k: (_schema_of(kind, d) if k in required else _nullable(_schema_of(kind, d)))
+                       for k, (kind, d) in fields.items()},
     }
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import plugin
 
+import logging
+
 from .world import RecordingMotoServer, World, build_world, enable_iam_enforcement
 
 SHIPPED_POLICY = Path(plugin.__file__).parent / "iam_policy.json"
@@ -20,6 +22,7 @@ def moto_endpoint() -> Iterator[str]:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     server = RecordingMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -35,8 +38,7 @@ _servers: list[RecordingMotoServer] = []
 def world(moto_endpoint: str) -> World:
     # The audit roles get the policy we ship to users, not one derived in the test.
     actions = json.loads(SHIPPED_POLICY.read_text())["Statement"][0]["Action"]
-    w = build_world(moto_endpoint, actions)
-    w.server = _servers[-1]
+    w = build_world(moto_endpoint, actions, _servers[-1])
     enable_iam_enforcement(moto_endpoint)
     return w
 

@@ -138,7 +138,7 @@ def _policy(actions: list[str], resource: str = "*") -> str:
                        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resource}]})
 
 
-def build_world(endpoint: str, least_privilege_actions: list[str]) -> World:
+def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) -> World:
     """Build the seed world; `endpoint` is a fresh moto server with IAM enforcement still off."""
     sts = _client(endpoint, "sts")
     iam = _client(endpoint, "iam")
@@ -156,7 +156,8 @@ def build_world(endpoint: str, least_privilege_actions: list[str]) -> World:
              "Resource": [audit_role_arn(DATA), audit_role_arn(COMPUTE)] +
                          [f"arn:aws:iam::{a}:role/{ADMIN_ROLE}" for a in (DATA, COMPUTE)]},
         ]}))
-    w = World(endpoint=endpoint, scanner_key_id=key["AccessKeyId"], scanner_secret=key["SecretAccessKey"])
+    w = World(endpoint=endpoint, scanner_key_id=key["AccessKeyId"], scanner_secret=key["SecretAccessKey"],
+              server=server)
 
     # moto authorises GetBucketEncryption, GetPublicAccessBlock and GetBucketOwnershipControls as
     # s3:ListBucket (its S3 action map has no entry for them); AWS checks s3:GetEncryptionConfiguration,
@@ -176,6 +177,7 @@ def build_world(endpoint: str, least_privilege_actions: list[str]) -> World:
         aiam.create_role(RoleName=ADMIN_ROLE, AssumeRolePolicyDocument=trust)
         aiam.put_role_policy(RoleName=ADMIN_ROLE, PolicyName="all", PolicyDocument=_policy(["*"]))
 
+    periods: dict[str, int] = {}
     d = as_account(DATA)
     kms = _client(endpoint, "kms", d)
     # aws/s3: KMS creates it the first time S3 needs it; moto creates it on first reference to the
@@ -186,29 +188,34 @@ def build_world(endpoint: str, least_privilege_actions: list[str]) -> World:
                       "Default key that protects my S3 objects when no other key is defined")
     w.keys["aws_s3"] = kms.describe_key(KeyId=aws_s3["KeyId"])["KeyMetadata"]
 
-    rot = kms.create_key(Description="data lake cmk, rotating", Policy=cmk_policy(DATA, COMPUTE_READER),
-                         Tags=[{"TagKey": "team", "TagValue": "data"}])["KeyMetadata"]
+    rot = _create_key(kms, Description="data lake cmk, rotating", Policy=cmk_policy(DATA, COMPUTE_READER),
+                         Tags=[{"TagKey": "team", "TagValue": "data"}])
     kms.enable_key_rotation(KeyId=rot["KeyId"], RotationPeriodInDays=180)
+    periods[rot["Arn"]] = 180
     kms.create_alias(AliasName="alias/data-lake-cmk", TargetKeyId=rot["KeyId"])
+    kms.rotate_key_on_demand(KeyId=rot["KeyId"])
     w.grants["compute"] = kms.create_grant(KeyId=rot["KeyId"], GranteePrincipal=COMPUTE_READER,
                                            Operations=["Decrypt", "DescribeKey"], Name="compute-read")["GrantId"]
     w.keys["rotating"] = kms.describe_key(KeyId=rot["KeyId"])["KeyMetadata"]
 
-    norot = kms.create_key(Description="cmk without rotation", Policy=cmk_policy(DATA))["KeyMetadata"]
+    norot = _create_key(kms, Description="cmk without rotation", Policy=cmk_policy(DATA))
     w.keys["no_rotation"] = norot
 
-    ext = kms.create_key(Description="imported key material", Origin="EXTERNAL")["KeyMetadata"]
+    ext = _create_key(kms, Description="imported key material", Origin="EXTERNAL")
+    # AWS: an EXTERNAL key waits in PendingImport, disabled, until key material is imported;
+    # moto has no import API and reports it Enabled.
+    _shape_key(DATA, "us-east-1", ext["KeyId"], key_state="PendingImport", enabled=False)
     w.keys["external"] = kms.describe_key(KeyId=ext["KeyId"])["KeyMetadata"]
 
-    pend = kms.create_key(Description="to be deleted")["KeyMetadata"]
+    pend = _create_key(kms, Description="to be deleted")
     kms.schedule_key_deletion(KeyId=pend["KeyId"], PendingWindowInDays=7)
     w.keys["pending_deletion"] = kms.describe_key(KeyId=pend["KeyId"])["KeyMetadata"]
 
-    asym = kms.create_key(Description="signing key", KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    asym = _create_key(kms, Description="signing key", KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
     w.keys["asymmetric"] = asym
 
     kms_eu = _client(endpoint, "kms", d, "eu-west-1")
-    w.keys["eu"] = kms_eu.create_key(Description="eu cmk")["KeyMetadata"]
+    w.keys["eu"] = _create_key(kms_eu, Description="eu cmk")
 
     s3 = _client(endpoint, "s3", d)
     lake = f"data-lake-{DATA}"
@@ -247,9 +254,11 @@ def build_world(endpoint: str, least_privilege_actions: list[str]) -> World:
     s3ap.create_bucket(Bucket=f"out-of-scope-{DATA}",
                        CreateBucketConfiguration={"LocationConstraint": "ap-southeast-2"})
 
+    _shape_rotation_status(w, periods)
+
     c = as_account(COMPUTE)
     ckms = _client(endpoint, "kms", c)
-    w.keys["compute_cmk"] = ckms.create_key(Description="compute cmk")["KeyMetadata"]
+    w.keys["compute_cmk"] = _create_key(ckms, Description="compute cmk")
     cs3 = _client(endpoint, "s3", c)
     cs3.create_bucket(Bucket=f"compute-scratch-{COMPUTE}")
     w.buckets[f"compute-scratch-{COMPUTE}"] = COMPUTE
@@ -257,13 +266,44 @@ def build_world(endpoint: str, least_privilege_actions: list[str]) -> World:
 
 
 def _make_aws_managed(account: str, region: str, key_id: str, policy: str, description: str) -> None:
+    # AWS rotates AWS managed keys yearly; GetKeyRotationStatus reports true.
+    _shape_key(account, region, key_id, key_manager="AWS", policy=policy, description=description,
+               key_rotation_status=True)
+
+
+def _shape_rotation_status(w: World, periods: dict[str, int]) -> None:
+    """moto's GetKeyRotationStatus returns only KeyRotationEnabled; AWS also returns KeyId,
+    RotationPeriodInDays and NextRotationDate for keys with rotation on."""
+    import datetime as dt
+
+    created = {k["Arn"]: k["CreationDate"] for k in w.keys.values()}
+
+    def rewrite(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any]:
+        arn = req.get("KeyId", "")
+        resp.setdefault("KeyId", arn)
+        if resp.get("KeyRotationEnabled") and arn in periods:
+            period = periods[arn]
+            resp["RotationPeriodInDays"] = period
+            start = created.get(arn) or dt.datetime.now(dt.timezone.utc)
+            resp["NextRotationDate"] = (start + dt.timedelta(days=period)).timestamp()
+        return resp
+
+    w.server.rewrites[("kms", "GetKeyRotationStatus")] = rewrite
+
+
+def _shape_key(account: str, region: str, key_id: str, **attrs: Any) -> None:
+    """Set attributes of moto's key model where moto's answer differs from AWS's."""
     from moto.kms.models import kms_backends
     k = kms_backends[account][region].keys[key_id]
-    k.key_manager = "AWS"
-    k.policy = policy
-    k.description = description
-    # AWS rotates AWS managed keys yearly; GetKeyRotationStatus reports true.
-    k.key_rotation_status = True
+    for name, value in attrs.items():
+        setattr(k, name, value)
+
+
+def _create_key(kms: Any, **kw: Any) -> dict[str, Any]:
+    # moto reports KeyUsage and MultiRegion as null when CreateKey omits them; AWS defaults them.
+    kw.setdefault("KeyUsage", "ENCRYPT_DECRYPT")
+    kw.setdefault("MultiRegion", False)
+    return kms.create_key(**kw)["KeyMetadata"]
 
 
 def enable_iam_enforcement(endpoint: str) -> None:
@@ -280,7 +320,22 @@ class RecordingMotoServer(ThreadedMotoServer):
     def __init__(self, *a: Any, **kw: Any) -> None:
         super().__init__(*a, **kw)
         self.calls: list[tuple[str, str]] = []
+        self.details: list[tuple[str, str, bytes]] = []  # (service, operation, request body)
         self._calls_lock = threading.Lock()
+        # Fault injection, emulator side: each fault gets (service, operation, body) and returns
+        # None or (http_status, aws_error_code); AWS's real throttling looks like this on the wire.
+        self.faults: list[Any] = []
+        # Response shaping where moto's answer lacks fields AWS documents:
+        # (service, operation) -> fn(request_json, response_json) -> response_json
+        self.rewrites: dict[tuple[str, str], Any] = {}
+
+    def mark(self) -> int:
+        with self._calls_lock:
+            return len(self.details)
+
+    def since(self, mark: int) -> list[tuple[str, str, bytes]]:
+        with self._calls_lock:
+            return list(self.details[mark:])
 
     def _server_entry(self) -> None:
         from moto.moto_server.threaded_moto_server import MotoRequestHandler
@@ -292,9 +347,33 @@ class RecordingMotoServer(ThreadedMotoServer):
         def recording(environ: dict[str, Any], start_response: Any) -> Any:
             op = operation_of(environ)
             if op:
+                body = environ.get("_body", b"")
                 with self._calls_lock:
                     self.calls.append(op)
-            return app(environ, start_response)
+                    self.details.append((op[0], op[1], body))
+                for fault in list(self.faults):
+                    hit = fault(op[0], op[1], body)
+                    if hit:
+                        status, code = hit
+                        payload = json.dumps({"__type": code, "message": "Rate exceeded"}).encode()
+                        start_response(f"{status} Fault", [("Content-Type", "application/x-amz-json-1.1"),
+                                                          ("Content-Length", str(len(payload)))])
+                        return [payload]
+            rewrite = self.rewrites.get(op) if op else None
+            if rewrite is None:
+                return app(environ, start_response)
+            captured: dict[str, Any] = {}
+
+            def capture(status: str, headers: list, exc_info: Any = None) -> Any:
+                captured["status"], captured["headers"] = status, headers
+                return lambda data: None
+
+            raw = b"".join(app(environ, capture))
+            if captured["status"].startswith("200"):
+                raw = json.dumps(rewrite(json.loads(environ.get("_body") or b"{}"), json.loads(raw))).encode()
+            headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+            start_response(captured["status"], headers + [("Content-Length", str(len(raw)))])
+            return [raw]
 
         self._server = make_server(self._ip_address, self._port, recording, True,
                                    request_handler=MotoRequestHandler)
@@ -314,6 +393,11 @@ def operation_of(environ: dict[str, Any]) -> tuple[str, str] | None:
     import io
     from urllib.parse import parse_qs
 
+    if environ.get("REQUEST_METHOD") == "POST":
+        n = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(n) if n else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["_body"] = body
     auth = environ.get("HTTP_AUTHORIZATION", "")
     m = re.search(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request", auth)
     service = m.group(1) if m else ""
@@ -324,10 +408,7 @@ def operation_of(environ: dict[str, Any]) -> tuple[str, str] | None:
     if "Action" in qs:
         return service, qs["Action"][0]
     if environ.get("REQUEST_METHOD") == "POST" and service != "s3":
-        n = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(n) if n else b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        form = parse_qs(body.decode("utf-8", "replace"))
+        form = parse_qs(environ["_body"].decode("utf-8", "replace"))
         if "Action" in form:
             return service, form["Action"][0]
         return None

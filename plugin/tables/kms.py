@@ -41,8 +41,8 @@ KEY_COLUMNS = [
     Col("origin", STR), Col("pending_deletion_window_in_days", INT), Col("signing_algorithms", STR_LIST),
     Col("valid_to", TS), Col("xks_key_configuration", JSON),
     # ours, after the CloudQuery columns: newer KeyMetadata fields
-    Col("key_agreement_algorithms", STR_LIST, "KeyMetadata.KeyAgreementAlgorithms (added by us)"),
-    Col("current_key_material_id", STR, "KeyMetadata.CurrentKeyMaterialId (added by us)"),
+    Col("key_agreement_algorithms", STR_LIST, "KeyMetadata.KeyAgreementAlgorithms"),
+    Col("current_key_material_id", STR, "KeyMetadata.CurrentKeyMaterialId"),
 ]
 
 
@@ -158,8 +158,8 @@ GRANTS = TableDef(
              Col("constraints", JSON), Col("creation_date", TS), Col("grantee_principal", STR),
              Col("issuing_account", STR), Col("key_id", STR), Col("name", STR), Col("operations", STR_LIST),
              Col("retiring_principal", STR),
-             Col("grantee_service_principal", STR, "GrantListEntry.GranteeServicePrincipal (added by us)"),
-             Col("retiring_service_principal", STR, "GrantListEntry.RetiringServicePrincipal (added by us)")],
+             Col("grantee_service_principal", STR, "GrantListEntry.GranteeServicePrincipal"),
+             Col("retiring_service_principal", STR, "GrantListEntry.RetiringServicePrincipal")],
     pk_components=["key_arn", "grant_id"], api_calls=["kms:ListGrants"], parent="aws_kms_keys",
     resolve=key_grants, to_row=grant_row,
     extra_columns=["grantee_service_principal", "retiring_service_principal"],

@@ -130,7 +130,7 @@ ENCRYPTION_RULES = TableDef(
              Col("apply_server_side_encryption_by_default", JSON,
                  '{"SSEAlgorithm": "aws:kms"|"AES256"|"aws:kms:dsse", "KMSMasterKeyID": ...}'),
              Col("bucket_key_enabled", BOOL),
-             Col("blocked_encryption_types", JSON, "ServerSideEncryptionRule.BlockedEncryptionTypes (added by us)")],
+             Col("blocked_encryption_types", JSON, "ServerSideEncryptionRule.BlockedEncryptionTypes")],
     pk_components=["bucket_arn"], api_calls=["s3:GetBucketEncryption"], parent="aws_s3_buckets",
     resolve=encryption_rules, to_row=_child_row, extra_columns=["blocked_encryption_types"],
 )

@@ -1,0 +1,968 @@
+#!/usr/bin/env python3
+"""A fast fake AWS endpoint (STS, KMS, S3) for throughput benchmarks. Stdlib only, one process.
+
+moto serves ~100-150 req/s, below what one plugin process asks for (~400-700 req/s), so a
+benchmark against moto measures moto. This server answers from a deterministic generated world
+(N accounts x R regions x K KMS keys per region, B S3 buckets per account) with a fixed injected
+latency, and serves >10x the plugin's request rate (measure it with bench/load_fake.py).
+
+Protocol details it follows (what botocore 1.44 sends and parses):
+- The service, region and access key of a request come from the SigV4 credential scope in
+  `Authorization: AWS4-HMAC-SHA256 Credential=<AKID>/<date>/<region>/<service>/aws4_request`.
+  Signatures are not verified.
+- STS (query protocol, form body `Action=`): AssumeRole returns an access key `ASIA<12-digit
+  account id><4 chars>`; every later request is attributed to the account encoded in its key. The
+  base (non-ASIA) key is the "scanner" account (SCANNER_ACCOUNT). GetCallerIdentity.
+- KMS (JSON 1.1, `X-Amz-Target: TrentService.<Op>`): ListKeys, DescribeKey, GetKeyRotationStatus,
+  ListResourceTags, GetKeyPolicy, ListGrants, ListKeyRotations, ListAliases, with Limit/Marker/
+  NextMarker/Truncated pagination and the per-op Limit ranges of the API. Rotation calls on
+  asymmetric/HMAC keys answer UnsupportedOperationException, as AWS does.
+- S3 (REST XML, path style `/<bucket>?<subresource>`): ListBuckets (max-buckets,
+  continuation-token, prefix, bucket-region; BucketRegion per bucket), GetBucketLocation,
+  GetBucketPolicyStatus, GetBucketTagging, GetBucketEncryption, GetBucketPolicy,
+  GetPublicAccessBlock, GetBucketOwnershipControls, HeadBucket. "Not configured" answers are the
+  404 errors S3 sends (NoSuchTagSet, NoSuchBucketPolicy, ...). A per-bucket call signed for another
+  region than the bucket's is answered normally but counted (`s3_wrong_region` in the stats).
+- `--throttle-fraction F`: that fraction of KMS and S3 requests (evenly spaced over the request
+  sequence, so deterministic) is answered with KMS `400 ThrottlingException` / S3 `503 SlowDown`.
+- `--latency-ms L`: every reply is sent L ms after the request arrived (an event-loop timer, never
+  a blocking sleep); replies on one connection keep their order.
+
+Control (no Authorization header): `GET /__stats` returns the counters as JSON;
+`POST /__reset` zeroes them. On SIGTERM/SIGINT the counters are printed on stderr as one line
+`STATS {...}`. The first line on stdout is `PORT <n>` once the socket listens.
+
+Usage: python bench/fake_aws.py --accounts 2 --regions 1 --keys 2500 --buckets 1100 --port 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import json
+import resource
+import signal
+import sys
+import time
+import uuid
+from collections import Counter, deque
+from dataclasses import dataclass
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+SCANNER_ACCOUNT = "999999999999"
+REGION_POOL = [
+    "us-east-1", "eu-west-1", "us-west-2", "eu-central-1", "ap-northeast-1", "ap-southeast-2", "us-east-2",
+    "eu-west-2", "ca-central-1", "sa-east-1", "ap-south-1", "eu-north-1", "us-west-1", "ap-northeast-2",
+    "ap-southeast-1", "eu-west-3", "ap-northeast-3",
+]
+# 2020-09-13T12:26:40Z: creation dates are spread over the ~4 years after this.
+BASE_EPOCH = 1_600_000_000
+NOW = int(time.time())
+DAY = 86_400
+AWS_MANAGED = ["s3", "ebs", "rds", "lambda", "secretsmanager", "sns", "sqs", "dynamodb", "backup", "ssm",
+               "logs", "acm"]
+# Predefined aliases that exist in every region without a target key until a service creates it.
+AWS_PREDEFINED = ["aws/cloud9", "aws/codecommit", "aws/elasticfilesystem", "aws/es", "aws/glue", "aws/kinesis",
+                  "aws/kinesisvideo", "aws/redshift", "aws/xray", "aws/fsx", "aws/connect", "aws/codeartifact"]
+APPS = ["payments", "orders", "ledger", "search", "billing", "identity", "analytics", "etl", "backup", "media",
+        "reports", "gateway"]
+ENVS = ["prod", "staging", "dev", "sandbox"]
+BUCKET_PREFIXES = ["logs", "data", "backup", "assets", "tfstate", "athena-results", "cdn", "exports", "ml-artifacts"]
+S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+# KMS list operations: (items key, default Limit, max Limit) from the API reference.
+KMS_LIST_LIMITS = {"ListKeys": (100, 1000), "ListAliases": (50, 100), "ListGrants": (50, 100),
+                   "ListResourceTags": (50, 50), "ListKeyRotations": (100, 1000)}
+
+
+def account_id(seed: int, i: int) -> str:
+    return f"{seed % 90 + 10:02d}{i + 1:010d}"
+
+
+def iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(ts))
+
+
+def xml_escape(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+# ---------------------------------------------------------------------------------------------
+# The world
+
+
+@dataclass(slots=True)
+class Key:
+    idx: int
+    key_id: str
+    arn: str
+    kind: str  # customer | aws | external | rsa | hmac | pending | disabled
+    created: int
+    h: int  # per-key hash for every other choice
+    aws_service: str = ""
+    multi_region: bool = False
+    rotation: bool = False
+    period: int = 365
+
+    @property
+    def customer(self) -> bool:
+        return self.kind != "aws"
+
+    @property
+    def symmetric(self) -> bool:
+        return self.kind not in ("rsa", "hmac")
+
+    @property
+    def origin(self) -> str:
+        return "EXTERNAL" if self.kind == "external" else "AWS_KMS"
+
+
+@dataclass(slots=True)
+class Bucket:
+    name: str
+    account: str
+    region: str
+    created: int
+    h: int
+
+
+class World:
+    def __init__(self, accounts: int, regions: int, keys: int, buckets: int, seed: int) -> None:
+        if regions > len(REGION_POOL):
+            raise SystemExit(f"--regions at most {len(REGION_POOL)}")
+        self.seed = seed
+        self.accounts = [account_id(seed, i) for i in range(accounts)]
+        self.account_set = set(self.accounts)
+        self.regions = REGION_POOL[:regions]
+        self.region_set = set(self.regions)
+        self.keys_per_region = keys
+        self.buckets_per_account = buckets
+        self._keys: dict[tuple[str, str], tuple[list[Key], dict[str, Key]]] = {}
+        self._aliases: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._buckets: dict[str, list[Bucket]] = {}
+        self._bucket_by_name: dict[str, Bucket] = {}
+
+    def h(self, *parts: Any) -> int:
+        return int.from_bytes(hashlib.blake2b("|".join(map(str, (self.seed, *parts))).encode(),
+                                              digest_size=8).digest(), "big")
+
+    # -- KMS ------------------------------------------------------------------------------------
+    def keys(self, acct: str, region: str) -> tuple[list[Key], dict[str, Key]]:
+        got = self._keys.get((acct, region))
+        if got is not None:
+            return got
+        out: list[Key] = []
+        if acct in self.account_set and region in self.region_set:
+            n_aws = min(len(AWS_MANAGED), max(1, self.keys_per_region // 20))
+            for i in range(self.keys_per_region):
+                h = self.h("key", acct, region, i)
+                r = h % 1000
+                if i < n_aws:
+                    kind = "aws"
+                elif r < 50:
+                    kind = "pending"
+                elif r < 80:
+                    kind = "disabled"
+                elif r < 150:
+                    kind = "external"
+                elif r < 230:
+                    kind = "rsa"
+                elif r < 250:
+                    kind = "hmac"
+                else:
+                    kind = "customer"
+                multi = kind == "customer" and (h >> 10) % 100 < 5
+                kid = ("mrk-" + f"{h:016x}{self.h('mrk', acct, region, i):016x}") if multi else \
+                    str(uuid.UUID(int=(h << 64) | self.h("kid", acct, region, i), version=4))
+                k = Key(i, kid, f"arn:aws:kms:{region}:{acct}:key/{kid}", kind,
+                        BASE_EPOCH + (h >> 20) % (4 * 365 * DAY), h, multi_region=multi)
+                if kind == "aws":
+                    k.aws_service = AWS_MANAGED[i]
+                    k.rotation, k.period = True, 365
+                elif kind in ("customer", "disabled", "pending"):
+                    k.rotation = (h >> 30) % 100 < 65
+                    k.period = (90, 180, 365, 365, 730)[(h >> 34) % 5]
+                out.append(k)
+        got = (out, {k.key_id: k for k in out})
+        self._keys[(acct, region)] = got
+        return got
+
+    def find_key(self, acct: str, region: str, key_ref: str) -> Key:
+        keys, by_id = self.keys(acct, region)
+        ref = key_ref
+        if ref.startswith("arn:"):
+            parts = ref.split(":", 5)
+            if len(parts) != 6 or parts[3] != region or parts[4] != acct:
+                raise ApiError(400, "NotFoundException", f"Key '{key_ref}' does not exist")
+            ref = parts[5]
+            if ref.startswith("alias/"):
+                return self._by_alias(acct, region, ref, key_ref)
+            ref = ref.removeprefix("key/")
+        elif ref.startswith("alias/"):
+            return self._by_alias(acct, region, ref, key_ref)
+        k = by_id.get(ref)
+        if k is None:
+            raise ApiError(400, "NotFoundException", f"Key '{key_ref}' does not exist")
+        return k
+
+    def _by_alias(self, acct: str, region: str, name: str, ref: str) -> Key:
+        _, by_id = self.keys(acct, region)
+        for a in self.aliases(acct, region):
+            if a["AliasName"] == name and "TargetKeyId" in a:
+                return by_id[a["TargetKeyId"]]
+        raise ApiError(400, "NotFoundException", f"Alias '{ref}' does not exist")
+
+    def aliases(self, acct: str, region: str) -> list[dict[str, Any]]:
+        got = self._aliases.get((acct, region))
+        if got is not None:
+            return got
+        out: list[dict[str, Any]] = []
+        keys, _ = self.keys(acct, region)
+        if keys:
+            for k in keys:
+                if k.kind == "aws":
+                    name = f"alias/aws/{k.aws_service}"
+                else:
+                    name = f"alias/{APPS[k.h % len(APPS)]}-{ENVS[(k.h >> 8) % len(ENVS)]}-{k.idx:05d}"
+                ts = k.created + 60
+                out.append({"AliasName": name, "AliasArn": f"arn:aws:kms:{region}:{acct}:{name}",
+                            "TargetKeyId": k.key_id, "CreationDate": ts,
+                            "LastUpdatedDate": ts + (k.h >> 40) % (90 * DAY)})
+            used = {f"aws/{s}" for s in AWS_MANAGED[:sum(1 for k in keys if k.kind == 'aws')]}
+            for p in AWS_PREDEFINED:
+                if p not in used:
+                    out.append({"AliasName": f"alias/{p}", "AliasArn": f"arn:aws:kms:{region}:{acct}:alias/{p}"})
+            out.sort(key=lambda a: a["AliasName"])
+        self._aliases[(acct, region)] = out
+        return out
+
+    def key_metadata(self, acct: str, region: str, k: Key) -> dict[str, Any]:
+        m: dict[str, Any] = {
+            "AWSAccountId": acct, "KeyId": k.key_id, "Arn": k.arn, "CreationDate": k.created,
+            "Enabled": True, "Description": "", "KeyUsage": "ENCRYPT_DECRYPT", "KeyState": "Enabled",
+            "Origin": k.origin, "KeyManager": "AWS" if k.kind == "aws" else "CUSTOMER",
+            "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT", "KeySpec": "SYMMETRIC_DEFAULT",
+            "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "MultiRegion": k.multi_region,
+        }
+        app = APPS[k.h % len(APPS)]
+        env = ENVS[(k.h >> 8) % len(ENVS)]
+        if k.kind == "aws":
+            m["Description"] = f"Default key that protects my {k.aws_service.upper()} data when no other key is defined"
+        else:
+            m["Description"] = f"{app} {env} data key #{k.idx}"
+        if k.symmetric and k.kind not in ("external",):
+            m["CurrentKeyMaterialId"] = f"{k.h:016x}" * 4
+        if k.kind == "pending":
+            days = (7, 30)[k.h % 2]
+            m.update(Enabled=False, KeyState="PendingDeletion", DeletionDate=NOW + days * DAY - (k.h % DAY),
+                     PendingDeletionWindowInDays=days)
+        elif k.kind == "disabled":
+            m.update(Enabled=False, KeyState="Disabled")
+        elif k.kind == "external":
+            if (k.h >> 12) % 10 == 0:
+                m.update(Enabled=False, KeyState="PendingImport")
+            elif (k.h >> 12) % 10 < 4:
+                m.update(ExpirationModel="KEY_MATERIAL_EXPIRES", ValidTo=NOW + ((k.h >> 16) % 365 + 1) * DAY,
+                         CurrentKeyMaterialId=f"{k.h:016x}" * 4)
+            else:
+                m.update(ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE", CurrentKeyMaterialId=f"{k.h:016x}" * 4)
+        elif k.kind == "rsa":
+            m.update(KeyUsage="SIGN_VERIFY", CustomerMasterKeySpec="RSA_2048", KeySpec="RSA_2048",
+                     SigningAlgorithms=["RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512",
+                                        "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384",
+                                        "RSASSA_PKCS1_V1_5_SHA_512"])
+            del m["EncryptionAlgorithms"]
+        elif k.kind == "hmac":
+            m.update(KeyUsage="GENERATE_VERIFY_MAC", CustomerMasterKeySpec="HMAC_256", KeySpec="HMAC_256",
+                     MacAlgorithms=["HMAC_SHA_256"])
+            del m["EncryptionAlgorithms"]
+        if k.multi_region:
+            other = REGION_POOL[(REGION_POOL.index(region) + 1) % len(REGION_POOL)]
+            m["MultiRegionConfiguration"] = {
+                "MultiRegionKeyType": "PRIMARY", "PrimaryKey": {"Arn": k.arn, "Region": region},
+                "ReplicaKeys": [{"Arn": f"arn:aws:kms:{other}:{acct}:key/{k.key_id}", "Region": other}],
+            }
+        return m
+
+    def key_policy(self, acct: str, region: str, k: Key) -> str:
+        if k.kind == "aws":
+            svc = k.aws_service
+            stmts = [
+                {"Sid": f"Allow access through {svc.upper()} for all principals in the account that are authorized "
+                        f"to use {svc.upper()}",
+                 "Effect": "Allow", "Principal": {"AWS": "*"},
+                 "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                            "kms:CreateGrant", "kms:DescribeKey"],
+                 "Resource": "*",
+                 "Condition": {"StringEquals": {"kms:CallerAccount": acct,
+                                                "kms:ViaService": f"{svc}.{region}.amazonaws.com"}}},
+                {"Sid": "Allow direct access to key metadata to the account", "Effect": "Allow",
+                 "Principal": {"AWS": f"arn:aws:iam::{acct}:root"},
+                 "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"], "Resource": "*"},
+            ]
+            return json.dumps({"Version": "2012-10-17", "Id": f"auto-{svc}-2", "Statement": stmts}, indent=4)
+        app = APPS[k.h % len(APPS)]
+        stmts = [
+            {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:aws:iam::{acct}:root"}, "Action": "kms:*", "Resource": "*"},
+            {"Sid": "Allow access for Key Administrators", "Effect": "Allow",
+             "Principal": {"AWS": [f"arn:aws:iam::{acct}:role/KeyAdmins", f"arn:aws:iam::{acct}:role/terraform"]},
+             "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+                        "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
+                        "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+                        "kms:RotateKeyOnDemand"],
+             "Resource": "*"},
+            {"Sid": "Allow use of the key", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:aws:iam::{acct}:role/{app}-service"},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+             "Resource": "*"},
+            {"Sid": "Allow attachment of persistent resources", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:aws:iam::{acct}:role/{app}-service"},
+             "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
+             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+        ]
+        if k.h % 7 == 0:  # some keys shared with another account of the world
+            other = self.accounts[(self.accounts.index(acct) + 1) % len(self.accounts)] if acct in self.account_set \
+                else acct
+            stmts.append({"Sid": "AllowCrossAccountDecrypt", "Effect": "Allow",
+                          "Principal": {"AWS": f"arn:aws:iam::{other}:root"},
+                          "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"})
+        return json.dumps({"Version": "2012-10-17", "Id": "key-consolepolicy-3", "Statement": stmts}, indent=4)
+
+    def grants(self, acct: str, region: str, k: Key) -> list[dict[str, Any]]:
+        n = (k.h >> 44) % 3 if k.symmetric else 0
+        out = []
+        for j in range(n):
+            g = self.h("grant", k.arn, j)
+            gid = f"{g:016x}{self.h('g2', k.arn, j):016x}" * 2
+            entry: dict[str, Any] = {
+                "KeyId": k.arn, "GrantId": gid, "Name": "", "CreationDate": k.created + (g % (300 * DAY)),
+                "IssuingAccount": f"arn:aws:iam::{acct}:root",
+                "Operations": ["Decrypt", "Encrypt", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
+                               "ReEncryptTo", "CreateGrant", "DescribeKey"],
+            }
+            if k.kind == "aws" or g % 2:
+                entry["GranteePrincipal"] = f"{k.aws_service or 'ebs'}.{region}.amazonaws.com"
+                entry["Constraints"] = {"EncryptionContextSubset": {"aws:ebs:id": f"vol-{g:017x}"[:21]}}
+                entry["RetiringPrincipal"] = f"arn:aws:iam::{acct}:role/aws-service-role/autoscaling.amazonaws.com/" \
+                                             "AWSServiceRoleForAutoScaling"
+            else:
+                entry["GranteePrincipal"] = f"arn:aws:iam::{acct}:role/{APPS[g % len(APPS)]}-worker"
+                entry["Name"] = f"grant-{j}"
+            out.append(entry)
+        return out
+
+    def tags(self, k: Key) -> list[dict[str, str]]:
+        n = (k.h >> 46) % 4
+        pool = [("Team", APPS[k.h % len(APPS)]), ("Environment", ENVS[(k.h >> 8) % len(ENVS)]),
+                ("CostCenter", f"cc-{k.h % 9000 + 1000}"), ("ManagedBy", "terraform")]
+        return [{"TagKey": a, "TagValue": b} for a, b in pool[:n]]
+
+    def rotations(self, k: Key) -> list[dict[str, Any]]:
+        if k.origin == "EXTERNAL":
+            if (k.h >> 12) % 10 == 0:
+                return []
+            return [{"KeyId": k.key_id, "KeyMaterialId": f"{k.h:016x}" * 4, "ImportState": "IMPORTED",
+                     "KeyMaterialState": "CURRENT", "ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE",
+                     "RotationDate": k.created + 3600, "RotationType": "ON_DEMAND"}]
+        if not k.rotation:
+            return []
+        done = min(3, max(0, (NOW - k.created) // (k.period * DAY)))
+        return [{"KeyId": k.key_id, "KeyMaterialId": f"{self.h('mat', k.arn, j):016x}" * 4,
+                 "RotationDate": k.created + (j + 1) * k.period * DAY, "RotationType": "AUTOMATIC"}
+                for j in range(done)]
+
+    def rotation_status(self, k: Key) -> dict[str, Any]:
+        out: dict[str, Any] = {"KeyId": k.arn, "KeyRotationEnabled": k.rotation}
+        if k.rotation:
+            period = k.period * DAY
+            n = (NOW - k.created) // period + 1
+            out["RotationPeriodInDays"] = k.period
+            out["NextRotationDate"] = k.created + n * period
+        return out
+
+    # -- S3 -------------------------------------------------------------------------------------
+    def buckets(self, acct: str) -> list[Bucket]:
+        got = self._buckets.get(acct)
+        if got is not None:
+            return got
+        out: list[Bucket] = []
+        if acct in self.account_set:
+            for i in range(self.buckets_per_account):
+                h = self.h("bucket", acct, i)
+                name = f"{BUCKET_PREFIXES[h % len(BUCKET_PREFIXES)]}-{acct}-{i:05d}"
+                b = Bucket(name, acct, self.regions[(h >> 8) % len(self.regions)],
+                           BASE_EPOCH + (h >> 20) % (4 * 365 * DAY), h)
+                out.append(b)
+                self._bucket_by_name[name] = b
+            out.sort(key=lambda b: b.name)
+        self._buckets[acct] = out
+        return out
+
+    def bucket(self, acct: str, name: str) -> Bucket:
+        parts = name.rsplit("-", 2)
+        owner = parts[1] if len(parts) == 3 else ""
+        if owner in self.account_set:
+            self.buckets(owner)
+        b = self._bucket_by_name.get(name)
+        if b is None:
+            raise ApiError(404, "NoSuchBucket", "The specified bucket does not exist")
+        if b.account != acct:
+            raise ApiError(403, "AccessDenied", "Access Denied")
+        return b
+
+    def bucket_policy(self, b: Bucket) -> str | None:
+        r = (b.h >> 24) % 100
+        if r >= 45:
+            return None
+        arn = f"arn:aws:s3:::{b.name}"
+        stmts: list[dict[str, Any]] = [
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        ]
+        if r < 5:
+            stmts.append({"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                          "Resource": f"{arn}/*"})
+        elif r < 20:
+            stmts.append({"Sid": "AllowCloudFrontServicePrincipal", "Effect": "Allow",
+                          "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject",
+                          "Resource": f"{arn}/*",
+                          "Condition": {"StringEquals": {"AWS:SourceArn":
+                                                         f"arn:aws:cloudfront::{b.account}:distribution/E{b.h % 10**12:012d}"}}})
+        else:
+            stmts.append({"Sid": "DenyUnencryptedUploads", "Effect": "Deny", "Principal": "*",
+                          "Action": "s3:PutObject", "Resource": f"{arn}/*",
+                          "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}})
+        return json.dumps({"Version": "2012-10-17", "Statement": stmts}, separators=(",", ":"))
+
+    def bucket_encryption(self, b: Bucket) -> str | None:
+        r = (b.h >> 32) % 100
+        if r < 5:
+            return None
+        bke = ""
+        if r < 55:
+            rule = "<SSEAlgorithm>AES256</SSEAlgorithm>"
+        elif r < 80:
+            keys, _ = self.keys(b.account, b.region)
+            sym = [k for k in keys[:64] if k.symmetric and k.kind == "customer"]
+            kid = sym[b.h % len(sym)].arn if sym else f"arn:aws:kms:{b.region}:{b.account}:alias/data"
+            rule = f"<SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>{kid}</KMSMasterKeyID>"
+            bke = "<BucketKeyEnabled>true</BucketKeyEnabled>"
+        elif r < 93:
+            rule = "<SSEAlgorithm>aws:kms</SSEAlgorithm>"
+            bke = "<BucketKeyEnabled>false</BucketKeyEnabled>"
+        else:
+            rule = "<SSEAlgorithm>aws:kms:dsse</SSEAlgorithm>"
+        blocked = "<BlockedEncryptionTypes><EncryptionType>SSE-C</EncryptionType></BlockedEncryptionTypes>" \
+            if r % 3 == 0 else ""
+        return (f'<?xml version="1.0" encoding="UTF-8"?>\n<ServerSideEncryptionConfiguration xmlns="{S3_NS}">'
+                f"<Rule><ApplyServerSideEncryptionByDefault>{rule}</ApplyServerSideEncryptionByDefault>{bke}"
+                f"{blocked}</Rule></ServerSideEncryptionConfiguration>")
+
+
+# ---------------------------------------------------------------------------------------------
+# Request handling
+
+
+def _marker(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
+def _offset(marker: str | None, code: str) -> int:
+    if not marker:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(marker + "=" * (-len(marker) % 4)).decode()
+        if raw.startswith("o:"):
+            return int(raw[2:])
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise ApiError(400, code, "The marker/token is not valid")
+
+
+class Server:
+    def __init__(self, world: World, latency: float, throttle: float) -> None:
+        self.world = world
+        self.latency = latency
+        self.throttle = throttle
+        self.stats: Counter = Counter()
+        self.errors: Counter = Counter()
+        self.t_first = 0.0
+        self.t_last = 0.0
+        self._eligible = 0
+        self._rid = 0
+        self._date = ""
+        self._date_t = 0
+        self.connections = 0
+        self.max_connections = 0
+
+    # -- helpers --------------------------------------------------------------------------------
+    def date(self) -> str:
+        t = int(time.time())
+        if t != self._date_t:
+            self._date_t, self._date = t, formatdate(t, usegmt=True)
+        return self._date
+
+    def request_id(self) -> str:
+        self._rid += 1
+        return f"{self._rid:08X}-FAKE-4000-8000-{self.world.seed:012X}"
+
+    def throttled(self) -> bool:
+        if self.throttle <= 0:
+            return False
+        n = self._eligible
+        self._eligible += 1
+        return int((n + 1) * self.throttle) > int(n * self.throttle)
+
+    def snapshot(self) -> dict[str, Any]:
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        total = sum(v for k, v in self.stats.items() if "." in k)
+        span = max(self.t_last - self.t_first, 1e-9)
+        return {"total": total, "ops": dict(sorted((k, v) for k, v in self.stats.items() if "." in k)),
+                "throttled": self.stats["throttled"], "s3_wrong_region": self.stats["s3_wrong_region"],
+                "errors": dict(sorted(self.errors.items())), "span_s": round(span, 3),
+                "req_per_s": round(total / span, 1) if total else 0.0,
+                "cpu_s": round(ru.ru_utime + ru.ru_stime, 3), "max_rss_mb": round(ru.ru_maxrss / 1024, 1),
+                "max_connections": self.max_connections,
+                "world": {"accounts": self.world.accounts, "regions": self.world.regions,
+                          "keys_per_region": self.world.keys_per_region,
+                          "buckets_per_account": self.world.buckets_per_account, "seed": self.world.seed},
+                "latency_ms": self.latency * 1000, "throttle_fraction": self.throttle}
+
+    # -- dispatch -------------------------------------------------------------------------------
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> bytes:
+        auth = headers.get("authorization", "")
+        if not auth:
+            return self.control(method, target)
+        now = time.monotonic()
+        if not self.t_first:
+            self.t_first = now
+        self.t_last = now
+        akid = region = service = ""
+        i = auth.find("Credential=")
+        if i >= 0:
+            scope = auth[i + 11:].split(",", 1)[0].split("/")
+            if len(scope) >= 5:
+                akid, region, service = scope[0], scope[2], scope[3]
+        acct = akid[4:16] if akid.startswith("ASIA") and akid[4:16].isdigit() else SCANNER_ACCOUNT
+        if service == "kms":
+            return self.kms(headers, body, acct, region)
+        if service == "s3":
+            return self.s3(method, target, acct, region)
+        if service == "sts":
+            return self.sts(body, acct, region)
+        self.stats[f"{service or 'unknown'}.unknown"] += 1
+        return self.http(400, "application/json", b'{"__type":"UnknownServiceException"}')
+
+    def http(self, status: int, ctype: str, body: bytes, extra: str = "") -> bytes:
+        reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 501: "Not Implemented",
+                  503: "Slow Down"}.get(status, "Error")
+        head = (f"HTTP/1.1 {status} {reason}\r\nDate: {self.date()}\r\nContent-Type: {ctype}\r\n"
+                f"Content-Length: {len(body)}\r\n{extra}\r\n")
+        return head.encode() + body
+
+    def control(self, method: str, target: str) -> bytes:
+        path = target.split("?", 1)[0]
+        if path == "/__stats":
+            return self.http(200, "application/json", json.dumps(self.snapshot()).encode())
+        if path == "/__reset" and method == "POST":
+            self.stats.clear()
+            self.errors.clear()
+            self.t_first = self.t_last = 0.0
+            self._eligible = 0
+            return self.http(200, "application/json", b"{}")
+        return self.http(403, "application/xml", b"<Error><Code>MissingAuthenticationToken</Code></Error>")
+
+    # -- STS ------------------------------------------------------------------------------------
+    def sts(self, body: bytes, acct: str, region: str) -> bytes:
+        form = dict(parse_qsl(body.decode()))
+        op = form.get("Action", "")
+        self.stats[f"sts.{op}"] += 1
+        rid = self.request_id()
+        try:
+            if op == "GetCallerIdentity":
+                if acct == SCANNER_ACCOUNT:
+                    arn, uid = f"arn:aws:iam::{acct}:user/bench-scanner", "AIDABENCHSCANNER00001"
+                else:
+                    arn, uid = f"arn:aws:sts::{acct}:assumed-role/audit/aws-encryption", "AROABENCHAUDIT:aws-encryption"
+                res = f"<Arn>{arn}</Arn><UserId>{uid}</UserId><Account>{acct}</Account>"
+            elif op == "AssumeRole":
+                role = form.get("RoleArn", "")
+                parts = role.split(":")
+                target = parts[4] if len(parts) >= 6 else ""
+                if target not in self.world.account_set:
+                    raise ApiError(403, "AccessDenied", f"User: arn:aws:iam::{acct}:user/bench-scanner is not "
+                                                        f"authorized to perform: sts:AssumeRole on resource: {role}")
+                session = form.get("RoleSessionName", "session")
+                self._rid += 1
+                key = f"ASIA{target}{self._rid % 36**4:04X}"[:20]
+                exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+                res = (f"<Credentials><AccessKeyId>{key}</AccessKeyId><SecretAccessKey>fakeSecret{self._rid:030d}"
+                       f"</SecretAccessKey><SessionToken>FQoGZXIvYXdzEFAKE{self._rid:040d}</SessionToken>"
+                       f"<Expiration>{exp}</Expiration></Credentials><AssumedRoleUser>"
+                       f"<AssumedRoleId>AROABENCH{target}:{xml_escape(session)}</AssumedRoleId>"
+                       f"<Arn>arn:aws:sts::{target}:assumed-role/{xml_escape(parts[5].split('/', 1)[-1])}/"
+                       f"{xml_escape(session)}</Arn></AssumedRoleUser><PackedPolicySize>6</PackedPolicySize>")
+            else:
+                raise ApiError(400, "InvalidAction", f"Could not find operation {op} for version 2011-06-15")
+        except ApiError as e:
+            self.errors[f"sts.{op}:{e.code}"] += 1
+            xml = (f'<ErrorResponse xmlns="{STS_NS}"><Error><Type>Sender</Type><Code>{e.code}</Code>'
+                   f"<Message>{xml_escape(e.message)}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>")
+            return self.http(e.status, "text/xml", xml.encode(), f"x-amzn-RequestId: {rid}\r\n")
+        xml = (f'<{op}Response xmlns="{STS_NS}"><{op}Result>{res}</{op}Result><ResponseMetadata><RequestId>{rid}'
+               f"</RequestId></ResponseMetadata></{op}Response>")
+        return self.http(200, "text/xml", xml.encode(), f"x-amzn-RequestId: {rid}\r\n")
+
+    # -- KMS ------------------------------------------------------------------------------------
+    def kms(self, headers: dict[str, str], body: bytes, acct: str, region: str) -> bytes:
+        op = headers.get("x-amz-target", "").rpartition(".")[2]
+        self.stats[f"kms.{op}"] += 1
+        rid = self.request_id()
+        extra = f"x-amzn-RequestId: {rid}\r\n"
+        try:
+            if self.throttled():
+                self.stats["throttled"] += 1
+                raise ApiError(400, "ThrottlingException", "Rate exceeded")
+            params = json.loads(body) if body else {}
+            out = self.kms_op(op, params, acct, region)
+        except ApiError as e:
+            self.errors[f"kms.{op}:{e.code}"] += 1
+            return self.http(e.status, "application/x-amz-json-1.1",
+                             json.dumps({"__type": e.code, "message": e.message}).encode(), extra)
+        return self.http(200, "application/x-amz-json-1.1", json.dumps(out).encode(), extra)
+
+    def _page(self, op: str, items: list[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
+        default, hi = KMS_LIST_LIMITS[op]
+        limit = params.get("Limit", default)
+        if not isinstance(limit, int) or not 1 <= limit <= hi:
+            raise ApiError(400, "ValidationException", f"1 validation error detected: Value '{limit}' at 'limit' "
+                                                       f"failed to satisfy constraint: Member must have value less "
+                                                       f"than or equal to {hi}")
+        start = _offset(params.get("Marker"), "InvalidMarkerException")
+        page = items[start:start + limit]
+        out: dict[str, Any] = {key: page, "Truncated": start + limit < len(items)}
+        if out["Truncated"]:
+            out["NextMarker"] = _marker(start + limit)
+        return out
+
+    def kms_op(self, op: str, p: dict[str, Any], acct: str, region: str) -> dict[str, Any]:
+        w = self.world
+        if op == "ListKeys":
+            keys, _ = w.keys(acct, region)
+            return self._page_keys(keys, p)
+        if op == "ListAliases":
+            items = w.aliases(acct, region)
+            if p.get("KeyId"):
+                k = w.find_key(acct, region, p["KeyId"])
+                items = [a for a in items if a.get("TargetKeyId") == k.key_id]
+            return self._page(op, items, p, "Aliases")
+        if "KeyId" not in p:
+            if op in ("DescribeKey", "GetKeyRotationStatus", "ListResourceTags", "GetKeyPolicy", "ListGrants",
+                      "ListKeyRotations"):
+                raise ApiError(400, "ValidationException", "1 validation error detected: Value null at 'keyId' "
+                                                           "failed to satisfy constraint: Member must not be null")
+            raise ApiError(400, "UnknownOperationException", f"Unknown operation {op}")
+        k = w.find_key(acct, region, p["KeyId"])
+        if op == "DescribeKey":
+            return {"KeyMetadata": w.key_metadata(acct, region, k)}
+        if op == "GetKeyPolicy":
+            name = p.get("PolicyName", "default")
+            if name != "default":
+                raise ApiError(400, "NotFoundException", f"Policy {name} does not exist")
+            return {"Policy": w.key_policy(acct, region, k), "PolicyName": "default"}
+        if op == "ListGrants":
+            return self._page(op, w.grants(acct, region, k), p, "Grants")
+        if op == "ListResourceTags":
+            return self._page(op, w.tags(k), p, "Tags")
+        if op == "GetKeyRotationStatus":
+            if not k.symmetric:
+                raise ApiError(400, "UnsupportedOperationException",
+                               f"{k.arn} key usage is not supported for this operation")
+            return w.rotation_status(k)
+        if op == "ListKeyRotations":
+            if not k.symmetric:
+                raise ApiError(400, "UnsupportedOperationException",
+                               f"{k.arn} key usage is not supported for this operation")
+            return self._page(op, w.rotations(k), p, "Rotations")
+        raise ApiError(400, "UnknownOperationException", f"Unknown operation {op}")
+
+    def _page_keys(self, keys: list[Key], p: dict[str, Any]) -> dict[str, Any]:
+        # Same as _page, without building the whole item list for big regions.
+        default, hi = KMS_LIST_LIMITS["ListKeys"]
+        limit = p.get("Limit", default)
+        if not isinstance(limit, int) or not 1 <= limit <= hi:
+            raise ApiError(400, "ValidationException", f"Value '{limit}' at 'limit' failed to satisfy constraint")
+        start = _offset(p.get("Marker"), "InvalidMarkerException")
+        out: dict[str, Any] = {"Keys": [{"KeyId": k.key_id, "KeyArn": k.arn} for k in keys[start:start + limit]],
+                               "Truncated": start + limit < len(keys)}
+        if out["Truncated"]:
+            out["NextMarker"] = _marker(start + limit)
+        return out
+
+    # -- S3 -------------------------------------------------------------------------------------
+    S3_SUBRESOURCES = {"location": "GetBucketLocation", "policyStatus": "GetBucketPolicyStatus",
+                       "tagging": "GetBucketTagging", "encryption": "GetBucketEncryption", "policy": "GetBucketPolicy",
+                       "publicAccessBlock": "GetPublicAccessBlock", "ownershipControls": "GetBucketOwnershipControls"}
+
+    def s3(self, method: str, target: str, acct: str, region: str) -> bytes:
+        path, _, qs = target.partition("?")
+        query = dict(parse_qsl(qs, keep_blank_values=True))
+        bucket = unquote(path.lstrip("/").split("/", 1)[0])
+        if not bucket:
+            op = "ListBuckets"
+        elif method == "HEAD":
+            op = "HeadBucket"
+        else:
+            op = next((v for k, v in self.S3_SUBRESOURCES.items() if k in query), "Unsupported")
+        if method not in ("GET", "HEAD"):
+            op = f"{method}:{op}"
+        self.stats[f"s3.{op}"] += 1
+        rid = self.request_id()
+        extra = f"x-amz-request-id: {rid[:16]}\r\nx-amz-id-2: {rid}\r\n"
+        try:
+            if self.throttled():
+                self.stats["throttled"] += 1
+                raise ApiError(503, "SlowDown", "Please reduce your request rate.")
+            if op == "ListBuckets":
+                return self.http(200, "application/xml", self.list_buckets(acct, query).encode(), extra)
+            if op.startswith(("POST", "PUT", "DELETE")) or op == "Unsupported":
+                raise ApiError(501, "NotImplemented", "A header you provided implies functionality that is not "
+                                                      "implemented")
+            b = self.world.bucket(acct, bucket)
+            extra += f"x-amz-bucket-region: {b.region}\r\n"
+            if region != b.region and op != "GetBucketLocation":
+                self.stats["s3_wrong_region"] += 1
+            if op == "HeadBucket":
+                return self.http(200, "application/xml", b"", extra)
+            body, ctype = self.s3_op(op, b)
+        except ApiError as e:
+            self.errors[f"s3.{op}:{e.code}"] += 1
+            name = f"<BucketName>{xml_escape(bucket)}</BucketName>" if bucket else ""
+            xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{e.code}</Code><Message>'
+                   f"{xml_escape(e.message)}</Message>{name}<RequestId>{rid[:16]}</RequestId><HostId>{rid}</HostId>"
+                   "</Error>")
+            return self.http(e.status, "application/xml", b"" if method == "HEAD" else xml.encode(), extra)
+        return self.http(200, ctype, body.encode(), extra)
+
+    def list_buckets(self, acct: str, q: dict[str, str]) -> str:
+        allb = self.world.buckets(acct)
+        paginated = any(k in q for k in ("max-buckets", "continuation-token", "prefix", "bucket-region"))
+        if "max-buckets" in q:
+            try:
+                mx = int(q["max-buckets"])
+            except ValueError:
+                mx = 0
+            if not 1 <= mx <= 10000:
+                raise ApiError(400, "InvalidArgument", "max-buckets must be between 1 and 10000")
+        else:
+            mx = 10000 if paginated else len(allb) or 1
+        items = allb
+        if q.get("prefix"):
+            items = [b for b in items if b.name.startswith(q["prefix"])]
+        if q.get("bucket-region"):
+            items = [b for b in items if b.region == q["bucket-region"]]
+        start = _offset(q.get("continuation-token"), "InvalidToken")
+        page = items[start:start + mx]
+        parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<ListAllMyBucketsResult xmlns="{S3_NS}"><Owner>'
+                 f"<DisplayName>bench-{acct}</DisplayName><ID>{hashlib.sha256(acct.encode()).hexdigest()}</ID></Owner>"
+                 "<Buckets>"]
+        for b in page:
+            region = f"<BucketRegion>{b.region}</BucketRegion>" if paginated else ""
+            parts.append(f"<Bucket><Name>{b.name}</Name><CreationDate>{iso(b.created)}</CreationDate>{region}"
+                         f"<BucketArn>arn:aws:s3:::{b.name}</BucketArn></Bucket>")
+        parts.append("</Buckets>")
+        if paginated and start + mx < len(items):
+            parts.append(f"<ContinuationToken>{_marker(start + mx)}</ContinuationToken>")
+        if q.get("prefix"):
+            parts.append(f"<Prefix>{xml_escape(q['prefix'])}</Prefix>")
+        parts.append("</ListAllMyBucketsResult>")
+        return "".join(parts)
+
+    def s3_op(self, op: str, b: Bucket) -> tuple[str, str]:
+        w = self.world
+        head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+        if op == "GetBucketLocation":
+            loc = "" if b.region == "us-east-1" else b.region
+            return f'{head}<LocationConstraint xmlns="{S3_NS}">{loc}</LocationConstraint>', "application/xml"
+        if op == "GetBucketPolicy":
+            pol = w.bucket_policy(b)
+            if pol is None:
+                raise ApiError(404, "NoSuchBucketPolicy", "The bucket policy does not exist")
+            return pol, "application/json"
+        if op == "GetBucketPolicyStatus":
+            if w.bucket_policy(b) is None:
+                raise ApiError(404, "NoSuchBucketPolicy", "The bucket policy does not exist")
+            public = "true" if (b.h >> 24) % 100 < 5 else "false"
+            return f'{head}<PolicyStatus xmlns="{S3_NS}"><IsPublic>{public}</IsPublic></PolicyStatus>', \
+                "application/xml"
+        if op == "GetBucketTagging":
+            n = (b.h >> 40) % 10
+            if n < 3:
+                raise ApiError(404, "NoSuchTagSet", "The TagSet does not exist")
+            pool = [("Team", APPS[b.h % len(APPS)]), ("Environment", ENVS[(b.h >> 8) % len(ENVS)]),
+                    ("CostCenter", f"cc-{b.h % 9000 + 1000}"), ("DataClassification", "internal"),
+                    ("ManagedBy", "terraform")]
+            tags = "".join(f"<Tag><Key>{k}</Key><Value>{v}</Value></Tag>" for k, v in pool[:n - 2])
+            return f'{head}<Tagging xmlns="{S3_NS}"><TagSet>{tags}</TagSet></Tagging>', "application/xml"
+        if op == "GetBucketEncryption":
+            enc = w.bucket_encryption(b)
+            if enc is None:
+                raise ApiError(404, "ServerSideEncryptionConfigurationNotFoundError",
+                               "The server side encryption configuration was not found")
+            return enc, "application/xml"
+        if op == "GetPublicAccessBlock":
+            r = (b.h >> 48) % 100
+            if r < 10:
+                raise ApiError(404, "NoSuchPublicAccessBlockConfiguration",
+                               "The public access block configuration was not found")
+            vals = ["true"] * 4 if r >= 15 else ["true", "true", "false", "false"]
+            return (f'{head}<PublicAccessBlockConfiguration xmlns="{S3_NS}"><BlockPublicAcls>{vals[0]}'
+                    f"</BlockPublicAcls><IgnorePublicAcls>{vals[1]}</IgnorePublicAcls><BlockPublicPolicy>{vals[2]}"
+                    f"</BlockPublicPolicy><RestrictPublicBuckets>{vals[3]}</RestrictPublicBuckets>"
+                    "</PublicAccessBlockConfiguration>"), "application/xml"
+        if op == "GetBucketOwnershipControls":
+            r = (b.h >> 56) % 100
+            if r < 5:
+                raise ApiError(404, "OwnershipControlsNotFoundError", "The bucket ownership controls were not found")
+            own = "BucketOwnerEnforced" if r >= 25 else ("BucketOwnerPreferred" if r >= 15 else "ObjectWriter")
+            return (f'{head}<OwnershipControls xmlns="{S3_NS}"><Rule><ObjectOwnership>{own}</ObjectOwnership>'
+                    "</Rule></OwnershipControls>"), "application/xml"
+        raise ApiError(501, "NotImplemented", f"{op} is not implemented by the fake")
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP/1.1 keep-alive transport (asyncio Protocol: no task per request)
+
+
+class HttpConnection(asyncio.Protocol):
+    __slots__ = ("server", "loop", "transport", "buf", "pending", "closing", "closed")
+
+    def __init__(self, server: Server, loop: asyncio.AbstractEventLoop) -> None:
+        self.server, self.loop = server, loop
+        self.buf = bytearray()
+        self.pending: deque[list[Any]] = deque()
+        self.closing = False
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        s = self.server
+        s.connections += 1
+        s.max_connections = max(s.max_connections, s.connections)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.server.connections -= 1
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf
+        buf += data
+        while not self.closing:
+            i = buf.find(b"\r\n\r\n")
+            if i < 0:
+                if len(buf) > 65536:
+                    self.transport.close()
+                return
+            lines = bytes(buf[:i]).decode("latin-1").split("\r\n")
+            try:
+                method, target, _ = lines[0].split(" ", 2)
+            except ValueError:
+                self.transport.close()
+                return
+            headers = {}
+            for ln in lines[1:]:
+                k, _, v = ln.partition(":")
+                headers[k.strip().lower()] = v.strip()
+            n = int(headers.get("content-length") or 0)
+            end = i + 4 + n
+            if len(buf) < end:
+                return
+            body = bytes(buf[i + 4:end])
+            del buf[:end]
+            try:
+                resp = self.server.handle(method, target, headers, body)
+            except Exception as e:  # a bug in the fake: answer 500 so the client sees it, keep serving
+                self.server.errors[f"internal:{type(e).__name__}"] += 1
+                msg = f"fake_aws internal error: {type(e).__name__}: {e}".encode()
+                resp = (f"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+                        f"Content-Length: {len(msg)}\r\n\r\n").encode() + msg
+            if headers.get("connection", "").lower() == "close":
+                self.closing = True
+            entry = [False, resp]
+            self.pending.append(entry)
+            if self.server.latency > 0 and target[:3] != "/__":
+                self.loop.call_later(self.server.latency, self._ready, entry)
+            else:
+                self._ready(entry)
+
+    def _ready(self, entry: list[Any]) -> None:
+        entry[0] = True
+        if self.closed:
+            return
+        p = self.pending
+        while p and p[0][0]:
+            self.transport.write(p.popleft()[1])
+        if self.closing and not p:
+            self.transport.close()
+
+
+async def serve(args: argparse.Namespace) -> None:
+    world = World(args.accounts, args.regions, args.keys, args.buckets, args.seed)
+    for a in world.accounts:  # build everything up front so the first requests are not slower
+        for r in world.regions:
+            world.aliases(a, r)
+        world.buckets(a)
+    server = Server(world, args.latency_ms / 1000.0, args.throttle_fraction)
+    loop = asyncio.get_running_loop()
+    srv = await loop.create_server(lambda: HttpConnection(server, loop), args.host, args.port, backlog=4096,
+                                   reuse_address=True)
+    port = srv.sockets[0].getsockname()[1]
+    print(f"PORT {port}", flush=True)
+    print(f"fake_aws: http://{args.host}:{port} accounts={world.accounts} regions={world.regions} "
+          f"keys/region={args.keys} buckets/account={args.buckets} latency={args.latency_ms}ms "
+          f"throttle={args.throttle_fraction}", file=sys.stderr, flush=True)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with srv:
+        await stop.wait()
+    print("STATS " + json.dumps(server.snapshot()), file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--accounts", type=int, default=2)
+    ap.add_argument("--regions", type=int, default=1)
+    ap.add_argument("--keys", type=int, default=2500, help="KMS keys per account and region")
+    ap.add_argument("--buckets", type=int, default=1100, help="S3 buckets per account")
+    ap.add_argument("--latency-ms", type=float, default=30.0)
+    ap.add_argument("--throttle-fraction", type=float, default=0.0)
+    ap.add_argument("--host", default="127.0.0.1", choices=["127.0.0.1", "::1", "localhost"],
+                    help="loopback only")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args(argv)
+    if not 0 <= a.throttle_fraction < 1:
+        ap.error("--throttle-fraction must be in [0, 1)")
+    return a
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,398 @@
+"""`aws-encryption-duckdb`: a DuckDB destination plugin for the CloudQuery CLI (`registry: local`).
+
+It writes what the hub `cloudquery/duckdb` destination writes (same tables, types, constraints,
+upsert and delete-stale; see plugin/duckdb_writer.py), with one difference that matters for a
+posture database: each Write stream (one `cloudquery sync`) is ONE transaction, committed only
+after the last delete-stale. A failed or killed sync leaves the previous sync in place.
+
+    kind: destination
+    spec:
+      name: duckdb
+      path: /path/to/aws-encryption-duckdb
+      registry: local
+      write_mode: overwrite-delete-stale   # or overwrite, append
+      spec:
+        connection_string: ./posture.duckdb
+        batch_size: 10000
+        batch_size_bytes: 67108864
+        debug: false
+
+The destination never sees `write_mode`: the CLI keeps it and expresses it through the messages it
+sends (observed with CLI v6.21.1). `append` strips primary keys and unique constraints from the
+schemas; only `overwrite-delete-stale` sends delete-stale messages; `migrate_mode: forced` sets
+`migrate_force` on each migrate message. So the writer upserts when a schema has a primary key,
+inserts when it has none, and deletes stale rows when asked.
+
+Fixes over cloudquery-plugin-sdk 0.1.57's servicer for the Write side (reference s4):
+- the SDK turns each migrate schema into an SDK `Table` (`Table.from_arrow_schema`), which loses
+  nothing we need only by luck; we keep the Arrow schema the CLI sent.
+- a delete-record message or a cancelled stream raised `NotImplementedError` or could end the
+  iterator quietly; we reject delete-record with a clear error and never commit a stream the
+  CLI did not finish.
+- `close()` raised `NotImplementedError` (#7); write errors reach the CLI as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from concurrent import futures
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import grpc
+import pyarrow as pa
+from cloudquery.discovery_v1 import discovery_pb2_grpc
+from cloudquery.plugin_v3 import arrow, plugin_pb2, plugin_pb2_grpc
+from cloudquery.sdk import plugin
+from cloudquery.sdk.internal.servers.discovery_v1.discovery import DiscoveryServicer
+from cloudquery.sdk.internal.servers.plugin_v3 import PluginServicer
+from cloudquery.sdk.internal.servers.plugin_v3.plugin import sanitize_spec
+from cloudquery.sdk.message import (WriteDeleteStale, WriteInsertMessage, WriteMessage,
+                                    WriteMigrateTableMessage)
+from cloudquery.sdk.schema import Table
+
+from . import TEAM, __version__
+from .duckdb_writer import (DEFAULT_WRITE_MODE, DatabaseLockedError, DuckDBWriter, NotADuckDBFileError,
+                            NotWritableError, WriterError, check_can_open, table_name)
+from .server import add_serve_arguments, make_logger
+
+NAME = "aws-encryption-duckdb"
+DEFAULT_CONNECTION_STRING = "./posture.duckdb"
+# Larger than the hub's 1000 rows: every batch is one DELETE ... USING join over the whole table,
+# and the single transaction, not the batch size, is what bounds the data at risk.
+DEFAULT_BATCH_SIZE = 10_000
+DEFAULT_BATCH_SIZE_BYTES = 64 << 20
+
+
+class SpecError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Spec:
+    connection_string: str = DEFAULT_CONNECTION_STRING
+    batch_size: int = DEFAULT_BATCH_SIZE
+    batch_size_bytes: int = DEFAULT_BATCH_SIZE_BYTES
+    debug: bool = False
+
+
+_FIELDS: dict[str, tuple[type, str]] = {
+    "connection_string": (str, "path of the DuckDB database file"),
+    "batch_size": (int, "rows buffered per table before they are written"),
+    "batch_size_bytes": (int, "bytes buffered per table before they are written"),
+    "debug": (bool, "log every message received from the CLI"),
+}
+
+
+def parse_spec(raw: bytes | str | dict[str, Any] | None) -> Spec:
+    """The destination spec; raises SpecError naming the field, like the hub plugin's JSON-schema check."""
+    if isinstance(raw, dict):
+        obj: Any = raw
+    else:
+        try:
+            obj = json.loads(raw or b"{}") or {}
+        except ValueError as e:
+            raise SpecError(f"spec: not valid JSON ({e})") from None
+    if not isinstance(obj, dict):
+        raise SpecError(f"spec: expected a mapping, got {json.dumps(obj)[:80]}")
+    unknown = sorted(set(obj) - set(_FIELDS))
+    if unknown:
+        raise SpecError(f"spec: unknown field {unknown[0]!r}; allowed fields are {', '.join(_FIELDS)}")
+    values = {}
+    for key, value in obj.items():
+        if value is None:
+            continue
+        values[key] = _check_field(key, value)
+    spec = Spec(**values)
+    if spec.connection_string.startswith("md:"):
+        raise SpecError("spec field connection_string: MotherDuck (md:) is not supported; expected a file path")
+    return spec
+
+
+def _check_field(key: str, value: Any) -> Any:
+    typ = _FIELDS[key][0]
+    if typ is int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError(f"spec field {key}: expected a positive integer, got {json.dumps(value)}")
+    elif not isinstance(value, typ):
+        raise SpecError(f"spec field {key}: expected a {'boolean' if typ is bool else 'string'}, "
+                        f"got {json.dumps(value)}")
+    elif key == "connection_string" and not value:
+        raise SpecError("spec field connection_string: expected a file path, got \"\"")
+    return value
+
+
+def json_schema() -> str:
+    kinds = {str: {"type": "string", "minLength": 1}, int: {"type": "integer", "minimum": 1},
+             bool: {"type": "boolean"}}
+    return json.dumps({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {k: {**kinds[t], "description": d} for k, (t, d) in _FIELDS.items()},
+    }, indent=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages: the SDK's, with the Arrow schema kept
+
+class ArrowMigrateTableMessage(WriteMigrateTableMessage):
+    """A migrate message that carries the CLI's Arrow schema unchanged (`schema`)."""
+
+    def __init__(self, schema: pa.Schema, migrate_force: bool) -> None:
+        super().__init__(table=None, migrate_force=migrate_force)  # type: ignore[arg-type]
+        self.schema = schema
+
+
+class StreamCancelled(Exception):
+    """The CLI went away before finishing the Write stream; nothing may be committed."""
+
+
+def _schema_of(msg: WriteMigrateTableMessage) -> pa.Schema:
+    schema = getattr(msg, "schema", None)
+    if schema is not None:
+        return schema
+    table: Table = msg.table
+    return table.to_arrow_schema()
+
+
+class _Buffer:
+    """Per-table batching, so each DuckDB statement works on many rows, not one record."""
+
+    def __init__(self, batch_size: int, batch_size_bytes: int) -> None:
+        self.batch_size, self.batch_size_bytes = batch_size, batch_size_bytes
+        self._batches: dict[str, list[pa.RecordBatch]] = {}
+        self._rows: dict[str, int] = {}
+        self._bytes: dict[str, int] = {}
+
+    def add(self, name: str, batch: pa.RecordBatch) -> bool:
+        """Buffer a batch; True when the table's buffer is full."""
+        self._batches.setdefault(name, []).append(batch)
+        self._rows[name] = self._rows.get(name, 0) + batch.num_rows
+        self._bytes[name] = self._bytes.get(name, 0) + batch.nbytes
+        return self._rows[name] >= self.batch_size or self._bytes[name] >= self.batch_size_bytes
+
+    def take(self, name: str) -> list[pa.Table]:
+        batches = self._batches.pop(name, [])
+        self._rows.pop(name, None)
+        self._bytes.pop(name, None)
+        # One table per run of identical schemas (a migration may change a table's schema mid-stream).
+        out: list[list[pa.RecordBatch]] = []
+        for b in batches:
+            if out and out[-1][0].schema.equals(b.schema):
+                out[-1].append(b)
+            else:
+                out.append([b])
+        return [pa.Table.from_batches(group) for group in out]
+
+    def names(self) -> list[str]:
+        return list(self._batches)
+
+
+# ---------------------------------------------------------------------------------------------
+# The plugin
+
+class DuckDBDestination(plugin.Plugin):
+    def __init__(self) -> None:
+        super().__init__(NAME, __version__, plugin.plugin.Options(team=TEAM, kind="destination",
+                                                                 json_schema=json_schema()))
+        self._spec = Spec()
+        self._logger: Any = None
+
+    def set_logger(self, logger: Any) -> None:
+        self._logger = logger
+
+    @property
+    def spec(self) -> Spec:
+        return self._spec
+
+    def init(self, spec: bytes, no_connection: bool = False) -> None:
+        try:
+            self._spec = parse_spec(spec)
+        except SpecError as e:
+            raise ValueError(str(e)) from None
+        if no_connection:
+            return
+        try:
+            # Fail at Init, before the source starts: a locked, foreign or unwritable file.
+            check_can_open(self._spec.connection_string)
+        except WriterError as e:
+            raise ValueError(str(e)) from None
+
+    def get_tables(self, options: plugin.TableOptions) -> list[Table]:
+        return []
+
+    def write(self, msgs: Iterator[WriteMessage]) -> None:
+        """Consume one Write stream as one transaction: commit at its clean end, roll back otherwise."""
+        buf = _Buffer(self._spec.batch_size, self._spec.batch_size_bytes)
+        with DuckDBWriter(self._spec.connection_string, write_mode=DEFAULT_WRITE_MODE,
+                          logger=self._logger) as writer:
+            for msg in msgs:
+                self._debug(msg)
+                if isinstance(msg, WriteInsertMessage):
+                    name = table_name(msg.record.schema)
+                    if buf.add(name, msg.record):
+                        self._flush(writer, buf, name)
+                elif isinstance(msg, WriteMigrateTableMessage):
+                    schema = _schema_of(msg)
+                    self._flush(writer, buf, table_name(schema))
+                    writer.migrate(schema, force=bool(msg.migrate_force))
+                elif isinstance(msg, WriteDeleteStale):
+                    self._flush(writer, buf, msg.table_name)
+                    n = writer.delete_stale(msg.table_name, msg.source_name, msg.sync_time)
+                    self._log("deleted stale rows", table=msg.table_name, source=msg.source_name, rows=n)
+                else:
+                    raise WriterError(f"unsupported write message {type(msg).__name__}")
+            for name in buf.names():
+                self._flush(writer, buf, name)
+            self._log("sync written", database=self._spec.connection_string,
+                      rows=sum(writer.rows_written.values()), tables=len(writer.rows_written))
+
+    def _flush(self, writer: DuckDBWriter, buf: _Buffer, name: str) -> None:
+        for table in buf.take(name):
+            writer.write(table)
+
+    def _log(self, event: str, **kw: Any) -> None:
+        if self._logger is not None:
+            self._logger.info(event, **kw)
+
+    def _debug(self, msg: WriteMessage) -> None:
+        if not self._spec.debug or self._logger is None:
+            return
+        if isinstance(msg, WriteInsertMessage):
+            self._logger.info("write insert", table=table_name(msg.record.schema), rows=msg.record.num_rows,
+                              columns=msg.record.schema.names)
+        elif isinstance(msg, WriteMigrateTableMessage):
+            s = _schema_of(msg)
+            self._logger.info("write migrate_table", table=table_name(s), migrate_force=msg.migrate_force,
+                              fields=[_describe_field(f) for f in s])
+        elif isinstance(msg, WriteDeleteStale):
+            self._logger.info("write delete_stale", table=msg.table_name, source=msg.source_name,
+                              sync_time=msg.sync_time.isoformat())
+
+    def test_connection(self, spec: bytes) -> tuple[bool, str, str]:
+        """(success, failure_code, failure_description) for `cloudquery test-connection`."""
+        try:
+            s = parse_spec(spec)
+            check_can_open(s.connection_string)
+        except SpecError as e:
+            return False, "INVALID_SPEC", str(e)
+        except DatabaseLockedError as e:
+            return False, "DATABASE_LOCKED", str(e)
+        except NotADuckDBFileError as e:
+            return False, "NOT_A_DUCKDB_DATABASE", str(e)
+        except NotWritableError as e:
+            return False, "NOT_WRITABLE", str(e)
+        except WriterError as e:
+            return False, "CANNOT_OPEN", str(e)
+        return True, "", ""
+
+    def close(self) -> None:
+        return None
+
+
+def _describe_field(f: pa.Field) -> str:
+    md = {k.decode(): v.decode() for k, v in (f.metadata or {}).items() if v not in (b"false", b"")}
+    return f"{f.name}:{f.type}{'' if f.nullable else ' not null'}{' ' + json.dumps(md) if md else ''}"
+
+
+# ---------------------------------------------------------------------------------------------
+# gRPC
+
+class DestinationServicer(PluginServicer):
+    def __init__(self, p: DuckDBDestination, logger: Any) -> None:
+        super().__init__(p, logger)
+        self._p = p
+
+    def Init(self, request: Any, context: Any) -> Any:
+        try:
+            return super().Init(request, context)
+        except ValueError as e:
+            self._logger.error("invalid destination spec", error=str(e))
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+
+    def Write(self, request_iterator: Iterator[Any], context: Any) -> Any:
+        try:
+            self._p.write(_messages(request_iterator, context))
+        except StreamCancelled as e:
+            self._logger.error("write stream cancelled; database unchanged", error=str(e))
+            context.abort(grpc.StatusCode.CANCELLED, str(e))
+        except WriterError as e:
+            self._logger.error("write failed; database unchanged", error=str(e))
+            context.abort(grpc.StatusCode.INTERNAL, str(e))
+        except Exception as e:  # anything else still rolled back; the CLI gets one line, the log the trace
+            self._logger.exception("write failed; database unchanged")
+            context.abort(grpc.StatusCode.INTERNAL, f"{NAME}: {type(e).__name__}: {e}")
+        return plugin_pb2.Write.Response()
+
+    def TestConnection(self, request: Any, context: Any) -> Any:
+        ok, code, desc = self._p.test_connection(sanitize_spec(request.spec))
+        return plugin_pb2.TestConnection.Response(success=ok, failure_code=code, failure_description=desc)
+
+
+def _messages(requests: Iterator[Any], context: Any) -> Iterator[WriteMessage]:
+    for req in requests:
+        kind = req.WhichOneof("message")
+        if kind == "migrate_table":
+            yield ArrowMigrateTableMessage(arrow.new_schema_from_bytes(req.migrate_table.table),
+                                           req.migrate_table.migrate_force)
+        elif kind == "insert":
+            yield WriteInsertMessage(record=arrow.new_record_from_bytes(req.insert.record))
+        elif kind == "delete":
+            name = req.delete.table_name or table_name(arrow.new_schema_from_bytes(req.delete.table))
+            yield WriteDeleteStale(table_name=name, source_name=req.delete.source_name,
+                                   sync_time=req.delete.sync_time.ToDatetime())
+        elif kind == "delete_record":
+            raise WriterError(f"delete-record messages (table {req.delete_record.table_name}) are not supported "
+                              "by this destination")
+        elif kind is not None:
+            raise WriterError(f"unsupported write message {kind}")
+    # grpc ends the request iterator quietly when the RPC is torn down; only a live RPC whose
+    # client half-closed the stream is a finished sync.
+    if not context.is_active():
+        raise StreamCancelled("the CLI cancelled the write stream; rolled back")
+
+
+def serve(address: str, network: str, log_format: str, log_level: str) -> None:
+    if network == "unix" and not address.startswith("unix:"):
+        # SDK bug #1: grpc needs the unix: scheme for a socket path.
+        address = "unix:" + address
+    logger = make_logger(log_format, log_level)
+    p = DuckDBDestination()
+    p.set_logger(logger)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4),
+                         options=[("grpc.max_receive_message_length", 256 << 20),
+                                  ("grpc.max_send_message_length", 256 << 20)])
+    discovery_pb2_grpc.add_DiscoveryServicer_to_server(DiscoveryServicer([3]), server)
+    plugin_pb2_grpc.add_PluginServicer_to_server(DestinationServicer(p, logger), server)
+    if server.add_insecure_port(address) == 0 and not address.startswith("unix:"):
+        raise SystemExit(f"{NAME}: cannot listen on {address}")
+    logger.info("Starting server", address=address)
+    server.start()
+
+    def stop(_sig: int, _frame: Any) -> None:
+        # Stopping cancels an unfinished Write stream, which rolls its transaction back.
+        server.stop(5)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    server.wait_for_termination()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog=NAME, description="DuckDB destination for the CloudQuery CLI, "
+                                                            "one transaction per sync.")
+    parser.add_argument("--version", action="version", version=f"{NAME} {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_serve_arguments(sub.add_parser("serve", help="serve the CloudQuery destination plugin over gRPC"))
+    args = parser.parse_args(argv)
+    serve(args.address, args.network, args.log_format, args.log_level)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

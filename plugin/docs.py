@@ -1,0 +1,64 @@
+"""README sections generated from the table declarations, so the docs can't drift from the code.
+
+`python -m plugin.docs` prints them; tests/test_docs.py checks the README holds them verbatim.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+
+from .schema import TableDef
+from .tables import TOP_LEVEL, all_tables, iam_policy
+
+
+def type_name(t: pa.DataType) -> str:
+    if isinstance(t, pa.ExtensionType):
+        return str(t)
+    if pa.types.is_list(t):
+        return f"list<item: {type_name(t.value_type)}, nullable>"
+    if pa.types.is_timestamp(t):
+        return f"timestamp[{t.unit}, tz={t.tz}]"
+    return {"string": "utf8", "bool": "bool", "int64": "int64"}.get(str(t), str(t))
+
+
+def table_markdown(t: TableDef) -> str:
+    lines = [f"#### `{t.name}`", ""]
+    parent = f" Child of `{t.parent}`." if t.parent else ""
+    lines.append(f"{t.title}. `_cq_id` from ({', '.join(t.pk_components)}).{parent} "
+                 f"Calls: {', '.join(t.api_calls) or 'none (filled by the sync itself)'}. [AWS docs]({t.description})"
+                 if t.description.startswith("http") else
+                 f"{t.description} `_cq_id` from ({', '.join(t.pk_components)}).{parent}")
+    if t.notes:
+        lines += ["", t.notes]
+    lines += ["", "| column | type | notes |", "|---|---|---|"]
+    for c in t.all_columns():
+        ours = " **(ours)**" if c.name in t.extra_columns else ""
+        lines.append(f"| {c.name} | {type_name(c.type)} | {c.description}{ours} |".replace(" |  |", " | |"))
+    return "\n".join(lines)
+
+
+def tables_markdown() -> str:
+    return "\n\n".join(table_markdown(t) for t in all_tables())
+
+
+def policy_markdown() -> str:
+    return "```json\n" + json.dumps(iam_policy(), indent=2) + "\n```"
+
+
+def table_list() -> str:
+    out = []
+    for top in TOP_LEVEL:
+        out.append(f"- `{top.name}` ({len(top.all_columns())} columns)")
+        for c in top.children:
+            out.append(f"  - `{c.name}` ({len(c.all_columns())} columns)")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(table_list())
+    print()
+    print(tables_markdown())
+    print()
+    print(policy_markdown())

@@ -1,0 +1,134 @@
+"""`aws-encryption sync`: the plugin run in-process, straight into a DuckDB file.
+
+Same spec files, same tables, same DuckDB layout as `cloudquery sync` with our destination, but no
+CLI, no gRPC and no hub login. The whole sync is one transaction: Ctrl-C, SIGTERM, a crash or a
+SIGKILL leave the previous sync's rows intact; a finished sync replaces the rows of its source
+name (delete-stale by `_cq_source_name` and `_cq_sync_time`, as the CLI does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from .duckdb_writer import DuckDBWriter, add_cq_columns, check_can_open
+from .engine import SyncEngine
+from .plugin import flatten, select_tables
+from .redact import install_log_redaction
+from .specfile import SyncPlan
+
+log = logging.getLogger("aws_encryption.local_sync")
+
+
+@dataclass
+class SyncSummary:
+    rows: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+    elapsed: float = 0.0
+    db_path: str = ""
+    deleted: int = 0
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def run(plan: SyncPlan, *, tables: list[str] | None = None, skip_tables: list[str] | None = None,
+        progress: TextIO | None = None) -> SyncSummary:
+    """Sync every source of `plan` into its DuckDB file; raises WriterError/ValueError before any AWS call
+    when the file or the table selection can't be used."""
+    install_log_redaction()
+    check_can_open(plan.db_path)
+    selections = []
+    for src in plan.sources:
+        defs = select_tables(tables or src.tables, skip_tables if skip_tables is not None else src.skip_tables,
+                             src.skip_dependent_tables)
+        selections.append((src, defs))
+    sync_time = dt.datetime.now(dt.timezone.utc)
+    summary = SyncSummary(db_path=plan.db_path)
+    t0 = time.monotonic()
+    old = _install_sigterm()
+    try:
+        with DuckDBWriter(plan.db_path, write_mode=plan.write_mode, migrate_mode=plan.migrate_mode) as w:
+            for src, defs in selections:
+                tdefs = flatten(defs)
+                for t in tdefs:
+                    w.migrate(add_cq_columns(t.arrow_schema(), src.name, sync_time))
+                engine = SyncEngine(src.spec, defs)
+                ticker = _Ticker(engine, src.name, progress) if progress is not None else None
+                try:
+                    for t, batch in engine.run():
+                        w.write(add_cq_columns(batch, src.name, sync_time))
+                        log.info("wrote %d rows to %s (not committed yet)", batch.num_rows, t.name)
+                finally:
+                    if ticker:
+                        ticker.stop()
+                for name, n in engine.progress.rows.items():
+                    summary.rows[name] = summary.rows.get(name, 0) + n
+                summary.errors += engine.progress.errors
+                if plan.write_mode == "overwrite-delete-stale":
+                    for t in tdefs:
+                        summary.deleted += w.delete_stale(t.name, src.name, sync_time)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    summary.elapsed = time.monotonic() - t0
+    return summary
+
+
+def _install_sigterm() -> Any:
+    def handler(_sig: int, _frame: Any) -> None:
+        raise _Interrupted("terminated")
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        return signal.getsignal(signal.SIGTERM)
+
+
+class _Ticker:
+    """One status line, rewritten in place on a terminal, per account/region/table progress."""
+
+    def __init__(self, engine: SyncEngine, source: str, out: TextIO) -> None:
+        self.engine, self.source, self.out = engine, source, out
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._loop, daemon=True)
+        self._t.start()
+
+    def _line(self) -> str:
+        p = self.engine.progress
+        rows = sum(p.rows.values())
+        return (f"\r{self.source}: accounts {p.accounts_done}/{p.accounts_total}  units {p.units_done}/"
+                f"{p.units_total}  rows {rows}  errors {p.errors}  {p.current[:60]:<60}")
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.2):
+            self.out.write(self._line())
+            self.out.flush()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._t.join()
+        self.out.write(self._line() + "\n")
+        self.out.flush()
+
+
+def format_summary(s: SyncSummary) -> str:
+    lines = [f"synced into {s.db_path} in {s.elapsed:.1f}s: {sum(s.rows.values())} rows, "
+             f"{s.errors} failed AWS calls (see aws_encryption_sync_errors), {s.deleted} stale rows removed"]
+    width = max((len(k) for k in s.rows), default=10)
+    for name in sorted(s.rows):
+        lines.append(f"  {name:<{width}}  {s.rows[name]:>8}")
+    return "\n".join(lines)
+
+
+def is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except Exception:
+        return False
+

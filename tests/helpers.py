@@ -1,0 +1,48 @@
+"""Run the plugin in-process, exactly as the gRPC server does, and collect what it emits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pyarrow as pa
+from cloudquery.sdk import message
+from cloudquery.sdk import plugin as sdk_plugin
+
+from plugin.plugin import AwsEncryptionPlugin
+
+
+class SyncResult:
+    def __init__(self) -> None:
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+        self.schemas: dict[str, pa.Schema] = {}
+        self.batches: dict[str, int] = {}
+
+    def table(self, name: str) -> list[dict[str, Any]]:
+        return self.rows.get(name, [])
+
+    def errors(self, **match: Any) -> list[dict[str, Any]]:
+        return [e for e in self.table("aws_encryption_sync_errors")
+                if all(e.get(k) == v for k, v in match.items())]
+
+    def one(self, table: str, **match: Any) -> dict[str, Any]:
+        found = [r for r in self.table(table) if all(r.get(k) == v for k, v in match.items())]
+        assert len(found) == 1, f"{table} rows matching {match}: {len(found)}"
+        return found[0]
+
+
+def run_sync(spec: dict[str, Any], tables: list[str] | None = None, skip: list[str] | None = None,
+             skip_dependent: bool = False) -> SyncResult:
+    p = AwsEncryptionPlugin()
+    p.init(json.dumps(spec).encode())
+    res = SyncResult()
+    opts = sdk_plugin.SyncOptions(tables=tables or ["*"], skip_tables=skip or [],
+                                  skip_dependent_tables=skip_dependent)
+    for m in p.sync(opts):
+        if isinstance(m, message.SyncMigrateTableMessage):
+            res.schemas[m.table.metadata[b"cq:table_name"].decode()] = m.table
+        elif isinstance(m, message.SyncInsertMessage):
+            name = m.record.schema.metadata[b"cq:table_name"].decode()
+            res.batches[name] = res.batches.get(name, 0) + 1
+            res.rows.setdefault(name, []).extend(m.record.to_pylist())
+    return res

@@ -1,0 +1,139 @@
+"""The real CloudQuery CLI syncing our source (on the moto world) into our DuckDB destination."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+from .world import COMPUTE, DATA, World
+
+
+def cloudquery_bin() -> str:
+    locations = importlib.util.find_spec("cloudquery").submodule_search_locations  # type: ignore[union-attr]
+    return locations[0] + "/bin/cloudquery"
+
+
+def executable(name: str) -> str:
+    exe = Path(sys.executable).parent / name
+    found = str(exe) if exe.exists() else shutil.which(name)
+    assert found, f"{name} is not installed (pip install -e .)"
+    return found
+
+
+def write_spec(dir: Path, world: World, *, source_name: str, accounts: list[str], write_mode: str,
+               tables: list[str] | None = None, db: str = "posture.duckdb") -> Path:
+    source = {"kind": "source", "spec": {
+        "name": source_name, "path": executable("aws-encryption"), "registry": "local", "version": "v0.1.0",
+        "tables": tables or ["aws_kms_keys", "aws_s3_buckets"], "destinations": ["duckdb"],
+        "spec": world.spec(accounts=accounts)}}
+    dest = {"kind": "destination", "spec": {
+        "name": "duckdb", "path": executable("aws-encryption-duckdb"), "registry": "local", "version": "v0.1.0",
+        "write_mode": write_mode, "spec": {"connection_string": db}}}
+    path = dir / f"{source_name}-{write_mode}.yml"
+    path.write_text(yaml.safe_dump(source) + "---\n" + yaml.safe_dump(dest))
+    return path
+
+
+def cloudquery(dir: Path, world: World, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [cloudquery_bin(), *args, "--telemetry-level", "none", "--cq-dir", str(dir / ".cq"),
+           "--log-file-name", str(dir / "cloudquery.log")]
+    return subprocess.run(cmd, cwd=dir, env={**os.environ, **world.env}, capture_output=True, text=True,
+                          timeout=120)
+
+
+def sync(dir: Path, world: World, **kw: Any) -> None:
+    r = cloudquery(dir, world, "sync", str(write_spec(dir, world, **kw)))
+    assert r.returncode == 0, r.stdout[-1500:] + r.stderr[-1500:] + _log_tail(dir)
+
+
+def _log_tail(dir: Path) -> str:
+    log = dir / "cloudquery.log"
+    return "\n".join(log.read_text().splitlines()[-15:]) if log.exists() else ""
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def bucket_names(db: Path, source: str) -> set[str]:
+    return {r[0] for r in rows(db, f"SELECT name FROM aws_s3_buckets WHERE _cq_source_name = '{source}'")}
+
+
+def test_cli_sync_upserts_deletes_stale_and_leaves_other_sources_alone(tmp_path: Path, world: World) -> None:
+    db = tmp_path / "posture.duckdb"
+    # Two sources share the file; they cover different accounts, so their _cq_ids never collide.
+    sync(tmp_path, world, source_name="aws-compute", accounts=[COMPUTE], write_mode="overwrite-delete-stale")
+    sync(tmp_path, world, source_name="aws", accounts=[DATA], write_mode="overwrite-delete-stale")
+    compute_before = rows(db, "SELECT * FROM aws_s3_buckets WHERE _cq_source_name = 'aws-compute' ORDER BY arn")
+    assert {r[0] for r in rows(db, "SELECT DISTINCT account_id FROM aws_kms_keys WHERE _cq_source_name = 'aws'")} \
+        == {DATA}
+    assert rows(db, "SELECT count(*) FROM aws_kms_keys WHERE _cq_source_name = 'aws'")[0][0] >= 6
+    assert bucket_names(db, "aws") == {n for n, a in world.buckets.items() if a == DATA}
+    assert bucket_names(db, "aws-compute") == {n for n, a in world.buckets.items() if a == COMPUTE}
+
+    types = dict(rows(db, "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'aws_kms_keys'"))
+    assert list(types)[:3] == ["_cq_sync_time", "_cq_source_name", "_cq_id"]
+    assert (types["_cq_sync_time"], types["_cq_id"], types["tags"], types["encryption_algorithms"],
+            types["creation_date"]) == ("TIMESTAMP", "UUID", "JSON", "VARCHAR[]", "TIMESTAMP")
+    assert rows(db, "SELECT constraint_column_names FROM duckdb_constraints() "
+                    "WHERE table_name = 'aws_kms_keys' AND constraint_type = 'PRIMARY KEY'") == [(["_cq_id"],)]
+    rotating = world.keys["rotating"]["Arn"]
+    assert rows(db, f"SELECT tags->>'team', json_type(tags) FROM aws_kms_keys WHERE arn = '{rotating}'") == \
+        [("data", "OBJECT")]
+
+    added = f"added-{uuid.uuid4().hex[:12]}"
+    s3 = world.admin("s3", DATA)
+    s3.create_bucket(Bucket=added)
+    try:
+        sync(tmp_path, world, source_name="aws", accounts=[DATA], write_mode="overwrite-delete-stale")
+        assert added in bucket_names(db, "aws")
+        assert rows(db, "SELECT count(DISTINCT _cq_sync_time) FROM aws_s3_buckets "
+                        "WHERE _cq_source_name = 'aws'") == [(1,)]
+    finally:
+        s3.delete_bucket(Bucket=added)
+    # The bucket is gone: the next sync's delete-stale removes its row, and only its row.
+    sync(tmp_path, world, source_name="aws", accounts=[DATA], write_mode="overwrite-delete-stale")
+    assert bucket_names(db, "aws") == {n for n, a in world.buckets.items() if a == DATA}
+    assert rows(db, "SELECT * FROM aws_s3_buckets WHERE _cq_source_name = 'aws-compute' ORDER BY arn") \
+        == compute_before
+
+
+def test_cli_append_mode_creates_no_keys_and_deletes_nothing(tmp_path: Path, world: World) -> None:
+    db = tmp_path / "posture.duckdb"
+    for _ in range(2):
+        sync(tmp_path, world, source_name="aws", accounts=[DATA], write_mode="append", tables=["aws_s3_buckets"])
+    n = len([b for b, a in world.buckets.items() if a == DATA])
+    assert rows(db, "SELECT count(*), count(DISTINCT _cq_id), count(DISTINCT _cq_sync_time) "
+                    "FROM aws_s3_buckets") == [(2 * n, n, 2)]
+    assert rows(db, "SELECT constraint_type FROM duckdb_constraints() WHERE table_name = 'aws_s3_buckets' "
+                    "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')") == []
+
+
+def test_cli_refuses_a_file_that_is_not_duckdb_and_leaves_it_unchanged(tmp_path: Path, world: World) -> None:
+    db = tmp_path / "posture.duckdb"
+    db.write_text("account,bucket\n111111111111,data-lake\n")
+    before = db.read_bytes()
+    spec = write_spec(tmp_path, world, source_name="aws", accounts=[DATA], write_mode="overwrite-delete-stale")
+    r = cloudquery(tmp_path, world, "sync", str(spec))
+    out = r.stdout + r.stderr + _log_tail(tmp_path)
+    assert r.returncode != 0
+    assert "failed to init destination duckdb" in out and f"database {db.name} is not a DuckDB database file" in out
+    assert db.read_bytes() == before
+    r = cloudquery(tmp_path, world, "test-connection", str(spec))
+    assert r.returncode != 0
+    assert "not a DuckDB database file" in r.stdout + r.stderr + _log_tail(tmp_path)
+    db.unlink()
+    r = cloudquery(tmp_path, world, "test-connection", str(spec))
+    assert r.returncode == 0, r.stdout + r.stderr + _log_tail(tmp_path)
+    assert not db.exists()  # testing the connection creates nothing

@@ -1,0 +1,18 @@
+"""The README's generated sections match the code (tables, columns, IAM policy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from plugin.docs import policy_markdown, table_list, tables_markdown
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def test_readme_lists_every_table_with_its_columns():
+    assert table_list() in README, "README table list is stale: run python -m plugin.docs"
+    assert tables_markdown() in README, "README table docs are stale: run python -m plugin.docs"
+
+
+def test_readme_has_the_iam_policy():
+    assert policy_markdown() in README
