@@ -38,6 +38,7 @@ import argparse
 import json
 import signal
 import sys
+import threading
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -333,7 +334,25 @@ class DestinationServicer(PluginServicer):
         return plugin_pb2.TestConnection.Response(success=ok, failure_code=code, failure_description=desc)
 
 
+# How long a finished request stream waits for a cancellation to surface before it commits. grpc
+# reports a client's cancel as the end of the request stream first and as a cancellation a moment
+# later (two completion events); a clean half-close is never followed by one until we reply.
+CANCEL_GRACE_SECONDS = 0.5
+
+
 def _messages(requests: Iterator[Any], context: Any) -> Iterator[WriteMessage]:
+    terminated = threading.Event()
+    if not context.add_callback(terminated.set):
+        raise StreamCancelled("the write stream was already closed; nothing written")
+    try:
+        yield from _parse(requests)
+    except grpc.RpcError:
+        raise StreamCancelled("the CLI cancelled the write stream before the sync finished; rolled back") from None
+    if terminated.wait(CANCEL_GRACE_SECONDS) or not context.is_active():
+        raise StreamCancelled("the CLI cancelled the write stream before the sync finished; rolled back")
+
+
+def _parse(requests: Iterator[Any]) -> Iterator[WriteMessage]:
     for req in requests:
         kind = req.WhichOneof("message")
         if kind == "migrate_table":
@@ -350,10 +369,6 @@ def _messages(requests: Iterator[Any], context: Any) -> Iterator[WriteMessage]:
                               "by this destination")
         elif kind is not None:
             raise WriterError(f"unsupported write message {kind}")
-    # grpc ends the request iterator quietly when the RPC is torn down; only a live RPC whose
-    # client half-closed the stream is a finished sync.
-    if not context.is_active():
-        raise StreamCancelled("the CLI cancelled the write stream; rolled back")
 
 
 def serve(address: str, network: str, log_format: str, log_level: str) -> None:

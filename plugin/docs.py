@@ -1,6 +1,7 @@
 """README sections generated from the table declarations, so the docs can't drift from the code.
 
-`python -m plugin.docs` prints them; tests/test_docs.py checks the README holds them verbatim.
+`python -m plugin.docs README.md` rewrites the sections between `<!-- generated:NAME -->` and
+`<!-- end:NAME -->`; tests/test_docs.py checks the README holds them verbatim.
 """
 
 from __future__ import annotations
@@ -56,9 +57,21 @@ def table_list() -> str:
     return "\n".join(out)
 
 
+SECTIONS = {"table-list": table_list, "table-docs": tables_markdown, "iam-policy": policy_markdown}
+
+
+def render(text: str) -> str:
+    import re
+    for name, fn in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- end:{name} -->)", re.S)
+        if not pattern.search(text):
+            raise SystemExit(f"README has no <!-- generated:{name} --> section")
+        text = pattern.sub(lambda m: m.group(1) + fn() + "\n" + m.group(2), text)
+    return text
+
+
 if __name__ == "__main__":
-    print(table_list())
-    print()
-    print(tables_markdown())
-    print()
-    print(policy_markdown())
+    import sys
+    from pathlib import Path
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    target.write_text(render(target.read_text()))

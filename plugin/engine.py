@@ -178,6 +178,12 @@ class SyncEngine:
             self._submit(self._resource, ctx, table, item, counter)
         counter.listing_done()
 
+    def _static_unit(self, table: TableDef) -> None:
+        """Reference tables: the same rows every sync, no AWS call."""
+        assert table.resolve is not None
+        for item in table.resolve(None, None):
+            self._resolve_tree(None, table, item, None)  # type: ignore[arg-type]
+
     def _resource(self, ctx: Ctx, table: TableDef, item: dict[str, Any], counter: "_UnitCounter") -> None:
         try:
             region = item.get("_region")
@@ -212,6 +218,9 @@ class SyncEngine:
         try:
             with self._plock:
                 self._pending += 1
+            for t in self.tables:
+                if t.scope == "static":
+                    self._submit(self._static_unit, t)
             for a in accounts:
                 self._submit(self._open_account, a)
             with self._plock:

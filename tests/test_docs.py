@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plugin.docs import policy_markdown, table_list, tables_markdown
+from plugin.docs import policy_markdown, render, table_list, tables_markdown
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -16,3 +16,7 @@ def test_readme_lists_every_table_with_its_columns():
 
 def test_readme_has_the_iam_policy():
     assert policy_markdown() in README
+
+
+def test_readme_is_up_to_date():
+    assert render(README) == README, "run: python -m plugin.docs README.md"

@@ -275,3 +275,26 @@ def test_schemas_match_declarations(synced):
     for t in all_tables():
         assert res.schemas[t.name].names == t.column_names()
         assert res.schemas[t.name].names[:2] == ["_cq_id", "_cq_parent_id"]
+
+
+def test_key_type_classification_and_reference_table(synced):
+    w, res, _ = synced
+    kinds = {name: res.one("aws_kms_keys", arn=w.keys[name]["Arn"])["key_type"]
+             for name in ("rotating", "aws_s3", "external", "asymmetric", "pending_deletion")}
+    assert kinds == {
+        "rotating": "customer_managed_aws_key_material",
+        "aws_s3": "aws_managed",
+        "external": "customer_managed_external_key_material",
+        "asymmetric": "customer_managed_aws_key_material",
+        "pending_deletion": "customer_managed_aws_key_material",
+    }
+    types = {r["key_type"]: r for r in res.table("aws_encryption_key_types")}
+    assert set(types) == {"customer_managed_aws_key_material", "customer_managed_external_key_material",
+                          "customer_managed_custom_key_store", "aws_managed", "aws_owned"}
+    assert types["aws_managed"]["multi_account_access"] == "no"
+    assert types["aws_managed"]["automatic_rotation"] == "required"
+    assert types["customer_managed_external_key_material"]["automatic_rotation"] == "no"
+    assert types["customer_managed_aws_key_material"]["automatic_rotation"] == "optional"
+    assert types["aws_owned"]["can_view_metadata"] == "no"
+    # every key's type is a row of the reference table
+    assert {r["key_type"] for r in res.table("aws_kms_keys")} <= set(types)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from ..schema import TableDef
+from .key_types import KEY_TYPES_TABLE
 from .kms import ALIASES, KEYS
 from .s3 import BUCKETS
 from .sync_errors import SYNC_ERRORS
 
-TOP_LEVEL: list[TableDef] = [KEYS, ALIASES, BUCKETS, SYNC_ERRORS]
+TOP_LEVEL: list[TableDef] = [KEYS, ALIASES, BUCKETS, KEY_TYPES_TABLE, SYNC_ERRORS]
 
 # Calls made outside any table: identity check per account, region discovery for regions "*".
 SETUP_OPERATIONS = ["sts:GetCallerIdentity", "ec2:DescribeRegions"]

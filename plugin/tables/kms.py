@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..context import Ctx, Parent
+from .key_types import classify
 from ..schema import BOOL, INT, JSON, STR, STR_LIST, TS, Col, TableDef, project
 
 DOC = "https://docs.aws.amazon.com/kms/latest/APIReference/"
@@ -43,6 +44,8 @@ KEY_COLUMNS = [
     # ours, after the CloudQuery columns: newer KeyMetadata fields
     Col("key_agreement_algorithms", STR_LIST, "KeyMetadata.KeyAgreementAlgorithms"),
     Col("current_key_material_id", STR, "KeyMetadata.CurrentKeyMaterialId"),
+    Col("key_type", STR, "One of aws_encryption_key_types.key_type: customer managed (AWS, external or custom "
+                         "key store material) or AWS managed; NULL when DescribeKey failed"),
 ]
 
 
@@ -89,6 +92,7 @@ def key_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, 
     row["tags"] = item.get("_tags")
     mrc = item.get("MultiRegionConfiguration")
     row["replica_keys"] = mrc.get("ReplicaKeys") if mrc else None
+    row["key_type"] = classify(item.get("_meta"))
     return row
 
 
@@ -195,7 +199,7 @@ KEYS = TableDef(
     api_calls=["kms:ListKeys", "kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
     scope="region", resolve=list_keys, enrich=enrich_key, to_row=key_row,
     children=[GRANTS, POLICIES, ROTATION_STATUSES, ROTATIONS],
-    extra_columns=["key_agreement_algorithms", "current_key_material_id"],
+    extra_columns=["key_agreement_algorithms", "current_key_material_id", "key_type"],
 )
 
 ALIASES = TableDef(
