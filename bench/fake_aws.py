@@ -42,6 +42,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import math
 import resource
 import signal
 import sys
@@ -152,6 +153,7 @@ class World:
         self._aliases: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._buckets: dict[str, list[Bucket]] = {}
         self._bucket_by_name: dict[str, Bucket] = {}
+        self._policies: dict[tuple, str] = {}
 
     def h(self, *parts: Any) -> int:
         return int.from_bytes(hashlib.blake2b("|".join(map(str, (self.seed, *parts))).encode(),
@@ -296,6 +298,18 @@ class World:
         return m
 
     def key_policy(self, acct: str, region: str, k: Key) -> str:
+        # The document depends only on (account, region, service) or (account, app, shared): render
+        # each variant once (pretty-printing with json.dumps(indent=) is slow) and reuse it.
+        if k.kind == "aws":
+            ck: tuple = (acct, region, k.aws_service)
+        else:
+            ck = (acct, APPS[k.h % len(APPS)], k.h % 7 == 0)
+        doc = self._policies.get(ck)
+        if doc is None:
+            doc = self._policies[ck] = self._render_key_policy(acct, region, k)
+        return doc
+
+    def _render_key_policy(self, acct: str, region: str, k: Key) -> str:
         if k.kind == "aws":
             svc = k.aws_service
             stmts = [
@@ -422,6 +436,14 @@ class World:
             raise ApiError(403, "AccessDenied", "Access Denied")
         return b
 
+    @staticmethod
+    def has_bucket_policy(b: Bucket) -> bool:
+        return (b.h >> 24) % 100 < 45
+
+    @staticmethod
+    def bucket_public(b: Bucket) -> bool:
+        return (b.h >> 24) % 100 < 5
+
     def bucket_policy(self, b: Bucket) -> str | None:
         r = (b.h >> 24) % 100
         if r >= 45:
@@ -506,6 +528,21 @@ class Server:
         self._date_t = 0
         self.connections = 0
         self.max_connections = 0
+        # Replies due in the same millisecond share one event-loop timer (fewer wake-ups).
+        self._due: dict[int, list[tuple["HttpConnection", list[Any]]]] = {}
+
+    def schedule(self, conn: "HttpConnection", entry: list[Any]) -> None:
+        loop = conn.loop
+        tick = math.ceil((loop.time() + self.latency) * 1000)
+        batch = self._due.get(tick)
+        if batch is None:
+            batch = self._due[tick] = []
+            loop.call_at(tick / 1000, self._fire, tick)
+        batch.append((conn, entry))
+
+    def _fire(self, tick: int) -> None:
+        for conn, entry in self._due.pop(tick):
+            conn.ready(entry)
 
     # -- helpers --------------------------------------------------------------------------------
     def date(self) -> str:
@@ -718,7 +755,11 @@ class Server:
 
     def s3(self, method: str, target: str, acct: str, region: str) -> bytes:
         path, _, qs = target.partition("?")
-        query = dict(parse_qsl(qs, keep_blank_values=True))
+        query = {}
+        if qs:
+            for part in qs.split("&"):
+                k, _, v = part.partition("=")
+                query[k] = unquote(v) if "%" in v else v
         bucket = unquote(path.lstrip("/").split("/", 1)[0])
         if not bucket:
             op = "ListBuckets"
@@ -802,9 +843,9 @@ class Server:
                 raise ApiError(404, "NoSuchBucketPolicy", "The bucket policy does not exist")
             return pol, "application/json"
         if op == "GetBucketPolicyStatus":
-            if w.bucket_policy(b) is None:
+            if not w.has_bucket_policy(b):
                 raise ApiError(404, "NoSuchBucketPolicy", "The bucket policy does not exist")
-            public = "true" if (b.h >> 24) % 100 < 5 else "false"
+            public = "true" if w.bucket_public(b) else "false"
             return f'{head}<PolicyStatus xmlns="{S3_NS}"><IsPublic>{public}</IsPublic></PolicyStatus>', \
                 "application/xml"
         if op == "GetBucketTagging":
@@ -903,11 +944,11 @@ class HttpConnection(asyncio.Protocol):
             entry = [False, resp]
             self.pending.append(entry)
             if self.server.latency > 0 and target[:3] != "/__":
-                self.loop.call_later(self.server.latency, self._ready, entry)
+                self.server.schedule(self, entry)
             else:
-                self._ready(entry)
+                self.ready(entry)
 
-    def _ready(self, entry: list[Any]) -> None:
+    def ready(self, entry: list[Any]) -> None:
         entry[0] = True
         if self.closed:
             return

@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("query")
     q.add_argument("--format", choices=["table", "csv", "json"], help="default: table on a terminal, csv otherwise")
 
+    ck = sub.add_parser("check", help="run the posture checks on a posture database, read-only")
+    from .report import add_check_arguments
+    add_check_arguments(ck)
+
     sp = sub.add_parser("serve", help="serve the CloudQuery source plugin over gRPC")
     add_serve_arguments(sp)
     sub.add_parser("package", help="package the plugin for the CloudQuery hub (needs Docker)", add_help=False)
@@ -62,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "sql":
         return _sql(args)
+    if args.command == "check":
+        return _check(args)
     return _sync(args)
 
 
@@ -122,6 +128,21 @@ def _sql(args: argparse.Namespace) -> int:
     fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
     write(cols, rows, fmt, sys.stdout)
     return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    """`aws-encryption check DB`: 0 nothing fails at or above --fail-on, 1 something does, 2 bad input."""
+    from .checks import CheckError
+    from .report import check_command
+
+    try:
+        return check_command(args, sys.stdout)
+    except CheckError as e:
+        _err(str(e))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
 
 
 if __name__ == "__main__":

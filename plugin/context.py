@@ -44,6 +44,9 @@ class Ctx:
     table: str
     on_error: Callable[[SyncError], None]
     regions: tuple[str, ...] = field(default_factory=tuple)
+    # Shared by the whole sync: what was seen (for derived tables) and who counts as "inside".
+    index: Any = None
+    trusted: frozenset[str] = frozenset()
 
     @property
     def account_id(self) -> str:
@@ -68,7 +71,9 @@ class Ctx:
                                 resource_arn, code, msg))
 
     def call(self, service: str, operation: str, *, resource_arn: str = "", absent: tuple[str, ...] = (),
-             **params: Any) -> dict[str, Any] | None:
+             _failed: list[bool] | None = None, **params: Any) -> dict[str, Any] | None:
+        """The response, or None: "absent" answers return None silently, failures are recorded
+        (and noted in `_failed`, for callers that must tell the two apart)."""
         method = _method(operation)
         try:
             return getattr(self.client(service), method)(**params)
@@ -77,6 +82,8 @@ class Ctx:
             if code in absent:
                 return None
             self.record(service, operation, e, resource_arn)
+            if _failed is not None:
+                _failed.append(True)
             return None
 
     def paginate(self, service: str, operation: str, result_key: str, *, resource_arn: str = "",

@@ -18,18 +18,26 @@ after the last delete-stale. A failed or killed sync leaves the previous sync in
         debug: false
 
 The destination never sees `write_mode`: the CLI keeps it and expresses it through the messages it
-sends (observed with CLI v6.21.1). `append` strips primary keys and unique constraints from the
-schemas; only `overwrite-delete-stale` sends delete-stale messages; `migrate_mode: forced` sets
-`migrate_force` on each migrate message. So the writer upserts when a schema has a primary key,
-inserts when it has none, and deletes stale rows when asked.
+sends. Observed with CLI v6.21.1:
+- every schema and record starts with `_cq_sync_time` (timestamp[us, UTC]) and `_cq_source_name`
+  (utf8), nullable, without field metadata;
+- `overwrite-delete-stale`: schemas keep `cq:extension:primary_key`/`unique` on `_cq_id`; after the
+  last insert, one delete-stale per migrated table (tables without rows too), with the sync time
+  the records carry;
+- `overwrite`: the same schemas, no delete-stale;
+- `append`: the primary-key and unique metadata keys are removed (`_cq_id` stays NOT NULL), no
+  delete-stale;
+- `migrate_mode: forced` sets `migrate_force` on every migrate message;
+- when the source fails, the CLI returns without finishing the stream: it is cancelled.
+So the writer upserts when a schema has a primary key, inserts when it has none, and deletes
+stale rows when asked.
 
-Fixes over cloudquery-plugin-sdk 0.1.57's servicer for the Write side (reference s4):
-- the SDK turns each migrate schema into an SDK `Table` (`Table.from_arrow_schema`), which loses
-  nothing we need only by luck; we keep the Arrow schema the CLI sent.
-- a delete-record message or a cancelled stream raised `NotImplementedError` or could end the
-  iterator quietly; we reject delete-record with a clear error and never commit a stream the
-  CLI did not finish.
-- `close()` raised `NotImplementedError` (#7); write errors reach the CLI as one line.
+Fixes over cloudquery-plugin-sdk 0.1.57's servicer for the Write side (reference s4 #7, #14):
+- the SDK round-trips each migrate schema through an SDK `Table`; we keep the CLI's Arrow schema.
+- grpc ends the request iterator quietly when the CLI cancels the stream, and the SDK then
+  returns as if the sync had finished; we commit only a stream the CLI half-closed.
+- delete-record messages raised `NotImplementedError`; they get a clear error.
+- `close()` raised `NotImplementedError`; write errors reach the CLI as one line.
 """
 
 from __future__ import annotations
@@ -62,8 +70,9 @@ from .server import add_serve_arguments, make_logger
 
 NAME = "aws-encryption-duckdb"
 DEFAULT_CONNECTION_STRING = "./posture.duckdb"
-# Larger than the hub's 1000 rows: every batch is one DELETE ... USING join over the whole table,
-# and the single transaction, not the batch size, is what bounds the data at risk.
+# Larger than the hub's 1000 rows: each batch costs one DELETE ... USING join over the whole table
+# (10k-row batches upsert ~3x faster than 1k). Batches only bound memory here; the whole sync is
+# one transaction whatever their size.
 DEFAULT_BATCH_SIZE = 10_000
 DEFAULT_BATCH_SIZE_BYTES = 64 << 20
 
@@ -229,28 +238,33 @@ class DuckDBDestination(plugin.Plugin):
     def write(self, msgs: Iterator[WriteMessage]) -> None:
         """Consume one Write stream as one transaction: commit at its clean end, roll back otherwise."""
         buf = _Buffer(self._spec.batch_size, self._spec.batch_size_bytes)
+        # The CLI applies write_mode itself (module docstring); the writer follows the messages.
         with DuckDBWriter(self._spec.connection_string, write_mode=DEFAULT_WRITE_MODE,
                           logger=self._logger) as writer:
             for msg in msgs:
                 self._debug(msg)
-                if isinstance(msg, WriteInsertMessage):
-                    name = table_name(msg.record.schema)
-                    if buf.add(name, msg.record):
-                        self._flush(writer, buf, name)
-                elif isinstance(msg, WriteMigrateTableMessage):
-                    schema = _schema_of(msg)
-                    self._flush(writer, buf, table_name(schema))
-                    writer.migrate(schema, force=bool(msg.migrate_force))
-                elif isinstance(msg, WriteDeleteStale):
-                    self._flush(writer, buf, msg.table_name)
-                    n = writer.delete_stale(msg.table_name, msg.source_name, msg.sync_time)
-                    self._log("deleted stale rows", table=msg.table_name, source=msg.source_name, rows=n)
-                else:
-                    raise WriterError(f"unsupported write message {type(msg).__name__}")
+                self._handle(writer, buf, msg)
             for name in buf.names():
                 self._flush(writer, buf, name)
             self._log("sync written", database=self._spec.connection_string,
                       rows=sum(writer.rows_written.values()), tables=len(writer.rows_written))
+
+    def _handle(self, writer: DuckDBWriter, buf: _Buffer, msg: WriteMessage) -> None:
+        if isinstance(msg, WriteInsertMessage):
+            name = table_name(msg.record.schema)
+            if buf.add(name, msg.record):
+                self._flush(writer, buf, name)
+        elif isinstance(msg, WriteMigrateTableMessage):
+            schema = _schema_of(msg)
+            self._flush(writer, buf, table_name(schema))
+            writer.migrate(schema, force=bool(msg.migrate_force))
+        elif isinstance(msg, WriteDeleteStale):
+            # Keep the CLI's order: this table's buffered rows are written before its stale rows go.
+            self._flush(writer, buf, msg.table_name)
+            n = writer.delete_stale(msg.table_name, msg.source_name, msg.sync_time)
+            self._log("deleted stale rows", table=msg.table_name, source=msg.source_name, rows=n)
+        else:
+            raise WriterError(f"unsupported write message {type(msg).__name__}")
 
     def _flush(self, writer: DuckDBWriter, buf: _Buffer, name: str) -> None:
         for table in buf.take(name):

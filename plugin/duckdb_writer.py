@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -235,7 +236,7 @@ def _utc(t: dt.datetime) -> dt.datetime:
 
 def _needs_conversion(t: pa.DataType) -> bool:
     if isinstance(t, pa.BaseExtensionType):
-        return True
+        return _extension_name(t) != "arrow.uuid"  # DuckDB already reads Arrow's own uuid as UUID
     if pa.types.is_timestamp(t):
         return t.tz is not None
     if _is_list(t):
@@ -255,16 +256,25 @@ def _convert_array(arr: pa.Array) -> pa.Array:
         if storage.type != pa.binary(16):
             storage = storage.cast(pa.binary(16))
         return pa.ExtensionArray.from_storage(pa.uuid(), storage)
+    if ext == "arrow.uuid":
+        return arr
     if isinstance(t, pa.BaseExtensionType):
         return _convert_array(arr.storage)
     if pa.types.is_timestamp(t) and t.tz is not None:
         # Naive UTC in Arrow, so DuckDB's session time zone cannot shift the stored value.
         return arr.cast(pa.timestamp(t.unit))
     if (pa.types.is_list(t) or pa.types.is_large_list(t)) and _needs_conversion(t.value_type):
-        arr = arr.cast(pa.list_(t.value_type)) if pa.types.is_large_list(t) else arr
-        values = _convert_array(arr.values)
-        return pa.ListArray.from_arrays(arr.offsets, values, mask=arr.is_null() if arr.null_count else None)
+        return _convert_list(arr)
     return arr
+
+
+def _convert_list(arr: pa.Array) -> pa.Array:
+    # Rebuild from this (possibly sliced) array's own span of values: Arrow refuses a null
+    # bitmap together with sliced offsets.
+    start, end = arr.offsets[0].as_py(), arr.offsets[-1].as_py()
+    offsets = pc.subtract(arr.offsets, pa.scalar(start, arr.offsets.type)).cast(pa.int32())
+    values = _convert_array(arr.values.slice(start, end - start))
+    return pa.ListArray.from_arrays(offsets, values, mask=arr.is_null() if arr.null_count else None)
 
 
 def _converted_type(t: pa.DataType) -> pa.DataType:
@@ -272,7 +282,7 @@ def _converted_type(t: pa.DataType) -> pa.DataType:
     ext = _extension_name(t)
     if ext == "json":
         return pa.string()
-    if ext == "uuid":
+    if ext in ("uuid", "arrow.uuid"):
         return pa.uuid()
     if isinstance(t, pa.BaseExtensionType):
         return _converted_type(t.storage_type)
@@ -459,7 +469,13 @@ class DuckDBWriter:
         return self._con
 
     def _log(self, event: str, **kw: Any) -> None:
-        if self._logger is not None:
+        if self._logger is None:
+            return
+        if isinstance(self._logger, logging.Logger):
+            # The stdlib logger takes no keyword fields; structlog's (the plugin's) does.
+            fields = " ".join(f"{k}={v}" for k, v in {"database": self.path, **kw}.items())
+            self._logger.info("%s %s", event, fields)
+        else:
             self._logger.info(event, database=self.path, **kw)
 
     def _exec(self, sql: str, params: list[Any] | None = None) -> duckdb.DuckDBPyConnection:

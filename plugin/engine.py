@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator
 
 import pyarrow as pa
@@ -26,6 +26,7 @@ import pyarrow as pa
 from .aws.clients import AccountSession, ClientFactory, CredentialsError
 from .aws.errors import describe
 from .context import Ctx, Parent, SyncError
+from .index import Index
 from .schema import TableDef, rows_to_batch
 from .spec import Account, Spec
 from .tables.sync_errors import SYNC_ERRORS
@@ -67,6 +68,11 @@ class SyncEngine:
         self._pool: ThreadPoolExecutor | None = None
         self._init_sem = threading.BoundedSemaphore(spec.initialization_concurrency)
         self._stop = threading.Event()
+        self.index = Index()
+        # Accounts whose principals are "inside": the spec's trusted accounts and every synced account.
+        self._trusted: set[str] = set(spec.trusted_accounts) | {a.id for a in spec.accounts if a.id}
+        self._deferred: list[tuple[Ctx, TableDef, Parent]] = []
+        self._dlock = threading.Lock()
 
     # -- task bookkeeping ---------------------------------------------------------------------
     def _submit(self, fn: Callable[..., None], *args: Any) -> None:
@@ -135,6 +141,8 @@ class SyncEngine:
                                       f"{acc.account_id}; nothing was synced for it"))
                 self._account_finished()
                 return
+            with self._plock:
+                self._trusted.add(acc.account_id)
             regions = self._regions(acc)
         if not regions:
             self._account_finished()
@@ -170,7 +178,8 @@ class SyncEngine:
 
     def _unit(self, unit: tuple[AccountSession, str, TableDef], regions: list[str], remaining: list[int]) -> None:
         acc, region, table = unit
-        ctx = Ctx(acc, region, table.name, self._error, regions=tuple(regions))
+        ctx = Ctx(acc, region, table.name, self._error, regions=tuple(regions), index=self.index,
+                  trusted=frozenset(self._trusted))
         counter = _UnitCounter(self, acc, region, table, remaining)
         assert table.resolve is not None
         for item in table.resolve(ctx, None):
@@ -198,12 +207,41 @@ class SyncEngine:
     def _resolve_tree(self, ctx: Ctx, table: TableDef, item: dict[str, Any], parent: Parent | None) -> None:
         row = table.make_row(ctx, item, parent)
         self._emit(table, row)
+        if table.on_row is not None:
+            table.on_row(ctx, row, item)
         me = Parent(table, row, item)
         for child in table.children:
             cctx = ctx.with_table(child.name)
+            if child.deferred:
+                if child.prefetch is not None:
+                    child.prefetch(cctx, me)
+                with self._dlock:
+                    self._deferred.append((cctx, child, me))
+                continue
             assert child.resolve is not None
             for citem in child.resolve(cctx, me):
                 self._resolve_tree(cctx, child, citem, me)
+
+    def _derived(self) -> Iterator[tuple[TableDef, dict[str, Any]]]:
+        """Rows of the derived tables, once every AWS call is done (no AWS call here)."""
+        trusted = frozenset(self._trusted)
+        for cctx, child, parent in self._deferred:
+            cctx = replace(cctx, trusted=trusted)
+            try:
+                assert child.resolve is not None
+                for citem in child.resolve(cctx, parent):
+                    yield child, child.make_row(cctx, citem, parent)
+            except Exception as e:  # keep going; the failure is data
+                log.exception("internal error deriving %s", child.name)
+                code, msg = describe(e)
+                err = SyncError(cctx.account_id, cctx.region, child.name, "aws-encryption", "derive",
+                                parent.row.get("arn", ""), code, msg)
+                self.progress.errors += 1
+                if self.errors_selected:
+                    yield SYNC_ERRORS, _error_row({k: getattr(err, k) for k in (
+                        "account_id", "region", "table_name", "service", "operation", "resource_arn",
+                        "error_code", "message")})
+        self._deferred = []
 
     # -- the caller's side --------------------------------------------------------------------
     def run(self) -> Iterator[tuple[TableDef, pa.RecordBatch]]:
@@ -256,6 +294,12 @@ class SyncEngine:
                     for name in list(buffers):
                         yield from flush(name)
                     last_flush = time.monotonic()
+            for t, row in self._derived():
+                tables[t.name] = t
+                buffers.setdefault(t.name, []).append(row)
+                self.progress.rows[t.name] = self.progress.rows.get(t.name, 0) + 1
+                if len(buffers[t.name]) >= self.batch_size:
+                    yield from flush(t.name)
             for name in list(buffers):
                 yield from flush(name)
         finally:

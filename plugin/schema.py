@@ -75,6 +75,12 @@ class TableDef:
     enrich: Callable[..., dict[str, Any] | None] | None = None
     to_row: Callable[..., dict[str, Any]] | None = None
     children: list["TableDef"] = field(default_factory=list)
+    # Called with (ctx, row, item) after a row is emitted; feeds the sync's Index.
+    on_row: Callable[..., None] | None = None
+    # Derived children are resolved after every AWS call of the sync is done (they need the Index);
+    # `prefetch(ctx, parent)` runs in the resource task first, for calls they depend on.
+    deferred: bool = False
+    prefetch: Callable[..., None] | None = None
 
     def all_columns(self) -> list[Col]:
         return [

@@ -51,9 +51,29 @@ def _redact_event(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, 
     return event
 
 
+class _JSONLineFormatter(logging.Formatter):
+    """stdlib records (botocore, our engine's warnings) as the JSON lines the CLI parses; structlog's
+    own lines are already rendered JSON and pass through. Without this the CLI logs them as UNK."""
+
+    _names = {"WARNING": "warn", "CRITICAL": "error", "DEBUG": "debug", "INFO": "info", "ERROR": "error"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        msg = record.getMessage()
+        if record.name == "aws_encryption" and msg.startswith("{"):
+            return msg
+        import json
+        import time as _t
+        return json.dumps({"level": self._names.get(record.levelname, "info"), "message": redact(msg),
+                           "module": record.name,
+                           "time": _t.strftime("%Y-%m-%dT%H:%M:%SZ", _t.gmtime(record.created))})
+
+
 def make_logger(log_format: str, log_level: str) -> Any:
     level = _LEVELS.get(log_level.lower(), logging.INFO)
     logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level, force=True)
+    if log_format == "json":
+        for h in logging.getLogger().handlers:
+            h.setFormatter(_JSONLineFormatter())
     logging.getLogger().setLevel(level)
     install_log_redaction()
     processors: list[Any] = [

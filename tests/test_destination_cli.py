@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import duckdb
+import grpc
+import pyarrow as pa
 import pytest
 import yaml
+from cloudquery.plugin_v3 import arrow, plugin_pb2, plugin_pb2_grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from .world import COMPUTE, DATA, World
 
@@ -133,7 +141,53 @@ def test_cli_refuses_a_file_that_is_not_duckdb_and_leaves_it_unchanged(tmp_path:
     r = cloudquery(tmp_path, world, "test-connection", str(spec))
     assert r.returncode != 0
     assert "not a DuckDB database file" in r.stdout + r.stderr + _log_tail(tmp_path)
-    db.unlink()
-    r = cloudquery(tmp_path, world, "test-connection", str(spec))
-    assert r.returncode == 0, r.stdout + r.stderr + _log_tail(tmp_path)
-    assert not db.exists()  # testing the connection creates nothing
+    assert db.read_bytes() == before
+
+
+# ---------------------------------------------------------------------------------------------
+# The Write stream over gRPC, as the CLI drives it, to cancel it at a chosen moment
+
+def _write_requests(batch: pa.RecordBatch, sync_time: dt.datetime, hold: threading.Event | None = None
+                    ) -> Iterator[plugin_pb2.Write.Request]:
+    yield plugin_pb2.Write.Request(migrate_table=plugin_pb2.Write.MessageMigrateTable(
+        table=arrow.schema_to_bytes(batch.schema)))
+    yield plugin_pb2.Write.Request(insert=plugin_pb2.Write.MessageInsert(record=arrow.record_to_bytes(batch)))
+    ts = Timestamp()
+    ts.FromDatetime(sync_time)
+    yield plugin_pb2.Write.Request(delete=plugin_pb2.Write.MessageDeleteStale(
+        table_name="aws_kms_keys", source_name="aws", sync_time=ts))
+    if hold is not None:
+        hold.wait(30)  # the CLI stalls here (e.g. on another destination) and is then interrupted
+
+
+def test_a_write_stream_the_cli_cancels_is_rolled_back(tmp_path: Path) -> None:
+    from .test_duckdb_writer import T1, T2, key_row, keys_batch
+
+    sock_dir = Path(tempfile.mkdtemp(prefix="cqd-", dir="/tmp"))  # unix socket paths are short
+    server = subprocess.Popen([executable("aws-encryption-duckdb"), "serve", "--network", "unix",
+                               "--address", str(sock_dir / "s.sock"), "--log-format", "json"],
+                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with grpc.insecure_channel(f"unix:{sock_dir / 's.sock'}") as channel:
+            grpc.channel_ready_future(channel).result(timeout=30)
+            stub = plugin_pb2_grpc.PluginStub(channel)
+            stub.Init(plugin_pb2.Init.Request(spec=b'{"connection_string": "p.duckdb"}'))
+            stub.Write(_write_requests(keys_batch([key_row(i) for i in range(50)], sync_time=T1), T1))
+            before = rows(tmp_path / "p.duckdb", "SELECT * FROM aws_kms_keys ORDER BY arn")
+            assert len(before) == 50
+
+            hold = threading.Event()
+            call = stub.Write.future(_write_requests(
+                keys_batch([key_row(i, description="new") for i in range(3)], sync_time=T2), T2, hold))
+            time.sleep(1.0)  # everything, delete-stale included, has reached the destination
+            call.cancel()
+            hold.set()
+            with pytest.raises(grpc.FutureCancelledError):
+                call.result()
+            time.sleep(1.0)  # rollback and close
+            assert rows(tmp_path / "p.duckdb", "SELECT * FROM aws_kms_keys ORDER BY arn") == before
+            stub.Close(plugin_pb2.Close.Request())
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(sock_dir, ignore_errors=True)

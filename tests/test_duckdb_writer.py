@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 
 from plugin.duckdb_writer import (DatabaseLockedError, DuckDBWriter, MigrationError, NotADuckDBFileError,
-                                  NotWritableError, WriterError, add_cq_columns, duckdb_type)
+                                  NotWritableError, WriterError, add_cq_columns, check_can_open, duckdb_type)
 from plugin.schema import JSON, UUID, rows_to_batch
 from plugin.tables import by_name
 
@@ -155,6 +155,25 @@ def test_other_arrow_types_are_written_with_the_hub_types(tmp_path: Path) -> Non
          b"\x00\x01")]
 
 
+def test_json_lists_survive_slices_and_null_lists(tmp_path: Path) -> None:
+    db = tmp_path / "p.duckdb"
+    schema = pa.schema([pa.field("id", pa.int64(), nullable=False, metadata={b"cq:extension:primary_key": b"true"}),
+                        pa.field("docs", pa.list_(JSON)), pa.field("big", pa.large_list(JSON))],
+                       metadata={b"cq:table_name": b"lists"})
+    docs = pa.ExtensionArray.from_storage(JSON, pa.array([b'{"a":1}', b"[2]"], pa.binary()))
+    null_middle = pa.array([False, True, False])
+    batch = pa.RecordBatch.from_arrays([
+        pa.array([1, 2, 3]),
+        pa.ListArray.from_arrays(pa.array([0, 1, 1, 2], pa.int32()), docs, mask=null_middle),
+        pa.LargeListArray.from_arrays(pa.array([0, 1, 1, 2], pa.int64()), docs, mask=null_middle),
+    ], schema=schema)
+    with DuckDBWriter(db) as w:
+        w.write(batch.slice(1, 2))  # a slice: offsets no longer start at zero
+        w.write(batch.slice(0, 1))
+    assert query(db, "SELECT id, docs, big, json_type(docs[1]) FROM lists ORDER BY id") == [
+        (1, ['{"a":1}'], ['{"a":1}'], "OBJECT"), (2, None, None, None), (3, ["[2]"], ["[2]"], "ARRAY")]
+
+
 def test_add_cq_columns_prepends_what_the_cli_sends() -> None:
     base = rows_to_batch(KEYS, KEYS.arrow_schema(), [key_row(1), key_row(2)])
     b = add_cq_columns(base, "src", T1)
@@ -261,20 +280,29 @@ def test_an_exception_mid_sync_keeps_the_previous_sync(tmp_path: Path) -> None:
     assert query(db, "SELECT * FROM aws_kms_keys ORDER BY arn") == before
 
 
+def many_keys(n: int, sync_time: dt.datetime) -> pa.Table:
+    """n key rows with random `_cq_id`s, built in Arrow (Python rows would take minutes)."""
+    base = keys_batch([key_row(i, description="new") for i in range(1000)], sync_time=sync_time)
+    table = pa.Table.from_batches([base] * (n // 1000))
+    ids = pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), table.num_rows,
+                                               [None, pa.py_buffer(os.urandom(16 * table.num_rows))])
+    i = table.schema.get_field_index("_cq_id")
+    return table.set_column(i, table.schema.field(i), pa.chunked_array([pa.ExtensionArray.from_storage(UUID, ids)]))
+
+
+# More rows than a DuckDB row group (122,880), so the uncommitted data is already being written
+# into the database file itself when the process dies, not only held in memory.
 _KILLED_WRITER = textwrap.dedent("""
-    import datetime as dt, sys, time
+    import sys
     sys.path.insert(0, sys.argv[2])
-    from tests.test_duckdb_writer import keys_batch, key_row, T2
+    from tests.test_duckdb_writer import many_keys, T2
     from plugin.duckdb_writer import DuckDBWriter
     with DuckDBWriter(sys.argv[1]) as w:
-        w.write(keys_batch([key_row(i, description="new") for i in range(0, 20000)], sync_time=T2))
+        w.write(many_keys(200_000, T2))
         w.delete_stale("aws_kms_keys", "aws", T2)
-        i = 20000
+        print("writing", flush=True)
         while True:  # rows keep flowing until the parent kills us
-            w.write(keys_batch([key_row(j, description="new") for j in range(i, i + 500)], sync_time=T2))
-            if i == 20000:
-                print("writing", flush=True)
-            i += 500
+            w.write(many_keys(5_000, T2))
 """)
 
 
@@ -330,6 +358,15 @@ def test_a_file_that_is_not_duckdb_is_refused_and_left_unchanged(tmp_path: Path,
             w.write(keys_batch([key_row(1)]))
     assert db.read_bytes() == content
     assert sorted(p.name for p in tmp_path.iterdir()) == ["posture.duckdb"]
+
+
+def test_checking_a_new_path_creates_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "p.duckdb"
+    check_can_open(db)  # what `cloudquery test-connection` runs
+    assert list(tmp_path.iterdir()) == []
+    sync(db, keys_batch([key_row(1)]))
+    check_can_open(db)
+    assert descriptions(db) == {key_row(1)["arn"]: "key 1"}
 
 
 def test_an_unwritable_path_is_refused_without_creating_anything(tmp_path: Path) -> None:

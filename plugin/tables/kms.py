@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..context import Ctx, Parent
+from ..index import KeyInfo
 from .key_types import classify
 from ..schema import BOOL, INT, JSON, STR, STR_LIST, TS, Col, TableDef, project
 
@@ -64,7 +65,18 @@ def supports_rotation_list(meta: dict[str, Any]) -> bool:
 
 
 def list_keys(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
-    yield from ctx.paginate("kms", "ListKeys", "Keys", token_in="Marker", token_out="NextMarker", Limit=1000)
+    keys = ctx.collect("kms", "ListKeys", "Keys", token_in="Marker", token_out="NextMarker", Limit=1000)
+    if keys is not None and ctx.index is not None:
+        ctx.index.mark("keys", ctx.account_id, ctx.region)
+    yield from keys or []
+
+
+def index_key(ctx: Ctx, row: dict[str, Any], item: dict[str, Any]) -> None:
+    if ctx.index is not None:
+        ctx.index.add_key(KeyInfo(arn=row["arn"], key_id=row["key_id"], account_id=ctx.account_id,
+                                  region=ctx.region, key_manager=row.get("key_manager"),
+                                  key_state=row.get("key_state"), origin=row.get("origin"),
+                                  key_type=row.get("key_type"), key_spec=row.get("key_spec")))
 
 
 def enrich_key(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
@@ -96,18 +108,34 @@ def key_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, 
     return row
 
 
+def fetch_policy(ctx: Ctx, parent: Parent) -> str | None:
+    """The key policy, fetched once per key whichever tables need it (None: failed, recorded)."""
+    if "_policy" not in parent.item:
+        arn = parent.row["arn"]
+        r = ctx.with_table(POLICIES.name).call("kms", "GetKeyPolicy", resource_arn=arn, KeyId=arn,
+                                               PolicyName="default")
+        parent.item["_policy"] = r.get("Policy") if r is not None else None
+    return parent.item["_policy"]
+
+
+def fetch_grants(ctx: Ctx, parent: Parent) -> list[dict[str, Any]] | None:
+    if "_grants" not in parent.item:
+        arn = parent.row["arn"]
+        parent.item["_grants"] = ctx.with_table(GRANTS.name).collect(
+            "kms", "ListGrants", "Grants", resource_arn=arn, token_in="Marker", token_out="NextMarker",
+            KeyId=arn, Limit=100)
+    return parent.item["_grants"]
+
+
 def key_policies(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
-    arn = parent.row["arn"]
-    r = ctx.call("kms", "GetKeyPolicy", resource_arn=arn, KeyId=arn, PolicyName="default")
-    if r is not None:
-        yield {"key_arn": arn, "name": "default", "policy": r.get("Policy")}
+    policy = fetch_policy(ctx, parent)
+    if policy is not None:
+        yield {"key_arn": parent.row["arn"], "name": "default", "policy": policy}
 
 
 def key_grants(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
-    arn = parent.row["arn"]
-    for g in ctx.paginate("kms", "ListGrants", "Grants", resource_arn=arn, token_in="Marker",
-                          token_out="NextMarker", KeyId=arn, Limit=100):
-        yield {**g, "_key_arn": arn}
+    for g in fetch_grants(ctx, parent) or []:
+        yield {**g, "_key_arn": parent.row["arn"]}
 
 
 def grant_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
@@ -139,7 +167,15 @@ def rotation_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[
 
 
 def list_aliases(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
-    yield from ctx.paginate("kms", "ListAliases", "Aliases", token_in="Marker", token_out="NextMarker", Limit=100)
+    aliases = ctx.collect("kms", "ListAliases", "Aliases", token_in="Marker", token_out="NextMarker", Limit=100)
+    if aliases is not None and ctx.index is not None:
+        ctx.index.mark("aliases", ctx.account_id, ctx.region)
+    yield from aliases or []
+
+
+def index_alias(ctx: Ctx, row: dict[str, Any], item: dict[str, Any]) -> None:
+    if ctx.index is not None:
+        ctx.index.add_alias(ctx.account_id, ctx.region, row["alias_name"], row.get("target_key_id"))
 
 
 def alias_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
@@ -197,8 +233,8 @@ KEYS = TableDef(
     name="aws_kms_keys", title="AWS KMS Keys", description=DOC + "API_KeyMetadata.html",
     columns=KEY_COLUMNS, pk_components=["arn"],
     api_calls=["kms:ListKeys", "kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
-    scope="region", resolve=list_keys, enrich=enrich_key, to_row=key_row,
-    children=[GRANTS, POLICIES, ROTATION_STATUSES, ROTATIONS],
+    scope="region", resolve=list_keys, enrich=enrich_key, to_row=key_row, on_row=index_key,
+    children=[GRANTS, POLICIES, ROTATION_STATUSES, ROTATIONS],  # + aws_kms_key_permissions, see below
     extra_columns=["key_agreement_algorithms", "current_key_material_id", "key_type"],
 )
 
@@ -208,5 +244,5 @@ ALIASES = TableDef(
              Col("alias_name", STR), Col("creation_date", TS), Col("last_updated_date", TS),
              Col("target_key_id", STR)],
     pk_components=["arn"], api_calls=["kms:ListAliases"], scope="region", resolve=list_aliases,
-    to_row=alias_row,
+    to_row=alias_row, on_row=index_alias,
 )

@@ -77,12 +77,32 @@ def bucket_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[st
     }
 
 
+def fetch_encryption(ctx: Ctx, parent: Parent) -> list[dict[str, Any]] | None:
+    """The bucket's encryption rules, fetched once: [] when not configured, None when unreadable."""
+    if "_encryption" not in parent.item:
+        failed: list[bool] = []
+        c = ctx.with_table(ENCRYPTION_RULES.name)
+        r = c.call("s3", "GetBucketEncryption", resource_arn=parent.row["arn"], absent=NO_ENCRYPTION,
+                   Bucket=parent.row["name"], _failed=failed)
+        if failed:
+            parent.item["_encryption"] = None
+        else:
+            parent.item["_encryption"] = (r or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", []) or []
+    return parent.item["_encryption"]
+
+
+def fetch_bucket_policy(ctx: Ctx, parent: Parent) -> str | None:
+    """The bucket policy text: "" when there is none, None when unreadable."""
+    if "_policy" not in parent.item:
+        failed: list[bool] = []
+        r = ctx.with_table(POLICIES.name).call("s3", "GetBucketPolicy", resource_arn=parent.row["arn"],
+                                               absent=NO_POLICY, Bucket=parent.row["name"], _failed=failed)
+        parent.item["_policy"] = None if failed else ((r or {}).get("Policy") or "")
+    return parent.item["_policy"]
+
+
 def encryption_rules(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
-    r = ctx.call("s3", "GetBucketEncryption", resource_arn=parent.row["arn"], absent=NO_ENCRYPTION,
-                 Bucket=parent.row["name"])
-    if r is None:
-        return
-    for rule in r.get("ServerSideEncryptionConfiguration", {}).get("Rules", []) or []:
+    for rule in fetch_encryption(ctx, parent) or []:
         yield {"bucket_arn": parent.row["arn"],
                "apply_server_side_encryption_by_default": rule.get("ApplyServerSideEncryptionByDefault"),
                "bucket_key_enabled": rule.get("BucketKeyEnabled"),
@@ -90,11 +110,9 @@ def encryption_rules(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
 
 
 def policies(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
-    r = ctx.call("s3", "GetBucketPolicy", resource_arn=parent.row["arn"], absent=NO_POLICY,
-                 Bucket=parent.row["name"])
-    if r is None or not r.get("Policy"):
+    raw = fetch_bucket_policy(ctx, parent)
+    if not raw:
         return
-    raw = r["Policy"]
     try:
         parsed: Any = json.loads(raw)
     except ValueError:

@@ -1,0 +1,125 @@
+"""aws_s3_bucket_encryption_keys (ours): which KMS key each bucket's default encryption really uses.
+
+One row per bucket, derived at the end of the sync from the bucket's encryption rule and the keys
+and aliases of every synced account:
+- `sse_algorithm`: SSE-S3 (AES256), SSE-KMS (aws:kms) or DSSE-KMS (aws:kms:dsse). A bucket with no
+  encryption configuration is SSE-S3 (S3 encrypts every new object with SSE-S3 since January 2023);
+  NULL when the configuration could not be read (see aws_encryption_sync_errors).
+- `key_reference` as configured and `reference_type`: key_arn, key_id, alias_name, alias_arn, or
+  default_aws_managed (SSE-KMS with no key id: the account's `aws/s3` key in the bucket's region).
+  Key ids and alias names are resolved in the account of whoever writes the object, so for
+  cross-account writers only a key ARN is unambiguous.
+- the resolved key: ARN, account, region, whether it is in the bucket's account and region, whether
+  the sync knows it, and its manager, state, origin and type.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from ..context import Ctx, Parent
+from ..schema import BOOL, STR, Col, TableDef
+from .key_types import AWS_MANAGED, AWS_OWNED
+
+_ALGORITHMS = {"AES256": "SSE-S3", "aws:kms": "SSE-KMS", "aws:kms:dsse": "DSSE-KMS"}
+_KEY_ARN = re.compile(r"^arn:(?P<p>[\w-]+):kms:(?P<region>[\w-]+):(?P<account>\d{12}):key/(?P<id>.+)$")
+_ALIAS_ARN = re.compile(r"^arn:(?P<p>[\w-]+):kms:(?P<region>[\w-]+):(?P<account>\d{12}):(?P<alias>alias/.+)$")
+
+
+def prefetch(ctx: Ctx, parent: Parent) -> None:
+    from .s3 import fetch_encryption
+    fetch_encryption(ctx, parent)
+
+
+def resolve_reference(ref: str | None, bucket_account: str, bucket_region: str) -> dict[str, Any]:
+    """How a KMSMasterKeyID is interpreted, before looking it up (pure, for tests and the docs)."""
+    if not ref:
+        return {"reference_type": "default_aws_managed", "account": bucket_account, "region": bucket_region,
+                "alias": "alias/aws/s3", "key_id": None}
+    m = _KEY_ARN.match(ref)
+    if m:
+        return {"reference_type": "key_arn", "account": m["account"], "region": m["region"], "alias": None,
+                "key_id": m["id"]}
+    m = _ALIAS_ARN.match(ref)
+    if m:
+        return {"reference_type": "alias_arn", "account": m["account"], "region": m["region"],
+                "alias": m["alias"], "key_id": None}
+    if ref.startswith("alias/"):
+        return {"reference_type": "alias_name", "account": bucket_account, "region": bucket_region,
+                "alias": ref, "key_id": None}
+    return {"reference_type": "key_id", "account": bucket_account, "region": bucket_region, "alias": None,
+            "key_id": ref}
+
+
+def encryption_keys(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
+    bucket = parent.row
+    rules = parent.item.get("_encryption")
+    base = {"account_id": ctx.account_id, "bucket_arn": bucket["arn"], "bucket_region": bucket["region"]}
+    empty = {"key_reference": None, "reference_type": None, "resolved_key_arn": None, "key_account_id": None,
+             "key_region": None, "same_account": None, "same_region": None, "key_known": None,
+             "key_manager": None, "key_state": None, "key_origin": None, "key_type": None, "bucket_key_enabled": None}
+    if rules is None:
+        yield {**base, **empty, "sse_algorithm": None, "encryption_configured": None}
+        return
+    if not rules:
+        yield {**base, **empty, "sse_algorithm": "SSE-S3", "encryption_configured": False, "key_type": AWS_OWNED}
+        return
+    rule = rules[0]
+    by_default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+    algo = by_default.get("SSEAlgorithm")
+    row = {**base, **empty, "sse_algorithm": _ALGORITHMS.get(algo, algo), "encryption_configured": True,
+           "bucket_key_enabled": rule.get("BucketKeyEnabled")}
+    if algo == "AES256":
+        row["key_type"] = AWS_OWNED
+        yield row
+        return
+    ref = by_default.get("KMSMasterKeyID") or None
+    r = resolve_reference(ref, ctx.account_id, bucket["region"])
+    row.update({"key_reference": ref, "reference_type": r["reference_type"], "key_account_id": r["account"],
+                "key_region": r["region"]})
+    idx = ctx.index
+    key_id = r["key_id"]
+    if r["alias"] and idx is not None:
+        key_id = idx.alias_target(r["account"], r["region"], r["alias"])
+    info = idx.key_by_id(r["account"], r["region"], key_id) if (idx is not None and key_id) else None
+    if info is None and key_id and r["reference_type"] == "key_arn" and idx is not None:
+        info = idx.keys.get(ref)
+    if info is not None:
+        row.update({"resolved_key_arn": info.arn, "key_known": True, "key_manager": info.key_manager,
+                    "key_state": info.key_state, "key_origin": info.origin, "key_type": info.key_type})
+    else:
+        partition = ctx.partition
+        if key_id and r["account"] and r["region"]:
+            row["resolved_key_arn"] = f"arn:{partition}:kms:{r['region']}:{r['account']}:key/{key_id}"
+        row["key_known"] = False
+        if r["reference_type"] == "default_aws_managed" or (r["alias"] or "").startswith("alias/aws/"):
+            # aws/s3 is AWS managed by definition, even before the sync has seen it
+            row["key_manager"], row["key_type"] = "AWS", AWS_MANAGED
+    row["same_account"] = r["account"] == ctx.account_id
+    row["same_region"] = r["region"] == bucket["region"]
+    yield row
+
+
+S3_BUCKET_ENCRYPTION_KEYS = TableDef(
+    name="aws_s3_bucket_encryption_keys", title="aws-encryption S3 Bucket Encryption Keys",
+    description="The key each bucket's default encryption uses, resolved against the synced keys and aliases "
+                "(ours).",
+    columns=[Col("account_id", STR), Col("bucket_arn", STR), Col("bucket_region", STR),
+             Col("sse_algorithm", STR, "SSE-S3, SSE-KMS or DSSE-KMS; NULL when unreadable"),
+             Col("encryption_configured", BOOL, "false: no configuration, S3's default SSE-S3 applies"),
+             Col("bucket_key_enabled", BOOL),
+             Col("key_reference", STR, "KMSMasterKeyID as configured"),
+             Col("reference_type", STR, "key_arn | key_id | alias_name | alias_arn | default_aws_managed"),
+             Col("resolved_key_arn", STR, "The key ARN the reference resolves to in the bucket's account"),
+             Col("key_account_id", STR), Col("key_region", STR),
+             Col("same_account", BOOL, "The key is in the bucket's account"),
+             Col("same_region", BOOL, "The key is in the bucket's region (S3 requires it)"),
+             Col("key_known", BOOL, "The sync saw the key (false: not found, not synced, or no permission)"),
+             Col("key_manager", STR), Col("key_state", STR), Col("key_origin", STR),
+             Col("key_type", STR, "aws_encryption_key_types.key_type; aws_owned for SSE-S3")],
+    pk_components=["bucket_arn"], api_calls=[], parent="aws_s3_buckets", resolve=encryption_keys,
+    deferred=True, prefetch=prefetch,
+    notes="Derived at the end of the sync from GetBucketEncryption and the synced keys and aliases; no call "
+          "of its own.",
+)
