@@ -103,10 +103,10 @@ Accounts admitted by an Allow statement
 - C = the intersection, over every restricting condition whose values all name accounts, of the
   accounts they name (None when there is no such condition). A restricting key whose values do not
   all name an account (an S3 bucket ARN, an org id, a VPC) restricts without narrowing C.
-- Admitted = (P ∩ C) ∪ (C if ANY or OPEN) when C is set; otherwise P ∪ (accounts named by
-  positive but non-restricting caller conditions, e.g. `...IfExists`, if ANY). Accounts named
-  literally by a plain negated account condition (`StringNotEquals aws:PrincipalAccount`) are
-  removed. `external_accounts` = admitted minus the owner, sorted; `reaches_owner` = the owner is
+- Admitted = (P ∩ C) ∪ (C if ANY or OPEN) when C is set; otherwise P ∪ (the accounts named by
+  positive caller conditions that do not narrow C, e.g. `...IfExists` values or an account ARN
+  listed next to a bucket ARN, if ANY or OPEN). Accounts named literally by a plain negated
+  account condition (`StringNotEquals aws:PrincipalAccount`) are removed. `external_accounts` = admitted minus the owner, sorted; `reaches_owner` = the owner is
   admitted, or ANY without C (the owner is part of "anyone").
 - So the `aws/s3` key policy (`{"AWS": "*"}` + `kms:CallerAccount` = owner + `kms:ViaService` =
   `s3.<region>.amazonaws.com`) admits its own account only, through S3 only: not public, no
@@ -118,11 +118,35 @@ Accounts admitted by an Allow statement
   public, names no account, `reaches_owner` True (it does not exclude the owner);
   `admits_account(st, X)` is True unless an `org_id` is given that is not among `st.org_ids`.
 - Deny statements never add accounts or publicness, and do not take publicness away from an
-  Allow statement either: like S3's own "is public" evaluation and the issue's definition, a
-  policy is public when one of its Allow statements is.
+  Allow statement either: a policy is public when one of its Allow statements admits anyone
+  without a restricting condition. (Whether a Deny guard such as "Deny unless aws:PrincipalOrgID"
+  covers every action and resource of that Allow is a different, coverage question; callers can
+  ask it with `statement_allows_action` on the Deny statements.) The descriptive fields of a Deny
+  statement (`conditions`, `caller_accounts`, `restricting_keys`, `org_ids`, `via_services`) are
+  filled like an Allow's; `is_public`, `reaches_owner` and `external_accounts` are always empty.
 - Wildcard-free principals outside the owner account are external, including AWS-owned accounts
   (e.g. the Elastic Load Balancing log-delivery account 127311923021 in legacy ELB bucket
   policies): the analyzer reports facts about the document, not trust decisions.
+
+Beyond the required API
+-----------------------
+- `Analysis.warnings` (tolerated oddities) and `Analysis.as_dict()`.
+- `Statement.owner_account` (keyword with a default, not shown in repr): the owner the statement
+  was analysed for, so `admits_account` can resolve `${aws:ResourceAccount}` on its own.
+- `Statement.caller_accounts` is the set the *restricting* caller-account conditions
+  (`kms:CallerAccount`, `aws:PrincipalAccount`, `aws:SourceAccount`, and `aws:SourceOwner`, the
+  SNS/SQS spelling of `aws:SourceAccount`) narrow the caller to: their literal values, ANDed with
+  the other account restrictions of the statement (C above) and minus negated ones. So it is the
+  condition's values in the usual one-condition statement, and empty for `...IfExists` values or
+  an OR with a wildcard value (those do not narrow anything; the statement is then public).
+  `org_ids` also holds `aws:SourceOrgID` values and the `o-...` of
+  `aws:PrincipalOrgPaths`/`aws:SourceOrgPaths`, for restricting conditions only.
+- `statement_allows_action` answers for the Action/NotAction element whatever the Effect.
+- `statement_allows_via_service(st, "s3.us-east-1.amazonaws.com")` (or `None` for a direct call)
+  evaluates the statement's `kms:ViaService` conditions: the `aws/s3` statement lets S3 of its
+  region through and refuses direct calls and other services/regions.
+- `admits_account(st, account, org_id=...)` applies `st.org_ids` when the account's
+  organisation is known.
 
 Performance: compiled regexes, key tables and per-value classifications are module-level or
 `lru_cache`d; a 32 KB key policy (~100 statements) analyses in well under 5 ms
@@ -137,10 +161,12 @@ References
 [IAM-PRINCIPAL] https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
 [KMS-COND] https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html
   (kms:CallerAccount, kms:ViaService, kms:GrantIsForAWSResource)
-[S3-PUBLIC] https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html#access-control-block-public-access-policy-status
-  ("The meaning of public": fixed values of aws:SourceIp, aws:SourceArn, aws:SourceVpc,
-  aws:SourceVpce, aws:SourceOwner, aws:SourceAccount, aws:userid, s3:DataAccessPointArn,
-  s3:DataAccessPointAccount, aws:PrincipalOrgID...)
+[S3-PUBLIC] https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html
+  ("The meaning of public": a bucket policy is non-public only when it grants access to fixed
+  values of keys such as aws:SourceIp, aws:SourceArn, aws:SourceVpc, aws:SourceVpce,
+  aws:SourceOwner, aws:SourceAccount, aws:userid, s3:DataAccessPointArn,
+  s3:DataAccessPointAccount; the caller-key table above extends the same idea to KMS and
+  organisation keys).
 """
 
 from __future__ import annotations
@@ -191,7 +217,7 @@ class Statement:
     is_public: bool                  # this statement (Allow) admits the public, unrestricted
     reaches_owner: bool              # admits principals of the owner account
     external_accounts: list[str]     # sorted 12-digit accounts other than the owner it admits
-    caller_accounts: list[str]       # positive literal kms:CallerAccount / aws:PrincipalAccount / aws:SourceAccount / aws:SourceOwner values
+    caller_accounts: list[str]       # accounts restricting kms:CallerAccount / aws:PrincipalAccount / aws:SourceAccount / aws:SourceOwner conditions narrow the caller to
     via_services: list[str]          # positive kms:ViaService values (e.g. "s3.us-east-1.amazonaws.com")
     restricting_keys: list[str]      # caller-side condition keys that restrict who the caller is
     org_ids: list[str]               # aws:PrincipalOrgID / SourceOrgID values and org ids of *OrgPaths (restricting ones)
@@ -257,6 +283,9 @@ _KNOWN_OPS = _POSITIVE_STRING_OPS | _NEGATED_OPS | frozenset({
     "dategreaterthanequals", "bool", "binaryequals", "null"})
 
 _EFFECTS = {"allow": "Allow", "deny": "Deny"}
+_ELEMENT_NAMES = {"Sid": "sid", "Effect": "effect", "Principal": "principal", "NotPrincipal": "notprincipal",
+                  "Action": "action", "NotAction": "notaction", "Resource": "resource",
+                  "NotResource": "notresource", "Condition": "condition"}
 _EXCLUSIVE = (("principal", "notprincipal", "Principal"), ("action", "notaction", "Action"),
               ("resource", "notresource", "Resource"))
 _ORG_OF_OWNER = "${aws:ResourceOrgID}"
@@ -459,7 +488,7 @@ class _Malformed(Exception):
     pass
 
 
-def _strings(v: Any, what: tuple[int, str], warn: list[str]) -> list[str]:
+def _strings(v: Any, what: tuple[Any, ...], warn: list[str]) -> list[str]:
     """Listify a string-or-list element; non-string scalars are stringified with a warning.
     `what` is (statement index, element path), formatted only when a message is needed."""
     if type(v) is str:
@@ -487,18 +516,21 @@ def _strings(v: Any, what: tuple[int, str], warn: list[str]) -> list[str]:
     raise _Malformed(f"{_w(what)} must be a string or a list of strings, found {type(v).__name__}")
 
 
-def _w(what: tuple[int, str]) -> str:
-    return f"statement {what[0]}.{what[1]}" if what[1] else f"statement {what[0]}"
+def _w(what: tuple[Any, ...]) -> str:
+    return ".".join([f"statement {what[0]}", *what[1:]])
 
 
-def _principals(v: Any, what: tuple[int, str], warn: list[str]) -> list[Principal]:
+def _principals(v: Any, what: tuple[Any, ...], warn: list[str]) -> list[Principal]:
     if isinstance(v, dict):
         out = []
         for k, vals in v.items():
             ptype = _PRINCIPAL_TYPES.get(str(k).lower())
             if ptype is None:
                 raise _Malformed(f"{_w(what)} has an unknown principal type {k!r}")
-            for s in _strings(vals, (what[0], f"{what[1]}.{ptype}"), warn):
+            if type(vals) is str:
+                out.append(_principal(ptype, vals))
+                continue
+            for s in _strings(vals, (*what, ptype), warn):
                 out.append(_principal(ptype, s))
         if not out:
             warn.append(f"{_w(what)} names no principal")
@@ -522,7 +554,7 @@ def _principals(v: Any, what: tuple[int, str], warn: list[str]) -> list[Principa
     raise _Malformed(f"{_w(what)} must be \"*\" or an object, found {type(v).__name__}")
 
 
-def _conditions(v: Any, what: tuple[int, str], warn: list[str]) -> dict[str, dict[str, list[str]]]:
+def _conditions(v: Any, what: tuple[Any, ...], warn: list[str]) -> dict[str, dict[str, list[str]]]:
     if v is None:
         return {}
     if not isinstance(v, dict):
@@ -575,12 +607,12 @@ class _Entry(NamedTuple):
     restricting_key: str | None          # canonical key when the entry restricts the caller
     constraint: frozenset[str] | None    # accounts it allows, when restricting and all name one
     named: frozenset[str]
-    caller: tuple[str, ...]
+    caller_restricts: bool               # a restricting kms:CallerAccount/aws:PrincipalAccount/... entry
     orgs: tuple[str, ...]
     excluded: frozenset[str]
 
 
-_NO_ENTRY = _Entry((), None, None, frozenset(), (), (), frozenset())
+_NO_ENTRY = _Entry((), None, None, frozenset(), False, (), frozenset())
 
 
 @functools.lru_cache(maxsize=16384)
@@ -590,7 +622,7 @@ def _entry(op: str, key: str, values: tuple[str, ...], owner: str) -> _Entry:
         return _NO_ENTRY
     kl = key.lower()
     if kl == "kms:viaservice":
-        return _Entry(tuple(dict.fromkeys(values)), None, None, frozenset(), (), (), frozenset()) \
+        return _Entry(tuple(dict.fromkeys(values)), None, None, frozenset(), False, (), frozenset()) \
             if o.positive_string else _NO_ENTRY
     spec = _CALLER_KEYS.get(kl)
     if spec is None:
@@ -605,31 +637,33 @@ def _entry(op: str, key: str, values: tuple[str, ...], owner: str) -> _Entry:
         return _NO_ENTRY
     infos = [_value_info(kind, x, owner) for x in values]
     named: set[str] = set()
-    caller: list[str] = []
     for vi in infos:
         if vi.restricts and vi.accounts:
             named.update(vi.accounts)
-            if is_caller:
-                caller.extend(a for a in sorted(vi.accounts) if a not in caller)
     effective = (bool(values) and all(vi.restricts for vi in infos)
                  and not o.if_exists and o.set_op != "all")
     if effective and kind == "ip" and _ips_cover_a_family(values):
         effective = False
     if not effective:
-        return _NO_ENTRY._replace(named=frozenset(named), caller=tuple(caller))
+        return _NO_ENTRY._replace(named=frozenset(named))
     orgs = tuple(dict.fromkeys(vi.org for vi in infos if vi.org)) if kind in ("org", "orgpath") else ()
     constraint = None
     if all(vi.accounts is not None for vi in infos):
         constraint = frozenset().union(*(vi.accounts for vi in infos))  # type: ignore[arg-type]
-    return _Entry((), canon, constraint, frozenset(named), tuple(caller), orgs, frozenset())
+    return _Entry((), canon, constraint, frozenset(named), is_caller, orgs, frozenset())
+
+
+_NO_CONDITIONS = _CondEval(frozenset(), None, frozenset(), frozenset(), (), (), ())
 
 
 def _eval_conditions(conds: dict[str, dict[str, list[str]]], owner: str) -> _CondEval:
+    if not conds:
+        return _NO_CONDITIONS
     restricting: set[str] = set()
     constraint: frozenset[str] | None = None
     named: set[str] = set()
     excluded: set[str] = set()
-    caller: list[str] = []
+    caller_restricts = False
     via: list[str] = []
     orgs: list[str] = []
     for op, block in conds.items():
@@ -646,14 +680,16 @@ def _eval_conditions(conds: dict[str, dict[str, list[str]]], owner: str) -> _Con
                     constraint = e.constraint if constraint is None else constraint & e.constraint
             named |= e.named
             excluded |= e.excluded
-            for x in e.caller:
-                if x not in caller:
-                    caller.append(x)
+            caller_restricts |= e.caller_restricts
             for x in e.orgs:
                 if x not in orgs:
                     orgs.append(x)
+    # the accounts the caller-account conditions narrow the caller to (with the other account
+    # restrictions ANDed in and negated ones taken out): the values of kms:CallerAccount & co in
+    # the usual single-condition statement
+    caller = tuple(sorted(constraint - excluded)) if caller_restricts and constraint is not None else ()
     return _CondEval(frozenset(restricting), constraint, frozenset(named), frozenset(excluded),
-                     tuple(caller), tuple(via), tuple(orgs))
+                     caller, tuple(via), tuple(orgs))
 
 
 class _StEval(NamedTuple):
@@ -682,7 +718,7 @@ def _eval_statement(effect: str, principals: list[Principal], not_principals: li
     c = ce.constraint
     if c is None:
         admitted = set(p_accts)
-        if any_p:
+        if any_p or open_p:
             admitted |= ce.named
     else:
         admitted = p_accts & c
@@ -699,7 +735,9 @@ def _statement(index: int, raw: Any, owner: str, warn: list[str]) -> Statement:
         raise _Malformed(f"statement {index} must be an object, found {type(raw).__name__}")
     el: dict[str, Any] = {}
     for k, v in raw.items():
-        kl = k.lower() if type(k) is str else str(k).lower()
+        kl = _ELEMENT_NAMES.get(k) if type(k) is str else None
+        if kl is None:
+            kl = str(k).lower()
         if kl in el:
             warn.append(f"statement {index}: duplicate element {k!r} (first one used)")
             continue
@@ -781,6 +819,8 @@ def analyze(policy: dict | str | bytes | None, owner_account: str) -> Analysis:
             doc = _load(policy, warnings)
         except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
             return _failed(owner, f"policy is not valid JSON: {e}", warnings)
+        except RecursionError:
+            return _failed(owner, "policy is not valid JSON: nested too deeply", warnings)
         if not isinstance(doc, dict):
             return _failed(owner, f"policy must be a JSON object, found {type(doc).__name__}", warnings)
         raw = None

@@ -125,10 +125,11 @@ def test_conditions_are_anded_and_negated_account_excludes():
     a = run("kms-calleraccount-negated", AWS_DOCS)
     minus_one, impossible = a.statements
     assert minus_one.external_accounts == [] and minus_one.reaches_owner
+    assert minus_one.caller_accounts == [AWS_DOCS]                     # 4444... taken out again
     assert not admits_account(minus_one, OTHER)
     # kms:CallerAccount 1111... AND aws:PrincipalAccount 4444...: nobody
     assert impossible.external_accounts == [] and impossible.reaches_owner is False
-    assert not impossible.is_public
+    assert impossible.caller_accounts == [] and not impossible.is_public
     assert impossible.restricting_keys == ["aws:PrincipalAccount", "kms:CallerAccount"]
 
 
@@ -348,6 +349,7 @@ def test_sns_default_policy_source_owner():
     ("AccountId", [("AWS", "123456789012", False)], ["123456789012"]),
     ("AccountRoot", [("AWS", "123456789012", False), ("AWS", OTHER, False)], ["123456789012", OTHER]),
     ("Role", [("AWS", OTHER, False)], [OTHER]),
+    ("User", [("AWS", OTHER, False)], [OTHER]),
     ("AssumedRole", [("AWS", OTHER, False)], [OTHER]),
     ("FederatedUser", [("AWS", OTHER, False)], [OTHER]),
     ("Saml", [("Federated", OTHER, False)], [OTHER]),
@@ -403,8 +405,9 @@ def test_ifexists_does_not_restrict():
     owner_only, if_exists = a.statements
     assert not owner_only.is_public and owner_only.restricting_keys == ["aws:SourceOwner"]
     assert if_exists.is_public and if_exists.restricting_keys == []
-    # the IfExists value still names an account the statement admits (among everyone)
-    assert if_exists.external_accounts == [OTHER] and if_exists.caller_accounts == [OTHER]
+    # the IfExists value still names an account the statement admits (among everyone), but it
+    # narrows nothing, so it is no caller account
+    assert if_exists.external_accounts == [OTHER] and if_exists.caller_accounts == []
     assert a.is_public
 
 
@@ -430,7 +433,17 @@ def test_custodian_s3_policies():
     ten_digit = by_sid(a, "PutHotDog")                              # 10-digit "accounts" are no account
     assert [p.account for p in ten_digit.principals] == [None, None]
     assert ten_digit.external_accounts == [] and not ten_digit.reaches_owner
+    source_vpc = by_sid(a, "SourceVpcEqualsValid")                 # "aws:sourceVpc"
+    assert source_vpc.restricting_keys == ["aws:SourceVpc"] and not source_vpc.is_public
     assert a.external_accounts == ["234567890123"]
+
+
+def test_principal_account_condition_names_an_external_account():
+    a = run("iam-principalaccount", AWS_DOCS)
+    st = a.statements[0]
+    assert st.restricting_keys == ["aws:PrincipalAccount"] and st.caller_accounts == ["123456789012"]
+    assert not a.is_public and a.external_accounts == ["123456789012"] and not st.reaches_owner
+    assert admits_account(st, "123456789012") and not admits_account(st, AWS_DOCS)
 
 
 def test_custodian_data_access_points_with_messy_elements():
@@ -482,7 +495,8 @@ def test_orgpaths_foranyvalue_restricts_forallvalues_does_not():
     assert all_values.is_public and all_values.restricting_keys == []
 
 
-@pytest.mark.parametrize("sid", ["ResourceAccount", "S3ResourceAccount", "UserAgent", "Prefix", "PrincipalTag", "NotMyOrg"])
+@pytest.mark.parametrize("sid", ["ResourceAccount", "S3ResourceAccount", "UserAgent", "Prefix", "PrincipalTag", "NotMyOrg",
+                                 "UnknownKeyAwsArn"])
 def test_keys_that_say_nothing_about_the_caller_do_not_restrict(sid):
     a = run("not-caller-keys", AWS_DOCS)
     st = by_sid(a, sid)
@@ -741,7 +755,8 @@ def test_fuzz_garbage_text_never_raises():
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
         _check_shape(analyze(text, AWS_DOCS))
         _check_shape(analyze(text.encode("utf-8", "surrogatepass"), AWS_DOCS))
-    deep = "[" * 100000 + "]" * 100000
-    _check_shape(analyze(deep, AWS_DOCS))
+    deep = analyze("[" * 100000 + "]" * 100000, AWS_DOCS)
+    _check_shape(deep)
+    assert not deep.ok and "not valid JSON" in deep.error
     _check_shape(analyze({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*",
                                          "Condition": {"IpAddress": {"aws:SourceIp": ["not-an-ip", "::/0"]}}}}, AWS_DOCS))

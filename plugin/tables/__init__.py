@@ -8,6 +8,13 @@ from .kms import ALIASES, KEYS
 from .s3 import BUCKETS
 from .sync_errors import SYNC_ERRORS
 
+from .encryption_keys import S3_BUCKET_ENCRYPTION_KEYS
+from .permissions import KMS_KEY_PERMISSIONS, S3_BUCKET_PERMISSIONS
+
+# Derived children (ours) come after the CloudQuery children: they reuse their responses.
+KEYS.children.append(KMS_KEY_PERMISSIONS)
+BUCKETS.children.extend([S3_BUCKET_PERMISSIONS, S3_BUCKET_ENCRYPTION_KEYS])
+
 TOP_LEVEL: list[TableDef] = [KEYS, ALIASES, BUCKETS, KEY_TYPES_TABLE, SYNC_ERRORS]
 
 # Calls made outside any table: identity check per account, region discovery for regions "*".

@@ -7,8 +7,9 @@ condition becomes one row per account it admits (the `aws/s3` key: the owner, vi
 
 `trust` says why a principal is or is not external: `owner` (the resource's account),
 `synced_account` (another account of this sync), `trusted_account` (listed in `trusted_accounts`),
-`external`, `public`, `service` (an AWS service principal), `unknown` (a principal whose account
-can't be derived, e.g. a canonical user or an organisation-restricted wildcard).
+`organization` (a wildcard restricted by `aws:PrincipalOrgID`), `external`, `public`, `service` (an
+AWS service principal), `unknown` (a principal whose account can't be derived, e.g. a canonical
+user or a wildcard restricted only by network).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ _COMMON = [
     Col("principal_account", STR, "12-digit account the principal belongs to or is narrowed to by conditions"),
     Col("is_public", BOOL, "Admits anyone, with no condition restricting the caller"),
     Col("is_external", BOOL, "Admits an account that is not the owner, not synced and not trusted"),
-    Col("trust", STR, "owner | synced_account | trusted_account | external | public | service | unknown"),
+    Col("trust", STR, "owner | synced_account | trusted_account | organization | external | public | service | "
+                      "unknown"),
     Col("actions", STR_LIST, "Action (or the grant's operations as kms:<Operation>) as written"),
     Col("not_actions", STR_LIST, "NotAction as written"),
     Col("via_services", STR_LIST, "kms:ViaService values the statement requires"),
@@ -84,6 +86,10 @@ def _rows_for_statement(st: Statement, owner: str, trusted: frozenset[str], sync
     for p in st.principals:
         if p.is_wildcard and st.caller_accounts:
             targets += [(p.type, p.value, a, p) for a in st.caller_accounts]
+        elif p.is_wildcard and not st.is_public and st.external_accounts:
+            # narrowed by aws:PrincipalArn / aws:SourceArn to named accounts
+            admitted = list(st.external_accounts) + ([owner] if st.reaches_owner else [])
+            targets += [(p.type, p.value, a, p) for a in admitted]
         else:
             targets.append((p.type, p.value, p.account, p))
     for p in st.not_principals:
@@ -97,6 +103,8 @@ def _rows_for_statement(st: Statement, owner: str, trusted: frozenset[str], sync
         public = allow and st.is_public and (ptype == "NotPrincipal" or (p is not None and p.is_wildcard)) \
             and not account
         trust = _trust(account, owner, trusted, p if ptype != "NotPrincipal" else None, public)
+        if trust == "unknown" and st.org_ids:
+            trust = "organization"
         if trust == "trusted_account" and account in synced:
             trust = "synced_account"
         yield {**base, "principal_type": ptype, "principal": value, "principal_account": account,
