@@ -10,6 +10,7 @@ ENV PYTHONUNBUFFERED=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY plugin plugin
+COPY queries queries
 RUN pip install .
 
 EXPOSE 7777

@@ -110,7 +110,6 @@ _KEY_LINE = re.compile(r"-- ([a-z_][a-z0-9_]*):(?:[ \t]+(.*)|[ \t]*)$")
 _CONTINUATION = re.compile(r"--[ \t]{2,}(\S.*)$")
 _PARAM_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_STRING = re.compile(r"'(?:[^']|'')*'")
 _MARKER = re.compile(r"/\*param:([^*]*)\*/")
 _LITERAL = re.compile(r"-?\d+(?:\.\d+)?|'(?:[^']|'')*'")
 
@@ -395,9 +394,10 @@ def parse_params(items: Iterable[str] | None) -> dict[str, str]:
     return out
 
 
-def validate_params(checks: list[Check], params: dict[str, str], known: list[Check] | None = None) -> None:
-    """Every name must be declared by one of `known` (default: `checks`); values must fit the defaults."""
-    pool = known if known is not None else checks
+def validate_params(checks: list[Check], params: dict[str, str]) -> None:
+    """Every name must be declared by one of `checks` (the CLI passes all loaded checks, so a --param
+    for a check left out by --check/--severity is accepted); numeric defaults need numeric values."""
+    pool = checks
     declared = {n for c in pool for n in c.params}
     ids = {c.id: c for c in pool}
     for key, value in params.items():
@@ -460,6 +460,13 @@ def open_read_only(db_path: str | Path) -> duckdb.DuckDBPyConnection:
         raise CheckError(f"database {db_path} does not exist")
     if not p.is_file():
         raise CheckError(f"database {db_path} is not a file")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(12)
+    except OSError as e:
+        raise CheckError(f"database {db_path} cannot be read: {e.strerror or e}") from None
+    if head[8:12] != b"DUCK":  # the DuckDB file header's magic bytes
+        raise CheckError(f"database {db_path} is not a DuckDB database file")
     try:
         return duckdb.connect(str(p), read_only=True)
     except duckdb.Error as e:

@@ -26,7 +26,8 @@ Formats (`--format`; default `table` when stdout is a terminal and `json` otherw
   MARKDOWN_MAX_ROWS rows), for a PR comment or `$GITHUB_STEP_SUMMARY`.
 
 `--only-failed` keeps only `fail` and `error` findings in every format (errors are kept: they are
-checks that could not conclude); the counts stay those of all findings. `--output FILE` writes the
+checks that could not conclude), and in table/markdown only the checks that have some; the counts
+(per severity, per check, summary) stay those of all findings. `--output FILE` writes the
 report to FILE (replaced atomically) and nothing to stdout.
 
 Exit status: 0 when nothing fails at or above `--fail-on` (default high; `none` never fails), 1 when
@@ -50,7 +51,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import NAME, __version__
-from .checks import (SEVERITIES, SEVERITY_RANK, STATUSES, Check, CheckError, CheckResult, Finding,
+from .checks import (SEVERITIES, SEVERITY_RANK, Check, CheckError, CheckResult, Finding,
                      bundled_queries_dir, failing, finding_uid, load_checks, parse_fail_on, parse_params,
                      parse_severity_filter, run_checks, select_checks, summarize, validate_params)
 
@@ -147,9 +148,9 @@ def render_table(report: Report, color: bool = False) -> str:
 
     summary = report.summary
     lines: list[str] = []
-    head = f"{NAME} check  {report.database}  {summary['checks']} check{'s' if summary['checks'] != 1 else ''}" \
-           f"  {report.timestamp}"
+    head = f"{NAME} check  {summary['checks']} check{'s' if summary['checks'] != 1 else ''}  {report.timestamp}"
     lines.append(paint(head, "bold"))
+    lines.append(f"database {report.database}")
     for note in report.notes:
         lines.append(f"note: {note}")
     lines.append("")
@@ -311,7 +312,7 @@ def sarif_document(report: Report) -> dict[str, Any]:
             notifications.append({
                 "level": "error",
                 "message": {"text": f"check {c.id} failed to run: {r.error}"},
-                "descriptor": {"id": c.id, "index": index[c.id]},
+                # `descriptor` would name a notification descriptor; the check is the associated rule.
                 "associatedRule": {"id": c.id, "index": index[c.id]},
             })
             continue

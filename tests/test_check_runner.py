@@ -92,6 +92,20 @@ def run_fixtures(db: Path, *args: str, **kw: Any) -> subprocess.CompletedProcess
     return run(str(db), "--no-bundled", "--queries", str(CHECKS), *args, **kw)
 
 
+@pytest.fixture
+def inproc(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """`aws-encryption check DB --no-bundled --queries CHECKS ARGS` in this process (fast; the
+    subprocess tests cover the installed command): returns (exit status, stdout)."""
+    monkeypatch.chdir(REPO)
+
+    def call(db: Path, *args: str) -> tuple[int, str]:
+        code = cli.main(["check", str(db), "--no-bundled", "--queries", str(CHECKS), *args])
+        out, err = capsys.readouterr()
+        assert err == "", err
+        return code, out
+    return call
+
+
 def assert_usage_error(p: subprocess.CompletedProcess, *needles: str) -> str:
     assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
     assert p.stdout == ""
@@ -510,14 +524,10 @@ def test_bundled_checks_are_loaded_from_the_bundled_dir(db: Path, tmp_path: Path
 # ---------------------------------------------------------------------------------------------
 # Formats
 
-def _json(db: Path, *args: str) -> dict[str, Any]:
-    p = run_fixtures(db, "--format", "json", "--fail-on", "none", *args)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
-
-
-def test_json_document(db: Path) -> None:
-    doc = _json(db)
+def test_json_document(db: Path, inproc: Any) -> None:
+    code, out = inproc(db, "--format", "json", "--fail-on", "none")
+    assert code == 0
+    doc = json.loads(out)
     assert doc["tool"] == {"name": "aws-encryption", "version": plugin.__version__}
     assert doc["database"] == str(db)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", doc["generated_at"])
@@ -535,13 +545,17 @@ def test_json_document(db: Path) -> None:
     assert "does not exist" in broken["error"]
 
 
-def test_only_failed_keeps_fail_and_error_findings_and_all_counts(db: Path) -> None:
-    doc = _json(db, "--only-failed")
+def test_only_failed_keeps_fail_and_error_findings_and_all_counts(db: Path, inproc: Any) -> None:
+    doc = json.loads(inproc(db, "--format", "json", "--only-failed")[1])
     got = {c["id"]: {f["resource_arn"]: f["status"] for f in c["findings"]} for c in doc["checks"]}
     assert got == {cid: {a: s for a, s in m.items() if s in ("fail", "error")} for cid, m in EXPECTED.items()}
     assert doc["summary"]["status"] == {"pass": 4, "fail": 4, "skip": 3, "error": 2}
-    p = run_fixtures(db, "--format", "csv", "--only-failed")
-    assert {r["status"] for r in csv.DictReader(io.StringIO(p.stdout))} == {"fail", "error"}
+    out = inproc(db, "--format", "csv", "--only-failed")[1]
+    assert {r["status"] for r in csv.DictReader(io.StringIO(out))} == {"fail", "error"}
+    assert len(json.loads(inproc(db, "--format", "ocsf", "--only-failed")[1])) == 6
+    table = inproc(db, "--format", "table", "--only-failed", "--check", "kms_key_too_old,kms_rotation_off",
+                   "--param", "max_age_days=5000")[1]
+    assert "kms_rotation_off" in table and not re.search(r"^kms_key_too_old\s", table, re.M)  # no fail or error
 
 
 @pytest.mark.parametrize("severity, ids", [
@@ -549,24 +563,23 @@ def test_only_failed_keeps_fail_and_error_findings_and_all_counts(db: Path) -> N
     ("medium,info", {"kms_rotation_off", "s3_missing_table"}),
     ("critical", {"s3_bucket_public"}),
 ])
-def test_severity_option(db: Path, severity: str, ids: set[str]) -> None:
-    assert {c["id"] for c in _json(db, "--severity", severity)["checks"]} == ids
+def test_severity_option(db: Path, inproc: Any, severity: str, ids: set[str]) -> None:
+    doc = json.loads(inproc(db, "--format", "json", "--severity", severity)[1])
+    assert {c["id"] for c in doc["checks"]} == ids
 
 
 def _triples_json(doc: dict[str, Any]) -> set[tuple[str, str, str, str]]:
     return {(c["id"], f["resource_arn"], f["status"], f["reason"]) for c in doc["checks"] for f in c["findings"]}
 
 
-def test_json_csv_and_ocsf_hold_the_same_findings(db: Path) -> None:
-    from_json = _triples_json(_json(db))
-    p = run_fixtures(db, "--format", "csv", "--fail-on", "none")
-    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+def test_json_csv_and_ocsf_hold_the_same_findings(db: Path, inproc: Any) -> None:
+    from_json = _triples_json(json.loads(inproc(db, "--format", "json")[1]))
+    rows = list(csv.DictReader(io.StringIO(inproc(db, "--format", "csv")[1])))
     assert list(rows[0]) == ["check_id", "severity", "title", "resource_arn", "account_id", "region", "status",
                              "reason"]
     assert all(r["severity"] == SEVERITY[r["check_id"]] for r in rows)
     from_csv = {(r["check_id"], r["resource_arn"], r["status"], r["reason"]) for r in rows}
-    p = run_fixtures(db, "--format", "ocsf", "--fail-on", "none")
-    ocsf = json.loads(p.stdout)
+    ocsf = json.loads(inproc(db, "--format", "ocsf")[1])
     back = {"Pass": "pass", "Fail": "fail", "Warning": "error", "Not Applicable": "skip"}
     from_ocsf = {(o["unmapped"]["check_id"], o.get("resource", {}).get("uid", ""), back[o["compliance"]["status"]],
                   o["message"]) for o in ocsf}
@@ -574,8 +587,8 @@ def test_json_csv_and_ocsf_hold_the_same_findings(db: Path) -> None:
     assert from_json == from_csv == from_ocsf and len(from_json) == 13
 
 
-def test_ocsf_compliance_findings(db: Path) -> None:
-    ocsf = json.loads(run_fixtures(db, "--format", "ocsf", "--fail-on", "none").stdout)
+def test_ocsf_compliance_findings(db: Path, inproc: Any) -> None:
+    ocsf = json.loads(inproc(db, "--format", "ocsf")[1])
     sev = {"info": (1, "Informational"), "low": (2, "Low"), "medium": (3, "Medium"), "high": (4, "High"),
            "critical": (5, "Critical")}
     status = {"pass": 1, "fail": 3, "error": 2, "skip": 99}
@@ -606,10 +619,10 @@ def test_ocsf_compliance_findings(db: Path) -> None:
     assert rot["resource"]["type"] == "AwsKmsKey"
 
 
-def test_sarif_is_structurally_valid(db: Path) -> None:
-    p = run_fixtures(db, "--format", "sarif")
-    assert p.returncode == 1
-    doc = json.loads(p.stdout)
+def test_sarif_is_structurally_valid(db: Path, inproc: Any) -> None:
+    code, out = inproc(db, "--format", "sarif")
+    assert code == 1
+    doc = json.loads(out)
     assert doc["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json" and doc["version"] == "2.1.0"
     [run_] = doc["runs"]
     driver = run_["tool"]["driver"]
@@ -649,17 +662,17 @@ def test_sarif_is_structurally_valid(db: Path) -> None:
     [inv] = run_["invocations"]
     assert inv["executionSuccessful"] is False
     [note] = inv["toolExecutionNotifications"]
-    assert note["level"] == "error" and note["descriptor"]["id"] == "s3_missing_table"
-    assert rules[note["descriptor"]["index"]]["id"] == "s3_missing_table"
+    assert note["level"] == "error" and note["associatedRule"]["id"] == "s3_missing_table"
+    assert rules[note["associatedRule"]["index"]]["id"] == "s3_missing_table"
+    assert "does not exist" in note["message"]["text"]
     # fingerprints are stable across runs (and databases)
-    again = json.loads(run_fixtures(db, "--format", "sarif").stdout)["runs"][0]["results"]
+    again = json.loads(inproc(db, "--format", "sarif")[1])["runs"][0]["results"]
     assert [r["partialFingerprints"] for r in again] == [r["partialFingerprints"] for r in run_["results"]]
 
 
-def test_markdown_report(db: Path) -> None:
-    p = run_fixtures(db, "--format", "markdown")
-    assert p.returncode == 1
-    md = p.stdout
+def test_markdown_report(db: Path, inproc: Any) -> None:
+    code, md = inproc(db, "--format", "markdown")
+    assert code == 1
     assert md.startswith("## aws-encryption check:") and "**FAILED: 2 failing findings at or above high" in md
     assert "| critical | 1 | 1 | 1 | 0 | 0 |" in md
     assert "| `kms_rotation_off` | medium | Customer managed KMS keys have automatic rotation enabled | 1 | 1 | 1 | 1 |" in md
@@ -680,7 +693,7 @@ def test_table_report_is_readable_in_100_columns(db: Path) -> None:
     assert re.search(r"^kms_rotation_off\s+medium\s+1\s+1\s+1\s+1$", out, re.M)
     assert "Failures (4)" in out and "Errors (2)" in out
     assert f"{K_NOROT}  account {A1}  region eu-west-1" in out
-    assert "has automatic rotation disabled." in out
+    assert f"Key {K_NOROT} in account {A1} has automatic rotation disabled." in " ".join(out.split())
     assert out.rstrip().endswith("FAILED: 2 failing findings at or above high (exit 1)")
 
 

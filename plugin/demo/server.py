@@ -1,0 +1,133 @@
+"""An embedded AWS endpoint for the demo and the tests: moto's threaded server with a thin WSGI layer.
+
+The layer records each API operation it is asked for (so tests observe the plugin on the wire, as
+AWS would, instead of patching it), injects faults (throttling, denials, hangs) and reshapes the
+few responses where moto lacks fields AWS documents. Needs the `demo` (or `test`) extra: moto[server].
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from typing import Any
+
+import requests
+from moto.server import ThreadedMotoServer
+
+
+def enable_iam_enforcement(endpoint: str) -> None:
+    r = requests.post(endpoint + "/moto-api/reset-auth", data=b"0", timeout=10)
+    r.raise_for_status()
+
+
+class RecordingMotoServer(ThreadedMotoServer):
+    """moto's threaded server with a WSGI layer that records each API operation it is asked for.
+
+    The plugin's calls are observed on the wire, as AWS would see them, not by patching the plugin.
+    """
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self.calls: list[tuple[str, str]] = []
+        self.details: list[tuple[str, str, bytes]] = []  # (service, operation, request body)
+        self._calls_lock = threading.Lock()
+        # Fault injection, emulator side: each fault gets (service, operation, body) and returns
+        # None or (http_status, aws_error_code); AWS's real throttling looks like this on the wire.
+        self.faults: list[Any] = []
+        # Response shaping where moto's answer lacks fields AWS documents:
+        # (service, operation) -> fn(request_json, response_json) -> response_json
+        self.rewrites: dict[tuple[str, str], Any] = {}
+
+    def mark(self) -> int:
+        with self._calls_lock:
+            return len(self.details)
+
+    def since(self, mark: int) -> list[tuple[str, str, bytes]]:
+        with self._calls_lock:
+            return list(self.details[mark:])
+
+    def _server_entry(self) -> None:
+        from moto.moto_server.threaded_moto_server import MotoRequestHandler
+        from moto.server import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        app = DomainDispatcherApplication(create_backend_app)
+
+        def recording(environ: dict[str, Any], start_response: Any) -> Any:
+            op = operation_of(environ)
+            if op:
+                body = environ.get("_body", b"")
+                with self._calls_lock:
+                    self.calls.append(op)
+                    self.details.append((op[0], op[1], body))
+                for fault in list(self.faults):
+                    hit = fault(op[0], op[1], body)
+                    if hit:
+                        status, code = hit
+                        payload = json.dumps({"__type": code, "message": "Rate exceeded"}).encode()
+                        start_response(f"{status} Fault", [("Content-Type", "application/x-amz-json-1.1"),
+                                                          ("Content-Length", str(len(payload)))])
+                        return [payload]
+            rewrite = self.rewrites.get(op) if op else None
+            if rewrite is None:
+                return app(environ, start_response)
+            captured: dict[str, Any] = {}
+
+            def capture(status: str, headers: list, exc_info: Any = None) -> Any:
+                captured["status"], captured["headers"] = status, headers
+                return lambda data: None
+
+            raw = b"".join(app(environ, capture))
+            if captured["status"].startswith("200"):
+                raw = json.dumps(rewrite(json.loads(environ.get("_body") or b"{}"), json.loads(raw))).encode()
+            headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+            start_response(captured["status"], headers + [("Content-Length", str(len(raw)))])
+            return [raw]
+
+        self._server = make_server(self._ip_address, self._port, recording, True,
+                                   request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+_S3_SUBRESOURCE_OPS = {
+    "location": "GetBucketLocation", "encryption": "GetBucketEncryption", "policy": "GetBucketPolicy",
+    "policyStatus": "GetBucketPolicyStatus", "tagging": "GetBucketTagging",
+    "publicAccessBlock": "GetPublicAccessBlock", "ownershipControls": "GetBucketOwnershipControls",
+}
+
+
+def operation_of(environ: dict[str, Any]) -> tuple[str, str] | None:
+    """(service, Operation) of one request: from X-Amz-Target, the query Action, or the S3 REST form."""
+    import io
+    from urllib.parse import parse_qs
+
+    if environ.get("REQUEST_METHOD") == "POST":
+        n = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(n) if n else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["_body"] = body
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    m = re.search(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request", auth)
+    service = m.group(1) if m else ""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        return service, target.split(".")[-1]
+    qs = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    if "Action" in qs:
+        return service, qs["Action"][0]
+    if environ.get("REQUEST_METHOD") == "POST" and service != "s3":
+        form = parse_qs(environ["_body"].decode("utf-8", "replace"))
+        if "Action" in form:
+            return service, form["Action"][0]
+        return None
+    if service == "s3" and environ.get("REQUEST_METHOD") == "GET":
+        path = environ.get("PATH_INFO", "/").strip("/")
+        if not path:
+            return "s3", "ListBuckets"
+        for k, op in _S3_SUBRESOURCE_OPS.items():
+            if k in qs:
+                return "s3", op
+        return "s3", "GET " + ",".join(sorted(qs)) if qs else "ListObjects"
+    return None

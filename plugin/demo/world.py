@@ -1,0 +1,304 @@
+"""The seed's world, built through the AWS API on moto's server.
+
+Accounts (moto switches account by the AssumeRole target, as AWS does):
+- SCANNER 123456789012: where the plugin's base credentials (an IAM user) live.
+- DATA 111111111111: the data lake. Audited through a role whose policy is exactly the
+  plugin's least-privilege policy (plugin/iam_policy.json).
+- COMPUTE 222222222222: reads the data lake. Its audit role lacks kms:GetKeyRotationStatus, so
+  that call is denied there, as in a real organisation with a drifted role.
+- DENIED 333333333333: the scanner may not assume its role (AssumeRole is AccessDenied).
+
+After the world is built, moto's IAM enforcement is switched on (`/moto-api/reset-auth`), so
+every call the plugin makes is authenticated and authorised against these IAM policies.
+
+Where moto differs from AWS the fixture is shaped to what AWS returns, each noted below.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+SCANNER = "123456789012"
+DATA = "111111111111"
+COMPUTE = "222222222222"
+DENIED = "333333333333"
+REGIONS = ["us-east-1", "eu-west-1"]
+AUDIT_ROLE = "aws-encryption-audit"
+ADMIN_ROLE = "world-admin"
+COMPUTE_READER = f"arn:aws:iam::{COMPUTE}:role/compute-reader"
+
+
+MOTO_S3_ACTION_ALIASES = ["s3:ListBucket"]
+
+
+def audit_role_arn(account: str) -> str:
+    return f"arn:aws:iam::{account}:role/{AUDIT_ROLE}"
+
+
+def aws_managed_s3_policy(account: str, region: str) -> str:
+    """The policy AWS gives every `aws/s3` key (as in the seed article)."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Id": "auto-s3-2",
+        "Statement": [
+            {
+                "Sid": "Allow access through S3 for all principals in the account that are authorized to use S3",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:CallerAccount": account,
+                                               "kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            },
+            {
+                "Sid": "Allow direct access to key metadata to the account",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": ["kms:Describe*", "kms:Get*", "kms:List*"],
+                "Resource": "*",
+            },
+        ],
+    })
+
+
+def cmk_policy(account: str, reader_arn: str | None = None) -> str:
+    st: list[dict[str, Any]] = [{
+        "Sid": "Enable IAM User Permissions", "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*",
+    }]
+    if reader_arn:
+        st.append({
+            "Sid": "Allow use of the key", "Effect": "Allow", "Principal": {"AWS": reader_arn},
+            "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*",
+        })
+    return json.dumps({"Version": "2012-10-17", "Id": "key-default-1", "Statement": st})
+
+
+@dataclass
+class World:
+    endpoint: str
+    scanner_key_id: str
+    scanner_secret: str
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> KeyMetadata
+    buckets: dict[str, str] = field(default_factory=dict)  # name -> account
+    grants: dict[str, str] = field(default_factory=dict)  # name -> grant id
+    server: Any = None  # the RecordingMotoServer
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for the plugin: the scanner user's keys, nothing else."""
+        return {"AWS_ACCESS_KEY_ID": self.scanner_key_id, "AWS_SECRET_ACCESS_KEY": self.scanner_secret,
+                "AWS_DEFAULT_REGION": "us-east-1"}
+
+    def spec(self, accounts: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+        """A plugin spec for this world (the `spec:` block)."""
+        accounts = accounts if accounts is not None else [DATA, COMPUTE]
+        s: dict[str, Any] = {
+            "regions": REGIONS,
+            "accounts": [{"id": a, "role_arn": audit_role_arn(a)} for a in accounts],
+            "custom_endpoint_url": self.endpoint,
+            "custom_endpoint_hostname_immutable": True,
+            "custom_endpoint_partition_id": "aws",
+            "custom_endpoint_signing_region": "us-east-1",
+            "max_retries": 1,
+            "concurrency": 16,
+        }
+        s.update(extra)
+        return s
+
+    def admin(self, service: str, account: str, region: str = "us-east-1") -> Any:
+        """A client with full rights in `account` (for tests that change the world)."""
+        sts = boto3.client("sts", endpoint_url=self.endpoint, region_name="us-east-1",
+                           aws_access_key_id=self.scanner_key_id, aws_secret_access_key=self.scanner_secret)
+        c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ADMIN_ROLE}", RoleSessionName="world-admin")
+        cr = c["Credentials"]
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=region,
+                            aws_access_key_id=cr["AccessKeyId"], aws_secret_access_key=cr["SecretAccessKey"],
+                            aws_session_token=cr["SessionToken"])
+
+
+def _client(endpoint: str, service: str, creds: dict[str, str] | None = None, region: str = "us-east-1") -> Any:
+    kw: dict[str, Any] = {}
+    if creds:
+        kw = {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+              "aws_session_token": creds["SessionToken"]}
+    return boto3.client(service, endpoint_url=endpoint, region_name=region, **kw)
+
+
+def _policy(actions: list[str], resource: str = "*") -> str:
+    return json.dumps({"Version": "2012-10-17",
+                       "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resource}]})
+
+
+def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) -> World:
+    """Build the seed world; `endpoint` is a fresh moto server with IAM enforcement still off."""
+    sts = _client(endpoint, "sts")
+    iam = _client(endpoint, "iam")
+
+    def as_account(account: str) -> dict[str, str]:
+        return sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup")["Credentials"]
+
+    # The scanner: an IAM user in SCANNER that may assume the audit roles of DATA and COMPUTE only.
+    iam.create_user(UserName="scanner")
+    key = iam.create_access_key(UserName="scanner")["AccessKey"]
+    iam.put_user_policy(UserName="scanner", PolicyName="assume-audit", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole",
+             "Resource": [audit_role_arn(DATA), audit_role_arn(COMPUTE)] +
+                         [f"arn:aws:iam::{a}:role/{ADMIN_ROLE}" for a in (DATA, COMPUTE)]},
+        ]}))
+    w = World(endpoint=endpoint, scanner_key_id=key["AccessKeyId"], scanner_secret=key["SecretAccessKey"],
+              server=server)
+
+    # moto authorises GetBucketEncryption, GetPublicAccessBlock and GetBucketOwnershipControls as
+    # s3:ListBucket (its S3 action map has no entry for them); AWS checks s3:GetEncryptionConfiguration,
+    # s3:GetBucketPublicAccessBlock and s3:GetBucketOwnershipControls, which the policy has.
+    least_privilege_actions = [*least_privilege_actions, *MOTO_S3_ACTION_ALIASES]
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{SCANNER}:root"}, "Action": "sts:AssumeRole"}]})
+    for account, actions in (
+        (DATA, least_privilege_actions),
+        (COMPUTE, [a for a in least_privilege_actions if a != "kms:GetKeyRotationStatus"]),
+        (DENIED, least_privilege_actions),
+    ):
+        creds = as_account(account)
+        aiam = _client(endpoint, "iam", creds)
+        aiam.create_role(RoleName=AUDIT_ROLE, AssumeRolePolicyDocument=trust)
+        aiam.put_role_policy(RoleName=AUDIT_ROLE, PolicyName="least-privilege", PolicyDocument=_policy(actions))
+        aiam.create_role(RoleName=ADMIN_ROLE, AssumeRolePolicyDocument=trust)
+        aiam.put_role_policy(RoleName=ADMIN_ROLE, PolicyName="all", PolicyDocument=_policy(["*"]))
+
+    periods: dict[str, int] = {}
+    d = as_account(DATA)
+    kms = _client(endpoint, "kms", d)
+    # aws/s3: KMS creates it the first time S3 needs it; moto creates it on first reference to the
+    # alias, but as a CUSTOMER key with moto's default policy. AWS reports it as KeyManager=AWS with
+    # the fixed policy below; the fixture sets both on moto's model so the plugin sees what AWS returns.
+    aws_s3 = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
+    _make_aws_managed(DATA, "us-east-1", aws_s3["KeyId"], aws_managed_s3_policy(DATA, "us-east-1"),
+                      "Default key that protects my S3 objects when no other key is defined")
+    w.keys["aws_s3"] = kms.describe_key(KeyId=aws_s3["KeyId"])["KeyMetadata"]
+
+    rot = _create_key(kms, Description="data lake cmk, rotating", Policy=cmk_policy(DATA, COMPUTE_READER),
+                         Tags=[{"TagKey": "team", "TagValue": "data"}])
+    kms.enable_key_rotation(KeyId=rot["KeyId"], RotationPeriodInDays=180)
+    periods[rot["Arn"]] = 180
+    kms.create_alias(AliasName="alias/data-lake-cmk", TargetKeyId=rot["KeyId"])
+    kms.rotate_key_on_demand(KeyId=rot["KeyId"])
+    w.grants["compute"] = kms.create_grant(KeyId=rot["KeyId"], GranteePrincipal=COMPUTE_READER,
+                                           Operations=["Decrypt", "DescribeKey"], Name="compute-read")["GrantId"]
+    w.keys["rotating"] = kms.describe_key(KeyId=rot["KeyId"])["KeyMetadata"]
+
+    norot = _create_key(kms, Description="cmk without rotation", Policy=cmk_policy(DATA))
+    w.keys["no_rotation"] = norot
+
+    ext = _create_key(kms, Description="imported key material", Origin="EXTERNAL")
+    # AWS: an EXTERNAL key waits in PendingImport, disabled, until key material is imported;
+    # moto has no import API and reports it Enabled.
+    _shape_key(DATA, "us-east-1", ext["KeyId"], key_state="PendingImport", enabled=False)
+    w.keys["external"] = kms.describe_key(KeyId=ext["KeyId"])["KeyMetadata"]
+
+    pend = _create_key(kms, Description="to be deleted")
+    kms.schedule_key_deletion(KeyId=pend["KeyId"], PendingWindowInDays=7)
+    w.keys["pending_deletion"] = kms.describe_key(KeyId=pend["KeyId"])["KeyMetadata"]
+
+    asym = _create_key(kms, Description="signing key", KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
+    w.keys["asymmetric"] = asym
+
+    kms_eu = _client(endpoint, "kms", d, "eu-west-1")
+    w.keys["eu"] = _create_key(kms_eu, Description="eu cmk")
+
+    s3 = _client(endpoint, "s3", d)
+    lake = f"data-lake-{DATA}"
+    s3.create_bucket(Bucket=lake)
+    # SSE-KMS with no key id: S3 uses the account's aws/s3 key.
+    s3.put_bucket_encryption(Bucket=lake, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": False}]})
+    s3.put_bucket_policy(Bucket=lake, Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "ComputeRead", "Effect": "Allow", "Principal": {"AWS": COMPUTE_READER},
+                       "Action": ["s3:GetObject", "s3:ListBucket"],
+                       "Resource": [f"arn:aws:s3:::{lake}", f"arn:aws:s3:::{lake}/*"]}]}))
+    s3.put_bucket_tagging(Bucket=lake, Tagging={"TagSet": [{"Key": "purpose", "Value": "data-lake"}]})
+    w.buckets[lake] = DATA
+
+    cmkb = f"cmk-bucket-{DATA}"
+    s3.create_bucket(Bucket=cmkb)
+    s3.put_bucket_encryption(Bucket=cmkb, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                          "KMSMasterKeyID": w.keys["rotating"]["Arn"]},
+                   "BucketKeyEnabled": True}]})
+    s3.put_public_access_block(Bucket=cmkb, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    s3.put_bucket_ownership_controls(Bucket=cmkb, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    w.buckets[cmkb] = DATA
+
+    s3eu = _client(endpoint, "s3", d, "eu-west-1")
+    sses3 = f"sse-s3-{DATA}"
+    s3eu.create_bucket(Bucket=sses3, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3eu.put_bucket_encryption(Bucket=sses3, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    w.buckets[sses3] = DATA
+
+    # A bucket outside the synced regions: must not appear.
+    s3ap = _client(endpoint, "s3", d, "ap-southeast-2")
+    s3ap.create_bucket(Bucket=f"out-of-scope-{DATA}",
+                       CreateBucketConfiguration={"LocationConstraint": "ap-southeast-2"})
+
+    _shape_rotation_status(w, periods)
+
+    c = as_account(COMPUTE)
+    ckms = _client(endpoint, "kms", c)
+    w.keys["compute_cmk"] = _create_key(ckms, Description="compute cmk")
+    cs3 = _client(endpoint, "s3", c)
+    cs3.create_bucket(Bucket=f"compute-scratch-{COMPUTE}")
+    w.buckets[f"compute-scratch-{COMPUTE}"] = COMPUTE
+    return w
+
+
+def _make_aws_managed(account: str, region: str, key_id: str, policy: str, description: str) -> None:
+    # AWS rotates AWS managed keys yearly; GetKeyRotationStatus reports true.
+    _shape_key(account, region, key_id, key_manager="AWS", policy=policy, description=description,
+               key_rotation_status=True)
+
+
+def _shape_rotation_status(w: World, periods: dict[str, int]) -> None:
+    """moto's GetKeyRotationStatus returns only KeyRotationEnabled; AWS also returns KeyId,
+    RotationPeriodInDays and NextRotationDate for keys with rotation on."""
+    import datetime as dt
+
+    created = {k["Arn"]: k["CreationDate"] for k in w.keys.values()}
+
+    def rewrite(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any]:
+        arn = req.get("KeyId", "")
+        resp.setdefault("KeyId", arn)
+        if resp.get("KeyRotationEnabled") and arn in periods:
+            period = periods[arn]
+            resp["RotationPeriodInDays"] = period
+            start = created.get(arn) or dt.datetime.now(dt.timezone.utc)
+            resp["NextRotationDate"] = (start + dt.timedelta(days=period)).timestamp()
+        return resp
+
+    w.server.rewrites[("kms", "GetKeyRotationStatus")] = rewrite
+
+
+def _shape_key(account: str, region: str, key_id: str, **attrs: Any) -> None:
+    """Set attributes of moto's key model where moto's answer differs from AWS's."""
+    from moto.kms.models import kms_backends
+    k = kms_backends[account][region].keys[key_id]
+    for name, value in attrs.items():
+        setattr(k, name, value)
+
+
+def _create_key(kms: Any, **kw: Any) -> dict[str, Any]:
+    # moto reports KeyUsage and MultiRegion as null when CreateKey omits them; AWS defaults them.
+    kw.setdefault("KeyUsage", "ENCRYPT_DECRYPT")
+    kw.setdefault("MultiRegion", False)
+    return kms.create_key(**kw)["KeyMetadata"]
+
+

@@ -1,0 +1,37 @@
+-- id: kms_key_external_access
+-- title: KMS keys are usable only by trusted accounts
+-- severity: high
+-- resource_type: AwsKmsKey
+-- description: A key policy statement or a grant allows an account that is not the key's account,
+--   not one of the synced accounts and not listed in trusted_accounts.
+-- risk: Principals of that account can use the key (decrypt data, or more), within what the
+--   statement or grant allows and their own IAM policies permit.
+-- remediation: Remove the statement or retire the grant, or add the account to trusted_accounts in the
+--   spec if it belongs to your organisation.
+-- remediation_cli: aws kms retire-grant --key-id <key-arn> --grant-id <grant-id>  (or put-key-policy without the statement)
+-- references: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html, https://docs.aws.amazon.com/kms/latest/developerguide/grants.html
+-- compliance: AWS Security Hub: KMS.5 (extended to named accounts and grants)
+-- peers: cloud-custodian kms-key cross-account filter; IAM Access Analyzer
+WITH ext AS (
+    SELECT key_arn,
+           string_agg(DISTINCT principal_account || ' via ' || source || ' ' || statement_id, '; '
+                      ORDER BY principal_account || ' via ' || source || ' ' || statement_id) AS detail
+    FROM aws_kms_key_permissions WHERE effect = 'Allow' AND is_external GROUP BY key_arn
+),
+unreadable AS (
+    SELECT DISTINCT resource_arn FROM aws_encryption_sync_errors WHERE operation IN ('GetKeyPolicy', 'ListGrants')
+)
+SELECT k.arn AS resource_arn, k.account_id, k.region,
+    CASE
+        WHEN ext.key_arn IS NOT NULL THEN 'fail'
+        WHEN k.arn IN (SELECT resource_arn FROM unreadable) THEN 'error'
+        ELSE 'pass'
+    END AS status,
+    CASE
+        WHEN ext.key_arn IS NOT NULL THEN 'Key usable by accounts outside the trusted set: ' || ext.detail || '.'
+        WHEN k.arn IN (SELECT resource_arn FROM unreadable) THEN
+            'The key policy or grants could not be read (see aws_encryption_sync_errors).'
+        ELSE 'Only the key''s account and trusted accounts appear in its key policy and grants.'
+    END AS reason
+FROM aws_kms_keys k
+LEFT JOIN ext ON ext.key_arn = k.arn
