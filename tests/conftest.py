@@ -11,7 +11,11 @@ import plugin
 
 import logging
 
-from .world import RecordingMotoServer, World, build_world, enable_iam_enforcement
+from .check_world import build_check_cases
+from .world import MOTO_S3_ACTION_ALIASES, SCANNER, RecordingMotoServer, World, build_world, enable_iam_enforcement
+
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{SCANNER}:root"}, "Action": "sts:AssumeRole"}]})
 
 SHIPPED_POLICY = Path(plugin.__file__).parent / "iam_policy.json"
 
@@ -39,8 +43,18 @@ def world(moto_endpoint: str) -> World:
     # The audit roles get the policy we ship to users, not one derived in the test.
     actions = json.loads(SHIPPED_POLICY.read_text())["Statement"][0]["Action"]
     w = build_world(moto_endpoint, actions, _servers[-1])
+    _cases.append(build_check_cases(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, _servers[-1], TRUST))
     enable_iam_enforcement(moto_endpoint)
     return w
+
+
+_cases: list = []
+
+
+@pytest.fixture(scope="session")
+def check_cases(world: World):
+    """The CHECKS account's resources (tests/check_world.py), built with the world."""
+    return _cases[-1]
 
 
 @pytest.fixture

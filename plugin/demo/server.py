@@ -32,12 +32,15 @@ class RecordingMotoServer(ThreadedMotoServer):
         self.calls: list[tuple[str, str]] = []
         self.details: list[tuple[str, str, bytes]] = []  # (service, operation, request body)
         self._calls_lock = threading.Lock()
-        # Fault injection, emulator side: each fault gets (service, operation, body) and returns
+        # Fault injection, emulator side: each fault gets (service, operation, detail: the POST body, or
+        # the path and query of other requests) and returns
         # None or (http_status, aws_error_code); AWS's real throttling looks like this on the wire.
         self.faults: list[Any] = []
         # Response shaping where moto's answer lacks fields AWS documents:
-        # (service, operation) -> fn(request_json, response_json) -> response_json
+        # (service, operation) -> fn(request_json, response_json) -> response_json   (JSON protocols)
         self.rewrites: dict[tuple[str, str], Any] = {}
+        # (service, operation) -> fn(request_detail, raw_response_bytes) -> bytes      (XML protocols)
+        self.raw_rewrites: dict[tuple[str, str], Any] = {}
 
     def mark(self) -> int:
         with self._calls_lock:
@@ -65,12 +68,19 @@ class RecordingMotoServer(ThreadedMotoServer):
                     hit = fault(op[0], op[1], body)
                     if hit:
                         status, code = hit
-                        payload = json.dumps({"__type": code, "message": "Rate exceeded"}).encode()
-                        start_response(f"{status} Fault", [("Content-Type", "application/x-amz-json-1.1"),
+                        if op[0] == "s3":  # REST-XML errors, as S3 sends them
+                            payload = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>"
+                                       f"<Message>injected {code}</Message></Error>").encode()
+                            ctype = "application/xml"
+                        else:
+                            payload = json.dumps({"__type": code, "message": f"injected {code}"}).encode()
+                            ctype = "application/x-amz-json-1.1"
+                        start_response(f"{status} Fault", [("Content-Type", ctype),
                                                           ("Content-Length", str(len(payload)))])
                         return [payload]
             rewrite = self.rewrites.get(op) if op else None
-            if rewrite is None:
+            raw_rewrite = self.raw_rewrites.get(op) if op else None
+            if rewrite is None and raw_rewrite is None:
                 return app(environ, start_response)
             captured: dict[str, Any] = {}
 
@@ -80,7 +90,10 @@ class RecordingMotoServer(ThreadedMotoServer):
 
             raw = b"".join(app(environ, capture))
             if captured["status"].startswith("200"):
-                raw = json.dumps(rewrite(json.loads(environ.get("_body") or b"{}"), json.loads(raw))).encode()
+                if raw_rewrite is not None:
+                    raw = raw_rewrite(environ.get("_body", b""), raw)
+                else:
+                    raw = json.dumps(rewrite(json.loads(environ.get("_body") or b"{}"), json.loads(raw))).encode()
             headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
             start_response(captured["status"], headers + [("Content-Length", str(len(raw)))])
             return [raw]
@@ -108,6 +121,9 @@ def operation_of(environ: dict[str, Any]) -> tuple[str, str] | None:
         body = environ["wsgi.input"].read(n) if n else b""
         environ["wsgi.input"] = io.BytesIO(body)
         environ["_body"] = body
+    else:
+        # the request detail a fault or rewrite sees: the path and query (S3 names the bucket there)
+        environ["_body"] = (environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", "")).encode()
     auth = environ.get("HTTP_AUTHORIZATION", "")
     m = re.search(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request", auth)
     service = m.group(1) if m else ""

@@ -1,0 +1,201 @@
+"""Every bundled check on synced fixtures, each status it can return, including `error`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from plugin.checks import bundled_queries_dir, load_checks, run_checks
+from plugin.local_sync import run
+from plugin.specfile import SourcePlan, SyncPlan
+from plugin.spec import parse_spec
+
+from .check_world import CHECKS
+from .world import COMPUTE, DATA, World
+
+
+def _sync(world: World, db: Path, accounts: list[str], **extra) -> None:
+    raw = world.spec(accounts=accounts, **extra)
+    plan = SyncPlan(sources=[SourcePlan(name="aws-encryption", spec=parse_spec(raw), raw_spec=raw, tables=["*"],
+                                        skip_tables=[], skip_dependent_tables=False, file="test")],
+                    db_path=str(db))
+    saved = {k: os.environ.get(k) for k in world.env}
+    os.environ.update(world.env)
+    try:
+        run(plan)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _statuses(db: Path) -> dict[str, dict[str, tuple[str, str]]]:
+    results = run_checks(str(db), load_checks([bundled_queries_dir()]))
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    for r in results:
+        assert r.error is None, f"{r.check.id}: {r.error}"
+        out[r.check.id] = {f.resource_arn: (f.status, f.reason) for f in r.rows}
+    return out
+
+
+@pytest.fixture(scope="module")
+def results(world: World, check_cases, tmp_path_factory) -> Iterator[dict]:
+    db = tmp_path_factory.mktemp("checks") / "posture.duckdb"
+    _sync(world, db, [DATA, COMPUTE, CHECKS])
+    yield _statuses(db)
+
+
+def _s(results, check: str, arn: str) -> str:
+    return results[check][arn][0]
+
+
+def _r(results, check: str, arn: str) -> str:
+    return results[check][arn][1]
+
+
+def test_every_bundled_check_has_a_test_here():
+    ids = {c.id for c in load_checks([bundled_queries_dir()])}
+    tested = {"s3_aws_managed_key_cross_account", "s3_key_unusable_by_bucket_principals",
+              "kms_cmk_rotation_disabled", "kms_key_manual_rotation_overdue", "kms_key_policy_public",
+              "kms_key_external_access", "s3_encryption_key_unusable_state",
+              "s3_encryption_key_alias_or_foreign_region", "s3_sse_kms_bucket_key_disabled", "s3_sse_c_not_blocked",
+              "encryption_key_inventory"}
+    assert ids == tested
+
+
+def test_s3_aws_managed_key_cross_account(results, world, check_cases):
+    c = "s3_aws_managed_key_cross_account"
+    lake = f"arn:aws:s3:::data-lake-{DATA}"
+    assert _s(results, c, lake) == "fail"
+    assert COMPUTE in _r(results, c, lake) and "AccessDenied" in _r(results, c, lake)
+    assert world.keys["aws_s3"]["Arn"] in _r(results, c, lake)
+    assert _s(results, c, check_cases.buckets["aws-s3-private"]) == "pass"
+    assert _s(results, c, f"arn:aws:s3:::cmk-bucket-{DATA}") == "skip"
+    assert _s(results, c, f"arn:aws:s3:::sse-s3-{DATA}") == "skip"
+
+
+def test_s3_key_unusable_by_bucket_principals(results, check_cases):
+    c = "s3_key_unusable_by_bucket_principals"
+    nokey = check_cases.buckets["cmk-shared-nokey"]
+    assert _s(results, c, nokey) == "fail"
+    assert f"{COMPUTE} (kms:Decrypt, kms:GenerateDataKey)" in _r(results, c, nokey)
+    assert _s(results, c, check_cases.buckets["cmk-shared-ok"]) == "pass"
+    assert _s(results, c, f"arn:aws:s3:::data-lake-{DATA}") == "skip"  # aws/s3: the other check's case
+
+
+def test_kms_cmk_rotation_disabled(results, world, check_cases):
+    c = "kms_cmk_rotation_disabled"
+    assert _s(results, c, world.keys["rotating"]["Arn"]) == "pass"
+    assert "180 days" in _r(results, c, world.keys["rotating"]["Arn"])
+    assert _s(results, c, world.keys["no_rotation"]["Arn"]) == "fail"
+    for name in ("aws_s3", "external", "asymmetric", "pending_deletion"):
+        assert _s(results, c, world.keys[name]["Arn"]) == "skip", name
+    assert _s(results, c, world.keys["compute_cmk"]["Arn"]) == "error"
+    assert "AccessDenied" in _r(results, c, world.keys["compute_cmk"]["Arn"])
+
+
+def test_kms_key_manual_rotation_overdue(results, world, check_cases):
+    c = "kms_key_manual_rotation_overdue"
+    old = check_cases.keys["imported-old"]
+    assert _s(results, c, old) == "fail" and "Never rotated" in _r(results, c, old)
+    assert _s(results, c, check_cases.keys["imported-new"]) == "pass"
+    assert _s(results, c, world.keys["rotating"]["Arn"]) == "skip"
+    assert _s(results, c, world.keys["external"]["Arn"]) == "skip"  # PendingImport: nothing to rotate yet
+
+
+def test_kms_key_policy_public(results, world, check_cases):
+    c = "kms_key_policy_public"
+    assert _s(results, c, check_cases.keys["public"]) == "fail"
+    assert "Anyone" in _r(results, c, check_cases.keys["public"])
+    assert _s(results, c, check_cases.keys["restricted-wildcard"]) == "pass"
+    assert _s(results, c, world.keys["aws_s3"]["Arn"]) == "pass"
+
+
+def test_kms_key_external_access(results, world, check_cases):
+    c = "kms_key_external_access"
+    # COMPUTE is synced here, so the rotating key's grant to it is inside the trusted set
+    assert _s(results, c, world.keys["rotating"]["Arn"]) == "pass"
+    assert _s(results, c, check_cases.keys["shared-cmk"]) == "pass"
+
+
+def test_kms_key_external_access_fails_for_an_unsynced_account(world, check_cases, tmp_path):
+    db = tmp_path / "data-only.duckdb"
+    _sync(world, db, [DATA])
+    res = _statuses(db)["kms_key_external_access"]
+    status, reason = res[world.keys["rotating"]["Arn"]]
+    assert status == "fail" and COMPUTE in reason and "grant" in reason
+
+
+def test_s3_encryption_key_unusable_state(results, check_cases):
+    c = "s3_encryption_key_unusable_state"
+    assert _s(results, c, check_cases.buckets["dying-key"]) == "fail"
+    assert "PendingDeletion" in _r(results, c, check_cases.buckets["dying-key"])
+    assert _s(results, c, check_cases.buckets["missing-key"]) == "fail"
+    assert "does not exist" in _r(results, c, check_cases.buckets["missing-key"])
+    assert _s(results, c, check_cases.buckets["cmk-shared-ok"]) == "pass"
+    assert _s(results, c, f"arn:aws:s3:::sse-s3-{DATA}") == "skip"
+
+
+def test_s3_encryption_key_alias_or_foreign_region(results, check_cases):
+    c = "s3_encryption_key_alias_or_foreign_region"
+    assert _s(results, c, check_cases.buckets["by-alias"]) == "fail"
+    assert "alias/chk-private" in _r(results, c, check_cases.buckets["by-alias"])
+    assert _s(results, c, check_cases.buckets["foreign-region"]) == "fail"
+    assert "eu-west-1" in _r(results, c, check_cases.buckets["foreign-region"])
+    assert _s(results, c, check_cases.buckets["cmk-shared-ok"]) == "pass"
+    assert _s(results, c, check_cases.buckets["aws-s3-private"]) == "skip"
+
+
+def test_s3_sse_kms_bucket_key_disabled(results, check_cases):
+    c = "s3_sse_kms_bucket_key_disabled"
+    assert _s(results, c, f"arn:aws:s3:::data-lake-{DATA}") == "fail"
+    assert _s(results, c, check_cases.buckets["cmk-shared-ok"]) == "pass"
+    assert _s(results, c, check_cases.buckets["dsse"]) == "skip"
+    assert _s(results, c, check_cases.buckets["sse-c-blocked"]) == "skip"
+
+
+def test_s3_sse_c_not_blocked(results, check_cases):
+    c = "s3_sse_c_not_blocked"
+    assert _s(results, c, check_cases.buckets["sse-c-blocked"]) == "pass"
+    assert _s(results, c, check_cases.buckets["aws-s3-private"]) == "fail"
+    assert _s(results, c, f"arn:aws:s3:::compute-scratch-{COMPUTE}") == "fail"
+
+
+def test_encryption_key_inventory(results, world, check_cases):
+    c = "encryption_key_inventory"
+    assert _s(results, c, world.keys["aws_s3"]["Arn"]) == "pass"
+    assert "AWS managed" in _r(results, c, world.keys["aws_s3"]["Arn"])
+    assert "AWS owned" in _r(results, c, f"arn:aws:s3:::sse-s3-{DATA}")
+    assert all(s in ("pass", "error") for s, _ in results[c].values())
+
+
+def test_unreadable_inputs_are_errors_not_passes(world, check_cases, tmp_path):
+    """With the calls each check depends on denied, every check says `error` for those resources."""
+    deny_ops = {"GetBucketEncryption", "GetBucketPolicy", "GetKeyPolicy", "ListGrants", "DescribeKey"}
+
+    def deny(service, op, detail):
+        return (403, "AccessDenied" if service == "s3" else "AccessDeniedException") if (
+            op in deny_ops and CHECKS.encode() in detail or op in deny_ops and b"chk-" in detail) else None
+
+    world.server.faults.append(deny)
+    try:
+        db = tmp_path / "denied.duckdb"
+        _sync(world, db, [CHECKS], max_retries=0)
+    finally:
+        world.server.faults.remove(deny)
+    res = _statuses(db)
+    bucket = check_cases.buckets["cmk-shared-nokey"]
+    key = check_cases.keys["public"]
+    for check in ("s3_aws_managed_key_cross_account", "s3_key_unusable_by_bucket_principals",
+                  "s3_encryption_key_unusable_state", "s3_encryption_key_alias_or_foreign_region",
+                  "s3_sse_kms_bucket_key_disabled", "s3_sse_c_not_blocked", "encryption_key_inventory"):
+        assert res[check][bucket][0] == "error", check
+        assert "could not be read" in res[check][bucket][1], check
+    for check in ("kms_cmk_rotation_disabled", "kms_key_manual_rotation_overdue", "kms_key_policy_public",
+                  "kms_key_external_access", "encryption_key_inventory"):
+        assert res[check][key][0] == "error", check
