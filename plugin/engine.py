@@ -123,11 +123,36 @@ class SyncEngine:
         # No accounts: the default credentials' account, as the official plugin does.
         return [Account(id="", default_region="us-east-1")]
 
-    def _open_account(self, account: Account) -> None:
+    def _discover(self) -> None:
+        """Organizations discovery, then every member account is opened like a listed one."""
+        from .org import discover
+        from .tables.organizations import ORG_ACCOUNTS
+        d = discover(self.spec, self.factory, self._error)
+        if d is None:
+            return
+        with self._plock:
+            self._trusted.update(a["Id"] for a in d.org_accounts)
+            self.progress.accounts_total = len(d.members)
+        if any(t.name == ORG_ACCOUNTS.name for t in self.tables) and d.admin is not None:
+            ctx = Ctx(d.admin, d.admin.global_region, ORG_ACCOUNTS.name, self._error)
+            for a in d.org_accounts:
+                tags = ctx.collect("organizations", "ListTagsForResource", "Tags", resource_arn=a.get("Arn", ""),
+                                   token_in="NextToken", token_out="NextToken", ResourceId=a["Id"])
+                item = {**a, "_tags": None if tags is None else {t["Key"]: t["Value"] for t in tags}}
+                row = {"request_account_id": d.admin.account_id, "tags": item["_tags"], "arn": a.get("Arn"),
+                       "email": a.get("Email"), "id": a["Id"], "joined_method": a.get("JoinedMethod"),
+                       "joined_timestamp": a.get("JoinedTimestamp"), "name": a.get("Name"),
+                       "status": a.get("Status"), "state": a.get("State")}
+                self._resolve_tree(ctx, ORG_ACCOUNTS, row, None)
+        via = d.trusted_via or d.admin
+        for m in d.members:
+            self._submit(self._open_account, m, via)
+
+    def _open_account(self, account: Account, via: AccountSession | None = None) -> None:
         with self._init_sem:
             region0 = self.spec.custom_endpoint_signing_region or account.default_region or "us-east-1"
             try:
-                acc = self.factory.open(account)
+                acc = self.factory.open(account, via)
             except CredentialsError as e:
                 code, msg = describe(e.cause)
                 self._error(SyncError(account.id, region0, "", "sts" if e.operation != "LoadProfile" else "config",
@@ -259,8 +284,11 @@ class SyncEngine:
             for t in self.tables:
                 if t.scope == "static":
                     self._submit(self._static_unit, t)
-            for a in accounts:
-                self._submit(self._open_account, a)
+            if self.spec.org is not None:
+                self._submit(self._discover)
+            else:
+                for a in accounts:
+                    self._submit(self._open_account, a)
             with self._plock:
                 self._pending -= 1
                 if self._pending == 0:

@@ -104,9 +104,6 @@ class AwsEncryptionPlugin(plugin.Plugin):
         except SpecError as e:
             # gRPC turns this into the CLI's error line; it must say which field and what was expected.
             raise ValueError(str(e)) from None
-        if self._spec.org is not None:
-            raise ValueError("spec field org: valid, but Organizations discovery is not available in this "
-                             "version; list the member accounts under `accounts` for now")
         install_log_redaction()
         if self._spec.aws_debug:
             logging.getLogger("botocore").setLevel(logging.DEBUG)

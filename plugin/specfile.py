@@ -124,9 +124,6 @@ def load(files: list[str]) -> SyncPlan:
             spec = parse_spec(s.get("spec") or {})
         except SpecError as e:
             raise SpecFileError(f"{f}: source {name}: {e}") from None
-        if spec.org is not None:
-            raise SpecFileError(f"{f}: source {name}: spec field org: Organizations discovery is not available "
-                                "in this version; list the member accounts under `accounts`")
         wanted_dests.update(_strlist(f, f"source {name}: destinations", s.get("destinations")))
         plan.sources.append(SourcePlan(
             name=name, spec=spec, raw_spec=s.get("spec") or {},

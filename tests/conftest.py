@@ -12,6 +12,7 @@ import plugin
 import logging
 
 from .check_world import build_check_cases
+from .org_world import build_org
 from .world import MOTO_S3_ACTION_ALIASES, SCANNER, RecordingMotoServer, World, build_world, enable_iam_enforcement
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -44,11 +45,19 @@ def world(moto_endpoint: str) -> World:
     actions = json.loads(SHIPPED_POLICY.read_text())["Statement"][0]["Action"]
     w = build_world(moto_endpoint, actions, _servers[-1])
     _cases.append(build_check_cases(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, _servers[-1], TRUST))
+    _orgs.append(build_org(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST))
     enable_iam_enforcement(moto_endpoint)
     return w
 
 
 _cases: list = []
+_orgs: list = []
+
+
+@pytest.fixture(scope="session")
+def org(world: World):
+    """A three-account organisation with a nested OU (tests/org_world.py)."""
+    return _orgs[-1]
 
 
 @pytest.fixture(scope="session")

@@ -328,10 +328,11 @@ def test_init_without_connection_skips_spec() -> None:
         _ = p.spec
 
 
-def test_init_rejects_org_until_discovery_exists(no_network: list) -> None:
+def test_init_accepts_org_without_calling_aws(no_network: list) -> None:
+    """Discovery happens at sync time; Init only validates."""
     p = AwsEncryptionPlugin()
-    with pytest.raises(ValueError, match=r"^spec field org: valid, but Organizations discovery is not available"):
-        p.init(as_json("org:\n  member_role_name: aws-encryption-audit\n"))
+    p.init(as_json("org:\n  member_role_name: aws-encryption-audit\n  organization_units: [ou-abcd-12345678]\n"))
+    assert p.spec.org is not None and p.spec.org.organization_units == ["ou-abcd-12345678"]
     assert no_network == []
 
 

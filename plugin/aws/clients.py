@@ -123,16 +123,18 @@ class ClientFactory:
             s.register_component("data_loader", self._loader)
         return s
 
-    def open(self, account: Account) -> AccountSession:
+    def open(self, account: Account, via: AccountSession | None = None) -> AccountSession:
         """Resolve credentials for `account` (AssumeRole if configured) and check who we are.
 
-        Raises CredentialsError naming the failing operation.
+        `via`: assume the role with that session's credentials (Organizations: the admin account or
+        `member_trusted_principal`) instead of the account's own profile. Raises CredentialsError
+        naming the failing operation.
         """
         try:
             base = self._base_session(account.local_profile)
         except Exception as e:  # ProfileNotFound and friends
             raise CredentialsError("LoadProfile", e) from None
-        source = base.get_credentials()
+        source = via.botocore_session.get_credentials() if via is not None else base.get_credentials()
         if source is None:
             from botocore.exceptions import NoCredentialsError
             raise CredentialsError("LoadCredentials", NoCredentialsError())

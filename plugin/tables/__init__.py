@@ -6,6 +6,7 @@ from ..schema import TableDef
 from .key_types import KEY_TYPES_TABLE
 from .kms import ALIASES, KEYS
 from .s3 import BUCKETS
+from .organizations import ORG_ACCOUNTS
 from .sync_errors import SYNC_ERRORS
 
 from .encryption_keys import S3_BUCKET_ENCRYPTION_KEYS
@@ -15,7 +16,7 @@ from .permissions import KMS_KEY_PERMISSIONS, S3_BUCKET_PERMISSIONS
 KEYS.children.append(KMS_KEY_PERMISSIONS)
 BUCKETS.children.extend([S3_BUCKET_PERMISSIONS, S3_BUCKET_ENCRYPTION_KEYS])
 
-TOP_LEVEL: list[TableDef] = [KEYS, ALIASES, BUCKETS, KEY_TYPES_TABLE, SYNC_ERRORS]
+TOP_LEVEL: list[TableDef] = [KEYS, ALIASES, BUCKETS, ORG_ACCOUNTS, KEY_TYPES_TABLE, SYNC_ERRORS]
 
 # Calls made outside any table: identity check per account, region discovery for regions "*".
 SETUP_OPERATIONS = ["sts:GetCallerIdentity", "ec2:DescribeRegions"]
@@ -45,11 +46,15 @@ def by_name() -> dict[str, TableDef]:
     return {t.name: t for t in all_tables()}
 
 
-def operations() -> list[str]:
-    """Every API operation a full sync may call, as service:Operation."""
+def operations(scope: str = "member") -> list[str]:
+    """Every API operation a full sync may call, as service:Operation: with the member (audit)
+    credentials, or with `scope="org_admin"` the Organizations admin's."""
+    if scope == "org_admin":
+        return sorted(ORG_ACCOUNTS.api_calls) + ["sts:GetCallerIdentity"]
     ops = set(SETUP_OPERATIONS)
     for t in all_tables():
-        ops.update(t.api_calls)
+        if t is not ORG_ACCOUNTS:
+            ops.update(t.api_calls)
     return sorted(ops)
 
 
@@ -60,6 +65,15 @@ def iam_action(operation: str) -> str:
 def required_actions() -> list[str]:
     """Every IAM action a full sync needs: the least-privilege policy (plugin/iam_policy.json)."""
     return sorted({iam_action(o) for o in operations()})
+
+
+def org_admin_policy() -> dict:
+    """What the `org.admin_account` credentials need (plus sts:AssumeRole on the member roles)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "AwsEncryptionOrgDiscovery", "Effect": "Allow",
+                       "Action": sorted({iam_action(o) for o in operations("org_admin")}), "Resource": "*"}],
+    }
 
 
 def iam_policy() -> dict:
