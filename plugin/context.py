@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from .schema import TableDef
 
 
+class RegionUnavailable(Exception):
+    """A call not made because its region timed out or refused connections earlier in the sync."""
+
+
 @dataclass(frozen=True)
 class SyncError:
     account_id: str
@@ -47,6 +51,16 @@ class Ctx:
     # Shared by the whole sync: what was seen (for derived tables) and who counts as "inside".
     index: Any = None
     trusted: frozenset[str] = frozenset()
+    shard: Any = None                      # plugin.shard.Shard; None: everything is ours
+    pacer: Any = None                      # plugin.throttle.Pacer; None: no pacing
+    account_error: Callable[[SyncError], None] | None = None  # for account-level failures (see shard.py)
+
+    def owns(self, region: str) -> bool:
+        return self.shard is None or self.shard.owns(self.account_id, region)
+
+    def for_account_level(self) -> "Ctx":
+        """The same context, with failures recorded only by the shard that owns the account."""
+        return replace(self, on_error=self.account_error or self.on_error)
 
     @property
     def account_id(self) -> str:
@@ -76,7 +90,7 @@ class Ctx:
         (and noted in `_failed`, for callers that must tell the two apart)."""
         method = _method(operation)
         try:
-            return getattr(self.client(service), method)(**params)
+            return self._invoke(service, operation, getattr(self.client(service), method), params)
         except Exception as e:
             code, _ = describe(e)
             if code in absent:
@@ -85,6 +99,24 @@ class Ctx:
             if _failed is not None:
                 _failed.append(True)
             return None
+
+    def _invoke(self, service: str, operation: str, method: Any, params: dict[str, Any]) -> dict[str, Any]:
+        p = self.pacer
+        if p is None:
+            return method(**params)
+        down = p.unavailable(self.account_id, self.region)
+        if down is not None:
+            raise RegionUnavailable(f"{self.region} stopped answering earlier in this sync ({down})")
+        p.before(self.account_id, self.region, service, operation)
+        try:
+            r = method(**params)
+        except Exception as e:
+            code, msg = describe(e)
+            p.failed(self.account_id, self.region, code, msg)
+            raise
+        p.after(self.account_id, self.region, service, operation,
+                (r.get("ResponseMetadata") or {}).get("RetryAttempts", 0))
+        return r
 
     def paginate(self, service: str, operation: str, result_key: str, *, resource_arn: str = "",
                  token_in: str, token_out: str, **params: Any) -> Iterator[dict[str, Any]]:
@@ -97,7 +129,7 @@ class Ctx:
             if token:
                 p[token_in] = token
             try:
-                page = method(**p)
+                page = self._invoke(service, operation, method, p)
             except Exception as e:
                 self.record(service, operation, e, resource_arn)
                 return

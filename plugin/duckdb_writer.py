@@ -573,6 +573,44 @@ class DuckDBWriter:
         self._exec(f"INSERT INTO {quote(table)} (" + ", ".join(map(quote, names)) + f") SELECT {select} "
                    f"FROM {quote(view)}{conflict}")
 
+    # -- merge ----------------------------------------------------------------------------------
+
+    def merge_from(self, other: str | os.PathLike[str], table: str, schema: pa.Schema) -> int:
+        """Copy `table` from another posture database (read-only) into this one, upserting on the PK.
+
+        For `aws-encryption merge` of per-shard files: the rows keep their `_cq_sync_time` and
+        `_cq_source_name`. Returns the rows copied (0 when the other file has no such table).
+        """
+        if table not in self._tables:
+            self.migrate(schema)
+        state = self._tables[table]
+        con = self._connection()
+        alias = f"__cq_merge_{next(_view_ids)}"
+        src = check_database_path(other)
+        self._exec(f"ATTACH {_sql_literal(str(src))} AS {quote(alias)} (READ_ONLY)")
+        try:
+            exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
+                                 [alias, table]).fetchone()[0]
+            if not exists:
+                return 0
+            cols = [r[0] for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ? "
+                "ORDER BY column_index", [alias, table]).fetchall()]
+            unknown = [c for c in cols if c not in state.columns]
+            if unknown:
+                raise SchemaError(f"database {src}: table {table} has a column {unknown[0]} this version does not know")
+            view = f"{quote(alias)}.{quote(table)}"
+            if state.primary_keys and self.write_mode != "append":
+                cond = " AND ".join(f"{quote(table)}.{quote(k)} = {view}.{quote(k)}" for k in state.primary_keys)
+                self._exec(f"DELETE FROM {quote(table)} USING {view} WHERE {cond}")
+            n = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+            self._exec(f"INSERT INTO {quote(table)} (" + ", ".join(map(quote, cols)) + ") SELECT " +
+                       ", ".join(map(quote, cols)) + f" FROM {view}")
+        finally:
+            self._exec(f"DETACH {quote(alias)}")
+        self.rows_written[table] = self.rows_written.get(table, 0) + n
+        return n
+
     # -- delete stale ---------------------------------------------------------------------------
 
     def delete_stale(self, table: str, source_name: str, sync_time: dt.datetime) -> int:
@@ -647,3 +685,7 @@ def _column_changes(old: ColumnDef, new: ColumnDef) -> list[str]:
     if old.unique != new.unique:
         out.append(f"column {new.name} {'gained' if new.unique else 'lost'} its UNIQUE constraint")
     return out
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -27,6 +27,8 @@ from .aws.clients import AccountSession, ClientFactory, CredentialsError
 from .aws.errors import describe
 from .context import Ctx, Parent, SyncError
 from .index import Index
+from .throttle import Pacer
+from .shard import ALL, Shard
 from .schema import TableDef, rows_to_batch
 from .spec import Account, Spec
 from .tables.sync_errors import SYNC_ERRORS
@@ -52,9 +54,10 @@ class Progress:
 class SyncEngine:
     def __init__(self, spec: Spec, tables: list[TableDef], *, batch_size: int = 1000,
                  flush_seconds: float = 2.0, factory: ClientFactory | None = None,
-                 on_unit: Callable[[str, str, str, int], None] | None = None) -> None:
+                 on_unit: Callable[[str, str, str, int], None] | None = None, shard: Shard = ALL) -> None:
         """`tables`: the selected top-level tables, children already filtered."""
         self.spec = spec
+        self.shard = shard
         self.tables = [t for t in tables if t.name != SYNC_ERRORS.name]
         self.errors_selected = any(t.name == SYNC_ERRORS.name for t in tables)
         self.batch_size = batch_size
@@ -69,6 +72,7 @@ class SyncEngine:
         self._init_sem = threading.BoundedSemaphore(spec.initialization_concurrency)
         self._stop = threading.Event()
         self.index = Index()
+        self.pacer = Pacer()
         # Accounts whose principals are "inside": the spec's trusted accounts and every synced account.
         self._trusted: set[str] = set(spec.trusted_accounts) | {a.id for a in spec.accounts if a.id}
         self._deferred: list[tuple[Ctx, TableDef, Parent]] = []
@@ -105,6 +109,11 @@ class SyncEngine:
             except queue.Full:
                 continue
 
+    def _account_error(self, err: SyncError) -> None:
+        """Failures of account-level work: recorded by the one shard that owns the account."""
+        if self.shard.owns(err.account_id, "*"):
+            self._error(err)
+
     def _error(self, err: SyncError) -> None:
         with self._plock:
             self.progress.errors += 1
@@ -127,13 +136,13 @@ class SyncEngine:
         """Organizations discovery, then every member account is opened like a listed one."""
         from .org import discover
         from .tables.organizations import ORG_ACCOUNTS
-        d = discover(self.spec, self.factory, self._error)
+        d = discover(self.spec, self.factory, self._error if self.shard.first else (lambda e: None))
         if d is None:
             return
         with self._plock:
             self._trusted.update(a["Id"] for a in d.org_accounts)
             self.progress.accounts_total = len(d.members)
-        if any(t.name == ORG_ACCOUNTS.name for t in self.tables) and d.admin is not None:
+        if any(t.name == ORG_ACCOUNTS.name for t in self.tables) and d.admin is not None and self.shard.first:
             ctx = Ctx(d.admin, d.admin.global_region, ORG_ACCOUNTS.name, self._error)
             for a in d.org_accounts:
                 tags = ctx.collect("organizations", "ListTagsForResource", "Tags", resource_arn=a.get("Arn", ""),
@@ -155,12 +164,12 @@ class SyncEngine:
                 acc = self.factory.open(account, via)
             except CredentialsError as e:
                 code, msg = describe(e.cause)
-                self._error(SyncError(account.id, region0, "", "sts" if e.operation != "LoadProfile" else "config",
-                                      e.operation, account.role_arn, code, msg))
+                self._account_error(SyncError(account.id, region0, "", "sts" if e.operation != "LoadProfile"
+                                              else "config", e.operation, account.role_arn, code, msg))
                 self._account_finished()
                 return
             if account.id and acc.account_id != account.id:
-                self._error(SyncError(account.id, region0, "", "sts", "GetCallerIdentity", account.role_arn,
+                self._account_error(SyncError(account.id, region0, "", "sts", "GetCallerIdentity", account.role_arn,
                                       "AccountMismatch",
                                       f"credentials for accounts entry {account.id} belong to account "
                                       f"{acc.account_id}; nothing was synced for it"))
@@ -174,12 +183,15 @@ class SyncEngine:
             return
         units: list[tuple[AccountSession, str, TableDef]] = []
         for region in regions:
+            if not self.shard.owns(acc.account_id, region):
+                continue
             for t in self.tables:
                 if t.scope == "region":
                     units.append((acc, region, t))
-        for t in self.tables:
-            if t.scope == "account":
-                units.insert(0, (acc, acc.global_region, t))
+        if self.shard.owns(acc.account_id, "*") or any(self.shard.owns(acc.account_id, r) for r in regions):
+            for t in self.tables:
+                if t.scope == "account":
+                    units.insert(0, (acc, acc.global_region, t))
         with self._plock:
             self.progress.units_total += len(units)
         remaining = [len(units)]
@@ -194,7 +206,7 @@ class SyncEngine:
         configured = acc.account.regions or self.spec.regions
         if configured and configured != ["*"]:
             return list(configured)
-        ctx = Ctx(acc, acc.global_region, "", self._error)
+        ctx = Ctx(acc, acc.global_region, "", self._account_error)
         r = ctx.call("ec2", "DescribeRegions", AllRegions=False)
         if r is None:
             return []
@@ -204,7 +216,8 @@ class SyncEngine:
     def _unit(self, unit: tuple[AccountSession, str, TableDef], regions: list[str], remaining: list[int]) -> None:
         acc, region, table = unit
         ctx = Ctx(acc, region, table.name, self._error, regions=tuple(regions), index=self.index,
-                  trusted=frozenset(self._trusted))
+                  trusted=frozenset(self._trusted), shard=self.shard,
+                  account_error=self._account_error, pacer=self.pacer)
         counter = _UnitCounter(self, acc, region, table, remaining)
         assert table.resolve is not None
         for item in table.resolve(ctx, None):
@@ -282,7 +295,7 @@ class SyncEngine:
             with self._plock:
                 self._pending += 1
             for t in self.tables:
-                if t.scope == "static":
+                if t.scope == "static" and self.shard.first:
                     self._submit(self._static_unit, t)
             if self.spec.org is not None:
                 self._submit(self._discover)

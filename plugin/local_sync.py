@@ -20,6 +20,7 @@ from .duckdb_writer import DuckDBWriter, add_cq_columns, check_can_open
 from .engine import SyncEngine
 from .plugin import flatten, select_tables
 from .redact import install_log_redaction
+from .shard import ALL, Shard
 from .specfile import SyncPlan
 
 log = logging.getLogger("aws_encryption.local_sync")
@@ -39,7 +40,8 @@ class _Interrupted(Exception):
 
 
 def run(plan: SyncPlan, *, tables: list[str] | None = None, skip_tables: list[str] | None = None,
-        progress: TextIO | None = None) -> SyncSummary:
+        progress: TextIO | None = None, shard: Shard = ALL, processes: int = 1,
+        spec_files: list[str] | None = None) -> SyncSummary:
     """Sync every source of `plan` into its DuckDB file; raises WriterError/ValueError before any AWS call
     when the file or the table selection can't be used."""
     install_log_redaction()
@@ -59,25 +61,44 @@ def run(plan: SyncPlan, *, tables: list[str] | None = None, skip_tables: list[st
                 tdefs = flatten(defs)
                 for t in tdefs:
                     w.migrate(add_cq_columns(t.arrow_schema(), src.name, sync_time))
-                engine = SyncEngine(src.spec, defs)
-                ticker = _Ticker(engine, src.name, progress) if progress is not None else None
-                try:
-                    for t, batch in engine.run():
-                        w.write(add_cq_columns(batch, src.name, sync_time))
-                        log.info("wrote %d rows to %s (not committed yet)", batch.num_rows, t.name)
-                finally:
-                    if ticker:
-                        ticker.stop()
-                for name, n in engine.progress.rows.items():
-                    summary.rows[name] = summary.rows.get(name, 0) + n
-                summary.errors += engine.progress.errors
-                if plan.write_mode == "overwrite-delete-stale":
+                if processes > 1:
+                    _run_processes(w, src.name, sync_time, summary, spec_files or [], processes, tables,
+                                   skip_tables)
+                else:
+                    engine = SyncEngine(src.spec, defs, shard=shard)
+                    ticker = _Ticker(engine, src.name, progress) if progress is not None else None
+                    try:
+                        for t, batch in engine.run():
+                            w.write(add_cq_columns(batch, src.name, sync_time))
+                            log.info("wrote %d rows to %s (not committed yet)", batch.num_rows, t.name)
+                    finally:
+                        if ticker:
+                            ticker.stop()
+                    for name, n in engine.progress.rows.items():
+                        summary.rows[name] = summary.rows.get(name, 0) + n
+                    summary.errors += engine.progress.errors
+                # One shard alone must not delete the other shards' rows: stale rows are removed by
+                # the sync that saw every shard (unsharded, or --processes).
+                if plan.write_mode == "overwrite-delete-stale" and shard.total <= 1:
                     for t in tdefs:
                         summary.deleted += w.delete_stale(t.name, src.name, sync_time)
     finally:
         signal.signal(signal.SIGTERM, old)
     summary.elapsed = time.monotonic() - t0
     return summary
+
+
+def _run_processes(w: DuckDBWriter, source: str, sync_time: dt.datetime, summary: SyncSummary,
+                   spec_files: list[str], processes: int, tables: list[str] | None,
+                   skip_tables: list[str] | None) -> None:
+    from .parallel import run_workers
+    for kind, value in run_workers(spec_files, source, processes, tables, skip_tables):
+        if kind == "batch":
+            w.write(add_cq_columns(value, source, sync_time))
+        else:
+            for name, n in value["rows"].items():
+                summary.rows[name] = summary.rows.get(name, 0) + n
+            summary.errors += value["errors"]
 
 
 def _install_sigterm() -> Any:

@@ -24,6 +24,7 @@ from .aws.errors import describe
 from .engine import SyncEngine
 from .redact import install_log_redaction
 from .schema import TableDef
+from .shard import ALL, Shard
 from .spec import Spec, SpecError, json_schema, parse_spec
 from .tables import TOP_LEVEL, by_name
 from .tables.sync_errors import SYNC_ERRORS
@@ -92,6 +93,8 @@ class AwsEncryptionPlugin(plugin.Plugin):
         self._spec: Spec | None = None
         self._logger: Any = None
         self.last_engine: SyncEngine | None = None
+        # Set by the gRPC servicer from the Sync request's shard (cloudquery sync --shard i/n).
+        self.shard: Shard = ALL
 
     def set_logger(self, logger: Any) -> None:
         self._logger = logger
@@ -137,7 +140,7 @@ class AwsEncryptionPlugin(plugin.Plugin):
                              bool(options.skip_dependent_tables))
         for t in flatten(defs):
             yield message.SyncMigrateTableMessage(table=t.arrow_schema())
-        engine = SyncEngine(self.spec, defs)
+        engine = SyncEngine(self.spec, defs, shard=self.shard)
         self.last_engine = engine
         for _table, batch in engine.run():
             yield message.SyncInsertMessage(record=batch)

@@ -106,6 +106,12 @@ class Servicer(PluginServicer):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
 
     def Sync(self, request: Any, context: Any) -> Any:
+        # The SDK drops the request's shard; CloudQuery's `--shard i/n` arrives here.
+        from .shard import ALL, Shard
+        total = request.shard.total if request.HasField("shard") else 0
+        self._p.shard = Shard(request.shard.num, total) if total > 1 else ALL
+        if total > 1:
+            self._logger.info("syncing shard", shard=str(self._p.shard))
         yield from super().Sync(request, context)
         eng = self._p.last_engine
         if eng is not None:

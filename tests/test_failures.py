@@ -77,3 +77,33 @@ def test_sync_errors_table_comes_with_any_selection(scanner_env):
     res = run_sync(w.spec(accounts=[COMPUTE]), tables=["aws_kms_keys"], skip=["aws_encryption_sync_errors"],
                    skip_dependent=True)
     assert "aws_encryption_sync_errors" not in res.rows
+
+
+def test_a_region_that_never_answers_is_an_error_and_the_rest_completes(scanner_env):
+    import threading
+    import time
+    w = scanner_env
+    release = threading.Event()
+
+    def hang_eu(service, op, detail, region):
+        if region == "eu-west-1" and service == "kms":
+            release.wait(60)  # the endpoint accepts the connection and never answers
+        return None
+
+    w.server.faults.append(hang_eu)
+    t0 = time.monotonic()
+    try:
+        res = run_sync(w.spec(accounts=[DATA], request_timeout=2, max_retries=0))
+    finally:
+        elapsed = time.monotonic() - t0
+        release.set()
+        w.server.faults.remove(hang_eu)
+    eu = [e for e in res.table("aws_encryption_sync_errors") if e["region"] == "eu-west-1"]
+    assert {e["operation"] for e in eu} == {"ListKeys", "ListAliases"}
+    assert {e["error_code"] for e in eu} <= {"Timeout", "RegionUnavailable"}
+    assert "Timeout" in {e["error_code"] for e in eu}
+    # us-east-1 synced completely, and the sync did not wait on eu-west-1 more than its timeouts
+    assert {r["region"] for r in res.table("aws_kms_keys")} == {"us-east-1"}
+    assert len([r for r in res.table("aws_kms_keys") if r["region"] == "us-east-1"]) == 6
+    assert res.one("aws_s3_buckets", name=f"sse-s3-{DATA}")["region"] == "eu-west-1"  # S3 answers there
+    assert elapsed < 20

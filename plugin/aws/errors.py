@@ -45,6 +45,8 @@ def describe(exc: BaseException) -> tuple[str, str]:
         return "Timeout", redact(str(exc))
     if isinstance(exc, EndpointConnectionError):
         return "EndpointConnectionError", redact(str(exc))
+    if type(exc).__name__ == "RegionUnavailable":
+        return "RegionUnavailable", redact(str(exc))
     if isinstance(exc, NoCredentialsError):
         return "NoCredentials", "no AWS credentials found (environment, profile or instance role)"
     return type(exc).__name__, redact(str(exc))

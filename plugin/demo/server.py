@@ -65,7 +65,9 @@ class RecordingMotoServer(ThreadedMotoServer):
                     self.calls.append(op)
                     self.details.append((op[0], op[1], body))
                 for fault in list(self.faults):
-                    hit = fault(op[0], op[1], body)
+                    # faults of four parameters also get the request's region (from its signature)
+                    hit = (fault(op[0], op[1], body, environ.get("_region", "")) if fault.__code__.co_argcount >= 4
+                           else fault(op[0], op[1], body))
                     if hit:
                         status, code = hit
                         if op[0] == "s3":  # REST-XML errors, as S3 sends them
@@ -125,8 +127,9 @@ def operation_of(environ: dict[str, Any]) -> tuple[str, str] | None:
         # the request detail a fault or rewrite sees: the path and query (S3 names the bucket there)
         environ["_body"] = (environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", "")).encode()
     auth = environ.get("HTTP_AUTHORIZATION", "")
-    m = re.search(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request", auth)
-    service = m.group(1) if m else ""
+    m = re.search(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request", auth)
+    service = m.group(2) if m else ""
+    environ["_region"] = m.group(1) if m else ""
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target:
         return service, target.split(".")[-1]

@@ -46,16 +46,20 @@ def list_buckets(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
     # MaxBuckets=1000 the fixture (and any account under 1000 buckets) is complete, and
     # GetBucketLocation supplies the region.
     wanted = set(ctx.regions)
-    for b in ctx.paginate("s3", "ListBuckets", "Buckets", token_in="ContinuationToken",
-                          token_out="ContinuationToken", MaxBuckets=1000):
+    # Every shard lists the account's buckets; the listing's own failures are recorded once.
+    lctx = ctx.for_account_level()
+    for b in lctx.paginate("s3", "ListBuckets", "Buckets", token_in="ContinuationToken",
+                           token_out="ContinuationToken", MaxBuckets=1000):
         name = b["Name"]
         arn = f"arn:{ctx.partition}:s3:::{name}"
         region = b.get("BucketRegion")
         if not region:
-            region = bucket_region(ctx.call("s3", "GetBucketLocation", resource_arn=arn, Bucket=name))
+            region = bucket_region(lctx.call("s3", "GetBucketLocation", resource_arn=arn, Bucket=name))
         if region is None:
             continue  # the failed GetBucketLocation is recorded; without a region nothing else can be read
         if wanted and region not in wanted:
+            continue
+        if not ctx.owns(region):
             continue
         yield {**b, "_arn": arn, "_region": region}
 

@@ -1,0 +1,50 @@
+"""Deterministic sharding of a sync, CloudQuery's `--shard i/n`.
+
+The work unit is (account, region): shard i of n owns the units whose stable hash falls to it, so n
+shards together sync exactly the rows of one unsharded sync, with no overlap. Per-bucket work follows
+the bucket's region; per-account work (credential failures, the bucket listing's own failures)
+belongs to the unit (account, "*"); reference tables and the organisation's account list belong to
+shard 1. Every shard opens every account (one AssumeRole each) so that the trusted set, and thus
+`is_external`, is the same everywhere.
+
+Known limit: aws_s3_bucket_encryption_keys resolves a bucket's key against the keys its own shard
+synced, so a bucket whose key lives in another account (or region) reports `key_known = false` when
+that key's unit is in another shard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+_SPEC = re.compile(r"^(\d+)/(\d+)$")
+
+
+@dataclass(frozen=True)
+class Shard:
+    num: int    # 1-based, as the CLI's --shard 1/3
+    total: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Shard":
+        m = _SPEC.match(text.strip())
+        if not m or not (1 <= int(m.group(1)) <= int(m.group(2))):
+            raise ValueError(f"--shard: expected i/n with 1 <= i <= n (e.g. 1/3), got {text!r}")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    def owns(self, account: str, region: str) -> bool:
+        if self.total <= 1:
+            return True
+        h = int.from_bytes(hashlib.sha1(f"{account}:{region}".encode()).digest()[:8], "big")
+        return h % self.total == self.num - 1
+
+    @property
+    def first(self) -> bool:
+        return self.num == 1
+
+    def __str__(self) -> str:
+        return f"{self.num}/{self.total}"
+
+
+ALL = Shard(1, 1)
