@@ -142,6 +142,18 @@ def run_sync(spec: Path, workdir: Path, timeout: float) -> dict[str, Any]:
 
     done = threading.Event()
     threading.Thread(target=watchdog, daemon=True).start()
+    rss: list[tuple[float, float]] = []
+
+    def sample_rss() -> None:  # RSS over time, to tell a fixed footprint from growth with the data
+        while not done.wait(0.25):
+            try:
+                for ln in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                    if ln.startswith("VmRSS:"):
+                        rss.append((time.perf_counter() - t0, int(ln.split()[1]) / 1024))
+            except OSError:
+                return
+
+    threading.Thread(target=sample_rss, daemon=True).start()
     _, status, ru = os.wait4(proc.pid, 0)  # rusage of this child only (the fake is another child)
     wall = time.perf_counter() - t0
     done.set()
@@ -150,7 +162,7 @@ def run_sync(spec: Path, workdir: Path, timeout: float) -> dict[str, Any]:
     err.close()
     return {"wall": wall, "rc": proc.returncode, "maxrss_mb": ru.ru_maxrss / 1024,
             "cpu_s": ru.ru_utime + ru.ru_stime, "user_s": ru.ru_utime, "sys_s": ru.ru_stime,
-            "timed_out": killed.is_set(),
+            "timed_out": killed.is_set(), "rss_timeline": rss,
             "stdout": (workdir / "sync.stdout").read_text(), "stderr": (workdir / "sync.stderr").read_text()}
 
 
@@ -442,7 +454,12 @@ def print_report(rep: dict[str, Any], problems: list[str]) -> None:
         lines.append(("sync CPU (user+sys) / per call", f"{s['cpu_s']:.1f} s ({s['user_s']:.1f}+{s['sys_s']:.1f}) / "
                                                        f"{s['cpu_s'] / max(calls, 1) * 1000:.2f} ms"))
         rss = s["maxrss_mb"]
-        lines.append(("peak RSS of the sync", f"{rss:.0f} MB (target < 500 MB: {'PASS' if rss < 500 else 'FAIL'})"))
+        tl = s.get("rss_timeline") or []
+        shape = ""
+        if tl:
+            pts = [tl[min(len(tl) - 1, int(len(tl) * q))] for q in (0.1, 0.25, 0.5, 0.75)] + [tl[-1]]
+            shape = "; RSS at " + ", ".join(f"{t:.0f}s {m:.0f}" for t, m in pts)
+        lines.append(("peak RSS of the sync", f"{rss:.0f} MB (target < 500 MB: {'PASS' if rss < 500 else 'FAIL'}{shape})"))
         nerr = rep["rows"].get("aws_encryption_sync_errors", 0)
         lines.append(("sync errors (aws_encryption_sync_errors)", fmt(nerr)))
         for svc, op, code, n, msg, res in rep["errors"][:8]:

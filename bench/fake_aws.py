@@ -28,6 +28,13 @@ Protocol details it follows (what botocore 1.44 sends and parses):
 - `--latency-ms L`: every reply is sent L ms after the request arrived (an event-loop timer, never
   a blocking sleep); replies on one connection keep their order.
 
+Speed: an asyncio BufferedProtocol HTTP/1.1 server (no task per request; replies due in the same
+millisecond share one timer). The world is immutable, so each distinct request's answer is
+computed once and cached; at start-up the answers to every per-resource request the plugin makes
+(DescribeKey ... GetBucketOwnershipControls, with the plugin's Limits) are computed ("prewarm",
+~1-2 s for 5,000 keys), so a sync is served from memory. `--no-prewarm --cache-entries 0`
+computes every answer per request (slower; bench/load_fake.py measures both).
+
 Control (no Authorization header): `GET /__stats` returns the counters as JSON;
 `POST /__reset` zeroes them. On SIGTERM/SIGINT the counters are printed on stderr as one line
 `STATS {...}`. The first line on stdout is `PORT <n>` once the socket listens.

@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -148,7 +149,7 @@ def stats(url: str) -> dict:
 def start_fake(args: argparse.Namespace, latency: float) -> tuple[subprocess.Popen, int]:
     cmd = [sys.executable, str(Path(__file__).with_name("fake_aws.py")), "--port", "0", "--latency-ms", str(latency),
            "--accounts", "1", "--regions", "1", "--keys", str(args.keys), "--buckets", str(args.buckets),
-           "--seed", str(args.seed)]
+           "--seed", str(args.seed), *shlex.split(args.fake_args)]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = p.stdout.readline()
     if not line.startswith("PORT "):
@@ -168,6 +169,8 @@ def main() -> None:
     ap.add_argument("--keys", type=int, default=500)
     ap.add_argument("--buckets", type=int, default=500)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--fake-args", default="", help='extra fake_aws.py options, e.g. "--cache-entries 0 --no-prewarm" '
+                                                     "to measure answers computed per request")
     args = ap.parse_args()
     if args.requests > 5_000_000:
         ap.error("--requests is bounded to 5,000,000")
@@ -196,7 +199,7 @@ def main() -> None:
             p.terminate()
             p.wait(timeout=10)
     print(f"fake_aws.py ceiling (world 1x1x{args.keys} keys, {args.buckets} buckets; plugin-like op mix; "
-          f"{os.cpu_count()} CPUs shared by generator and fake)")
+          f"{os.cpu_count()} CPUs shared by generator and fake; fake args: {args.fake_args or '(defaults)'})")
     print(f"{'latency':>8} {'conns':>6} {'pipe':>5} {'requests':>9} {'wall s':>7} {'measured req/s':>15} "
           f"{'server CPU s':>13} {'us/req':>7} {'1-core ceiling req/s':>21}  statuses")
     for (lat, c, pipe, n, wall, rps, cpu, us, ceil, served, status, bad) in rows:
