@@ -2,6 +2,7 @@
 
     aws-encryption sync SPEC [SPEC...]       sync in-process into the spec's DuckDB file
     aws-encryption sql DB "SELECT ..."       ad-hoc SQL, read-only (table on a terminal, csv/json in pipes)
+    aws-encryption demo [--db demo.duckdb]   the seed's world on an embedded AWS endpoint (no account), synced and checked
     aws-encryption serve [--address ...]     the CloudQuery plugin server (the SDK's flags)
     aws-encryption package ...               the SDK's packaging (needs Docker)
     aws-encryption --version
@@ -37,6 +38,18 @@ def _parser() -> argparse.ArgumentParser:
     sy.add_argument("--tables", help="comma-separated tables or patterns (overrides the spec)")
     sy.add_argument("--skip-tables", help="comma-separated tables or patterns to skip (overrides the spec)")
     sy.add_argument("--log-level", default="warn", choices=["debug", "info", "warn", "error"])
+    sy.add_argument("--shard", metavar="I/N", help="sync only shard I of N (stale rows are then kept: "
+                                                    "merge shards with `merge`, or use --processes)")
+    sy.add_argument("--processes", type=int, default=1, metavar="N",
+                    help="run N shard processes into this one database (one writer)")
+    sy.add_argument("--check", action="store_true", help="run the checks right after the sync")
+    sy.add_argument("--fail-on", default="high", help="with --check: severity that fails the run (default high)")
+    sy.add_argument("--format", dest="check_format", help="with --check: report format")
+    sy.add_argument("--output", dest="check_output", help="with --check: write the report to FILE")
+
+    mg = sub.add_parser("merge", help="merge per-shard posture databases into one")
+    mg.add_argument("out", help="the database to write (created or updated)")
+    mg.add_argument("inputs", nargs="+", help="databases to read (read-only)")
 
     q = sub.add_parser("sql", help="run SQL on a posture database, read-only")
     q.add_argument("db")
@@ -46,6 +59,15 @@ def _parser() -> argparse.ArgumentParser:
     ck = sub.add_parser("check", help="run the posture checks on a posture database, read-only")
     from .report import add_check_arguments
     add_check_arguments(ck)
+
+    dm = sub.add_parser("demo", help="sync and check a two-account demo world on an embedded AWS endpoint "
+                                     "(no AWS account; needs the demo extra)")
+    dm.add_argument("--db", default="./demo.duckdb",
+                    help="the demo database (default ./demo.duckdb); an existing file must be a previous demo's")
+    from .report import FORMATS
+    dm.add_argument("--format", choices=FORMATS, default="table", help="report format (default: table)")
+    dm.add_argument("--keep-running", action="store_true",
+                    help="keep the endpoint up after the report, for the AWS CLI, until Ctrl-C")
 
     sp = sub.add_parser("serve", help="serve the CloudQuery source plugin over gRPC")
     add_serve_arguments(sp)
@@ -68,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         return _sql(args)
     if args.command == "check":
         return _check(args)
+    if args.command == "demo":
+        return _demo(args)
+    if args.command == "merge":
+        return _merge(args)
     return _sync(args)
 
 
@@ -84,14 +110,19 @@ def _sync(args: argparse.Namespace) -> int:
     logging.basicConfig(level=level[args.log_level], stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     if args.log_level != "debug":
         logging.getLogger("botocore").setLevel(logging.WARNING)
+    from .shard import ALL, Shard
     try:
         plan = load(args.specs)
-    except SpecFileError as e:
+        shard = Shard.parse(args.shard) if args.shard else ALL
+        if args.processes < 1 or (args.processes > 1 and shard.total > 1):
+            raise SpecFileError("--processes: expected a number >= 1, and not together with --shard")
+    except (SpecFileError, ValueError) as e:
         _err(str(e))
         return EXIT_USAGE
     try:
         summary = run(plan, tables=_split(args.tables), skip_tables=_split(args.skip_tables),
-                      progress=sys.stderr if is_tty(sys.stderr) else None)
+                      progress=sys.stderr if is_tty(sys.stderr) and args.processes == 1 else None,
+                      shard=shard, processes=args.processes, spec_files=args.specs)
     except WriterError as e:
         # Raised before the sync touched anything when the file can't be used.
         _err(str(e))
@@ -108,7 +139,24 @@ def _sync(args: argparse.Namespace) -> int:
             return 143
         _err(f"sync failed, the database keeps its previous contents: {type(e).__name__}: {e}")
         return EXIT_FAILED
-    print(format_summary(summary))
+    print(format_summary(summary), file=sys.stderr if args.check else sys.stdout)
+    if args.check:
+        return _check(argparse.Namespace(
+            db=plan.db_path, check=None, severity=None, only_failed=False, queries=None, no_bundled=False,
+            param=None, format=args.check_format, output=args.check_output, fail_on=args.fail_on,
+            fail_on_error=False))
+    return EXIT_OK
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from .duckdb_writer import WriterError
+    from .merge import merge
+    try:
+        counts = merge(args.out, args.inputs)
+    except WriterError as e:
+        _err(str(e))
+        return EXIT_USAGE
+    print(f"merged {sum(counts.values())} rows from {len(args.inputs)} databases into {args.out}")
     return EXIT_OK
 
 
@@ -140,6 +188,16 @@ def _check(args: argparse.Namespace) -> int:
     except CheckError as e:
         _err(str(e))
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """`aws-encryption demo`: 0 the demo ran (findings included), 1 it failed, 2 bad --db or no moto."""
+    try:
+        from .demo.run import main as demo_main
+        return demo_main(args.db, args.format, args.keep_running)
     except KeyboardInterrupt:
         _err("interrupted")
         return 130

@@ -80,10 +80,16 @@ class SyncEngine:
 
     # -- task bookkeeping ---------------------------------------------------------------------
     def _submit(self, fn: Callable[..., None], *args: Any) -> None:
+        if self._stop.is_set():  # interrupted: the pool is shutting down, nothing new starts
+            return
         with self._plock:
             self._pending += 1
         assert self._pool is not None
-        self._pool.submit(self._run, fn, *args)
+        try:
+            self._pool.submit(self._run, fn, *args)
+        except RuntimeError:  # shut down between the check and the submit
+            with self._plock:
+                self._pending -= 1
 
     def _run(self, fn: Callable[..., None], *args: Any) -> None:
         try:
@@ -232,6 +238,7 @@ class SyncEngine:
             self._resolve_tree(None, table, item, None)  # type: ignore[arg-type]
 
     def _resource(self, ctx: Ctx, table: TableDef, item: dict[str, Any], counter: "_UnitCounter") -> None:
+        """One key or bucket: its own calls, its row, its children; a bug here costs this resource only."""
         try:
             region = item.get("_region")
             if region:

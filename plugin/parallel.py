@@ -135,7 +135,7 @@ def _worker_main(argv: list[str]) -> int:
     skip = args.skip_tables.split(",") if args.skip_tables is not None else src.skip_tables
     skip = [x for x in skip if x]
     defs = select_tables(tables, skip, src.skip_dependent_tables)
-    engine = SyncEngine(src.spec, defs, shard=Shard.parse(args.shard))
+    engine = SyncEngine(src.spec, defs, shard=Shard.parse(args.shard), batch_size=10_000)
     out = sys.stdout.buffer
     for _t, batch in engine.run():
         write_frame(out, b"B", batch_bytes(batch))
