@@ -398,7 +398,8 @@ class DuckDBWriter:
     """One sync into one DuckDB file, as one transaction. Use as a context manager."""
 
     def __init__(self, path: str | os.PathLike[str], write_mode: str = DEFAULT_WRITE_MODE,
-                 migrate_mode: str = DEFAULT_MIGRATE_MODE, logger: Any = None) -> None:
+                 migrate_mode: str = DEFAULT_MIGRATE_MODE, logger: Any = None,
+                 attach: list[str] | None = None) -> None:
         if write_mode not in WRITE_MODES:
             raise SchemaError(f"write_mode: expected one of {', '.join(WRITE_MODES)}, got {write_mode!r}")
         if migrate_mode not in MIGRATE_MODES:
@@ -411,6 +412,9 @@ class DuckDBWriter:
         self._tables: dict[str, _TableState] = {}
         self.rows_written: dict[str, int] = {}
         self.rows_deleted: dict[str, int] = {}
+        # Other databases to read (merge), attached read-only before the transaction starts:
+        # DuckDB can't ATTACH inside one. path -> alias
+        self.attached: dict[str, str] = {str(a): f"__cq_merge_{i}" for i, a in enumerate(attach or [])}
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -437,6 +441,8 @@ class DuckDBWriter:
             # One DuckDB thread: the writer shares 2 cores with the sync's own threads, and measured
             # 10-20% faster this way (bench/README.md, writer alone).
             con.execute("SET threads=1")
+            for path, alias in self.attached.items():
+                con.execute(f"ATTACH {_sql_literal(str(check_database_path(path)))} AS {quote(alias)} (READ_ONLY)")
             con.execute("BEGIN TRANSACTION")
         except duckdb.Error as e:
             con.close()
@@ -579,38 +585,36 @@ class DuckDBWriter:
     # -- merge ----------------------------------------------------------------------------------
 
     def merge_from(self, other: str | os.PathLike[str], table: str, schema: pa.Schema) -> int:
-        """Copy `table` from another posture database (read-only) into this one, upserting on the PK.
+        """Copy `table` from another posture database into this one, upserting on the PK.
 
-        For `aws-encryption merge` of per-shard files: the rows keep their `_cq_sync_time` and
-        `_cq_source_name`. Returns the rows copied (0 when the other file has no such table).
+        For `aws-encryption merge` of per-shard files: `other` must have been passed in `attach=`;
+        the rows keep their `_cq_sync_time` and `_cq_source_name`. Returns the rows copied (0 when
+        the other file has no such table).
         """
         if table not in self._tables:
             self.migrate(schema)
         state = self._tables[table]
         con = self._connection()
-        alias = f"__cq_merge_{next(_view_ids)}"
-        src = check_database_path(other)
-        self._exec(f"ATTACH {_sql_literal(str(src))} AS {quote(alias)} (READ_ONLY)")
-        try:
-            exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
-                                 [alias, table]).fetchone()[0]
-            if not exists:
-                return 0
-            cols = [r[0] for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ? "
-                "ORDER BY column_index", [alias, table]).fetchall()]
-            unknown = [c for c in cols if c not in state.columns]
-            if unknown:
-                raise SchemaError(f"database {src}: table {table} has a column {unknown[0]} this version does not know")
-            view = f"{quote(alias)}.{quote(table)}"
-            if state.primary_keys and self.write_mode != "append":
-                cond = " AND ".join(f"{quote(table)}.{quote(k)} = {view}.{quote(k)}" for k in state.primary_keys)
-                self._exec(f"DELETE FROM {quote(table)} USING {view} WHERE {cond}")
-            n = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
-            self._exec(f"INSERT INTO {quote(table)} (" + ", ".join(map(quote, cols)) + ") SELECT " +
-                       ", ".join(map(quote, cols)) + f" FROM {view}")
-        finally:
-            self._exec(f"DETACH {quote(alias)}")
+        alias = self.attached.get(str(other))
+        if alias is None:
+            raise WriterError(f"database {self.path}: {other} was not attached when the writer opened")
+        exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
+                             [alias, table]).fetchone()[0]
+        if not exists:
+            return 0
+        cols = [r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ? "
+            "ORDER BY column_index", [alias, table]).fetchall()]
+        unknown = [c for c in cols if c not in state.columns]
+        if unknown:
+            raise SchemaError(f"database {other}: table {table} has a column {unknown[0]} this version does not know")
+        src = f"{quote(alias)}.{quote(table)}"
+        if state.primary_keys and self.write_mode != "append":
+            cond = " AND ".join(f"{quote(table)}.{quote(k)} = src.{quote(k)}" for k in state.primary_keys)
+            self._exec(f"DELETE FROM {quote(table)} USING {src} AS src WHERE {cond}")
+        n = con.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
+        self._exec(f"INSERT INTO {quote(table)} (" + ", ".join(map(quote, cols)) + ") SELECT " +
+                   ", ".join(map(quote, cols)) + f" FROM {src}")
         self.rows_written[table] = self.rows_written.get(table, 0) + n
         return n
 

@@ -76,6 +76,7 @@ class SyncEngine:
         # Accounts whose principals are "inside": the spec's trusted accounts and every synced account.
         self._trusted: set[str] = set(spec.trusted_accounts) | {a.id for a in spec.accounts if a.id}
         self._deferred: list[tuple[Ctx, TableDef, Parent]] = []
+        self._error_ids: set[Any] = set()
         self._dlock = threading.Lock()
 
     # -- task bookkeeping ---------------------------------------------------------------------
@@ -129,7 +130,12 @@ class SyncEngine:
         if self.errors_selected:
             row = {k: getattr(err, k) for k in ("account_id", "region", "table_name", "service", "operation",
                                                 "resource_arn", "error_code", "message")}
-            self._emit(SYNC_ERRORS, _error_row(row))
+            out = _error_row(row)
+            with self._plock:  # one row per (account, region, table, call, resource): the first failure
+                if out["_cq_id"] in self._error_ids:
+                    return
+                self._error_ids.add(out["_cq_id"])
+            self._emit(SYNC_ERRORS, out)
 
     # -- work ---------------------------------------------------------------------------------
     def _accounts(self) -> list[Account]:
@@ -246,6 +252,12 @@ class SyncEngine:
             if table.enrich is not None:
                 item = table.enrich(ctx, item) or item
             self._resolve_tree(ctx, table, item, None)
+        except Exception as e:  # a bug or an unexpected answer for this resource: data, not a crash
+            log.exception("internal error resolving %s", table.name)
+            code, msg = describe(e)
+            arn = item.get("KeyArn") or item.get("_arn") or item.get("Arn") or ""
+            self._error(SyncError(ctx.account_id, ctx.region, table.name, "aws-encryption", "resolve", arn,
+                                  code, msg))
         finally:
             counter.done()
 
@@ -348,6 +360,16 @@ class SyncEngine:
                 self.progress.rows[t.name] = self.progress.rows.get(t.name, 0) + 1
                 if len(buffers[t.name]) >= self.batch_size:
                     yield from flush(t.name)
+            while True:  # failures recorded while deriving (a shard's DescribeKey of another's key)
+                try:
+                    msg = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                if msg is not _DONE:
+                    t, row = msg
+                    tables[t.name] = t
+                    buffers.setdefault(t.name, []).append(row)
+                    self.progress.rows[t.name] = self.progress.rows.get(t.name, 0) + 1
             for name in list(buffers):
                 yield from flush(name)
         finally:

@@ -21,7 +21,7 @@ def merge(out: str, inputs: list[str]) -> dict[str, int]:
             raise NotWritableError(f"database {i} does not exist")
     counts: dict[str, int] = {}
     epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-    with DuckDBWriter(out) as w:
+    with DuckDBWriter(out, attach=list(inputs)) as w:
         for i in inputs:
             for t in all_tables():
                 schema = add_cq_columns(t.arrow_schema(), "", epoch)

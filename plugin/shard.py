@@ -7,9 +7,10 @@ belongs to the unit (account, "*"); reference tables and the organisation's acco
 shard 1. Every shard opens every account (one AssumeRole each) so that the trusted set, and thus
 `is_external`, is the same everywhere.
 
-Known limit: aws_s3_bucket_encryption_keys resolves a bucket's key against the keys its own shard
-synced, so a bucket whose key lives in another account (or region) reports `key_known = false` when
-that key's unit is in another shard.
+aws_s3_bucket_encryption_keys resolves a bucket's key against the keys its own shard synced; a key
+of the bucket's account in a region another shard owns is looked up with DescribeKey instead, so the
+row is the same. Known limit: a bucket whose key lives in another synced account whose unit is in
+another shard reports `key_known = false` there (an unsharded sync knows it).
 """
 
 from __future__ import annotations

@@ -198,6 +198,9 @@ def test_aws_environment_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_PROFILE", "prod")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREAL")
     monkeypatch.delenv("AWS_CONFIG_FILE", raising=False)
+    # other fixtures of the session may have set these; the test needs them absent beforehand
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
+    monkeypatch.delenv("AWS_SHARED_CREDENTIALS_FILE", raising=False)
     with pytest.raises(RuntimeError):
         with isolated_aws_env({"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo"}):
             assert "AWS_PROFILE" not in os.environ

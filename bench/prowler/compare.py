@@ -46,8 +46,10 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -135,19 +137,24 @@ def ensure_prowler(venv: Path, version: str, skip_install: bool, timeout: float)
     deadline = t0 + timeout
     logf = venv.parent / f"{venv.name}-install.log"
     venv.parent.mkdir(parents=True, exist_ok=True)
-    steps = [
-        [sys.executable, "-m", "venv", "--clear", str(venv)],
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--upgrade", "pip"],
-        [str(venv / "bin" / "python"), "-m", "pip", "install", f"prowler=={version}"],
+    steps = [  # (command, must succeed)
+        ([sys.executable, "-m", "venv", "--clear", str(venv)], True),
+        ([str(venv / "bin" / "python"), "-m", "pip", "install", "--upgrade", "pip"], False),
+        ([str(venv / "bin" / "python"), "-m", "pip", "install", f"prowler=={version}"], True),
     ]
     with open(logf, "w") as out:
-        for cmd in steps:
+        for cmd, required in steps:
             left = deadline - time.monotonic()
+            out.write(f"$ {' '.join(cmd)}\n")
+            out.flush()
             try:
                 r = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, timeout=max(left, 1),
                                    env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
             except subprocess.TimeoutExpired:
                 raise Abort(f"installing Prowler took more than {timeout:.0f} s (--install-timeout); log: {logf}")
+            if r.returncode != 0 and not required:
+                log(f"warning: `{' '.join(cmd[-3:])}` failed (status {r.returncode}); going on with the venv's pip")
+                continue
             if r.returncode != 0:
                 tail = "".join(logf.read_text(errors="replace").splitlines(keepends=True)[-15:])
                 hint = ""
@@ -200,7 +207,9 @@ def start_world() -> tuple[Any, Any, Extras]:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # CRITICAL: moto answers the APIs it lacks (Prowler asks for some) with a 500 and werkzeug would print
+    # each traceback here; Prowler's own log (kept in the work directory) has those errors.
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     server = RecordingMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -391,6 +400,8 @@ class ProwlerRun:
     findings: list[dict[str, Any]]
     log: Path
     errors: list[str]
+    startup: float | None = None  # process start -> Prowler's first log line (imports, checks, compliance)
+    scan: float | None = None     # first log line -> "Extracting audit statistics" (the AWS calls + checks)
 
 
 def prowler_env(pw: ProwlerInstall, endpoint: str, creds: dict[str, str], home: Path) -> dict[str, str]:
@@ -416,6 +427,26 @@ def prowler_env(pw: ProwlerInstall, endpoint: str, creds: dict[str, str], home: 
     }
 
 
+_LOG_HEAD = re.compile(r'^\{"timestamp": "([^"]+)", "filename": "[^"]*", "level": "(\w+)", '
+                       r'"module": "[^"]*", "message": "(.*)$')
+
+
+def parse_prowler_log(logf: Path) -> list[tuple[dt.datetime, str, str]]:
+    """(time, level, message) of each entry of Prowler's --log-file. Its lines look like JSON but are not
+    always (an error message that holds an XML body is written unescaped, over several lines)."""
+    out: list[tuple[dt.datetime, str, str]] = []
+    for ln in (logf.read_text(errors="replace").splitlines() if logf.exists() else []):
+        m = _LOG_HEAD.match(ln)
+        if m:
+            msg = m.group(3)
+            out.append((dt.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f"), m.group(2),
+                        msg[:-2] if msg.endswith('"}') else msg))
+        elif out:
+            ts, level, msg = out[-1]
+            out[-1] = (ts, level, msg + " " + ln.strip().removesuffix('"}'))
+    return out
+
+
 def run_prowler(pw: ProwlerInstall, world: Any, extras: Extras, account: str, outdir: Path, timeout: float,
                 checks_only: bool) -> ProwlerRun:
     import boto3
@@ -429,9 +460,10 @@ def run_prowler(pw: ProwlerInstall, world: Any, extras: Extras, account: str, ou
     logf = outdir / f"{name}.log"
     cmd = [str(pw.bin), "aws", *what, "--region", *REGIONS, "--output-formats", "json-ocsf",
            "--output-directory", str(outdir), "--output-filename", name, "--no-banner", "--no-color",
-           "--ignore-exit-code-3", "--skip-sh-update", "--log-level", "ERROR", "--log-file", str(logf),
+           "--ignore-exit-code-3", "--skip-sh-update", "--log-level", "INFO", "--log-file", str(logf),
            "--aws-retries-max-attempts", "1"]
     log(f"prowler {' '.join(what)} on account {account} ...")
+    started = dt.datetime.now()
     t = _timed(cmd, env, outdir / f"{name}.stdout", timeout, outdir)
     out = outdir / f"{name}.ocsf.json"
     if t.returncode != 0 or not out.exists():
@@ -439,17 +471,15 @@ def run_prowler(pw: ProwlerInstall, world: Any, extras: Extras, account: str, ou
         raise Abort(f"prowler on {account} exited with status {t.returncode} (no {out.name}); last lines of "
                     f"{t.log}:\n" + textwrap.indent(tail, "    "))
     findings = json.loads(out.read_text() or "[]")
-    errors = [ln.strip() for ln in logf.read_text(errors="replace").splitlines()
-              if '"level": "ERROR"' in ln or " ERROR " in ln] if logf.exists() else []
+    entries = parse_prowler_log(logf)
+    errors = [m for _, level, m in entries if level == "ERROR"]
+    run = ProwlerRun(account, t.seconds, t.returncode, findings, logf, errors)
+    if entries:
+        run.startup = (entries[0][0] - started).total_seconds()
+        end = next((ts for ts, _, m in entries if m.startswith("Extracting audit statistics")), None)
+        run.scan = (end - entries[0][0]).total_seconds() if end else None
     log(f"prowler on {account}: {len(findings)} findings in {t.seconds:.1f} s, {len(errors)} logged errors")
-    return ProwlerRun(account, t.seconds, t.returncode, findings, logf, errors)
-
-
-def prowler_startup(pw: ProwlerInstall, outdir: Path, timeout: float) -> float:
-    """Wall time of `prowler aws --list-services`: Prowler's start-up, without any AWS call."""
-    env = {"PATH": f"{pw.venv / 'bin'}:/usr/bin:/bin", "HOME": str(outdir), "LANG": "C.UTF-8"}
-    return _timed([str(pw.bin), "aws", "--list-services"], env, outdir / "prowler-list-services.log",
-                  timeout, outdir).seconds
+    return run
 
 
 # ---------------------------------------------------------------------------------------------
@@ -504,7 +534,8 @@ class Row:
 
     @property
     def kind(self) -> str:
-        return "scope" if "n/a" in (self.ours.status, self.prowler.status) else "verdict"
+        """verdict: both tools reported the resource; coverage: one of them did not report it at all."""
+        return "coverage" if "-" in (self.ours.raw, self.prowler.raw) else "verdict"
 
 
 OURS_NORM = {"pass": "pass", "fail": "fail", "error": "error", "skip": "n/a"}
@@ -565,20 +596,20 @@ def prowler_verdicts(runs: list[ProwlerRun]) -> dict[str, dict[str, tuple[Verdic
 
 
 def compare(ours: dict[str, dict[str, Verdict]], prowler: dict[str, dict[str, tuple[Verdict, str, str]]],
-            facts: dict[str, Any]) -> tuple[list[Row], dict[tuple[str, str], int]]:
+            facts: dict[str, Any]) -> tuple[list[Row], list[Row]]:
+    """(differences, agreements); resources neither tool evaluates (ours skip, Prowler silent) agree."""
     rows: list[Row] = []
-    agree: dict[tuple[str, str], int] = {}
+    agree: list[Row] = []
     for pair in PAIRS:
         o, p = ours[pair[0]], prowler[pair[1]]
-        agree[pair] = 0
         for arn in sorted(set(o) | set(p)):
             ov = o.get(arn) or Verdict("n/a", "-", "not reported")
             pv, acct, region = p.get(arn) or (Verdict("n/a", "-", "not reported"), "", "")
-            if ov.status == pv.status:
-                agree[pair] += 1
-                continue
             meta = facts["keys"].get(arn) or facts["buckets"].get(arn) or {}
             row = Row(pair, arn, meta.get("account_id") or acct, meta.get("region") or region, ov, pv)
+            if ov.status == pv.status:
+                agree.append(row)
+                continue
             classify(row, facts)
             rows.append(row)
     return rows, agree
@@ -837,7 +868,6 @@ def main(argv: list[str] | None = None) -> int:
         log(f"ours: sync {sync.seconds:.1f} s, check {check.seconds:.1f} s")
         runs = [run_prowler(pw, world, extras, a, workdir, args.prowler_timeout, args.checks_only)
                 for a in (DATA, COMPUTE)]
-        startup = prowler_startup(pw, workdir, args.prowler_timeout)
         calls = len(server.calls)
     except Abort as e:
         log(f"ERROR: {e}")
@@ -849,7 +879,7 @@ def main(argv: list[str] | None = None) -> int:
     facts = load_facts(db)
     ours = ours_verdicts(json.loads(report_path.read_text()), facts)
     prow = prowler_verdicts(runs)
-    rows, agree = compare(ours, prow, facts)
+    rows, agreed = compare(ours, prow, facts)
     unexpected = [r for r in rows if not r.rule]
 
     print(f"Prowler {pw.version} (Python {pw.python_version}) vs aws-encryption on the demo world + comparison "
@@ -858,19 +888,36 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Prowler install: {pw.install_seconds:.0f} s")
     what = "3 compared checks" if args.checks_only else "--services kms s3"
     ptotal = sum(r.seconds for r in runs)
-    print(f"Wall time: Prowler {what}: {ptotal:.1f} s for 2 accounts "
-          f"({', '.join(f'{r.account} {r.seconds:.1f} s' for r in runs)}; start-up alone "
-          f"`prowler aws --list-services` {startup:.1f} s) | ours: sync {sync.seconds:.1f} s + check "
-          f"{check.seconds:.1f} s = {sync.seconds + check.seconds:.1f} s for both accounts")
-    print(f"Prowler logged errors: {', '.join(f'{r.account}: {len(r.errors)}' for r in runs)} "
-          f"(logs in {workdir}); emulator served {calls} calls in all")
+    def brk(r: ProwlerRun) -> str:
+        if r.startup is None or r.scan is None:
+            return f"{r.account} {r.seconds:.1f} s"
+        return (f"{r.account} {r.seconds:.1f} s = start-up {r.startup:.1f} + scan {r.scan:.1f} + "
+                f"outputs {r.seconds - r.startup - r.scan:.1f}")
+    print(f"Wall time, Prowler {what}: {ptotal:.1f} s for 2 accounts, one run each ({'; '.join(map(brk, runs))})")
+    print(f"Wall time, ours: sync {sync.seconds:.1f} s + check {check.seconds:.1f} s = "
+          f"{sync.seconds + check.seconds:.1f} s for both accounts in one run")
+    print(f"Emulator served {calls} calls in all. Errors in Prowler's logs (in {workdir}):")
+    for r in runs:
+        counts: dict[str, int] = {}
+        for m in r.errors:
+            short = re.sub(r"\s+", " ", re.sub(r"<\?xml.*?<Message>|</Message>.*", " ", m)).strip()[:170]
+            counts[short] = counts.get(short, 0) + 1
+        for m, n in sorted(counts.items()):
+            print(f"  {r.account} x{n}: {m}")
     print()
     for pair in PAIRS:
         n = sum(1 for r in rows if r.pair == pair)
-        print(f"  {pair[0]:<28} <-> {pair[1]:<34} agree on {agree[pair]:2}, differ on {n:2} "
-              f"({sum(1 for r in rows if r.pair == pair and r.kind == 'verdict')} verdict, "
-              f"{sum(1 for r in rows if r.pair == pair and r.kind == 'scope')} scope)")
+        print(f"  {pair[0]:<28} <-> {pair[1]:<34} agree on {sum(1 for r in agreed if r.pair == pair):2}, "
+              f"differ on {n:2} ({sum(1 for r in rows if r.pair == pair and r.kind == 'verdict')} verdict, "
+              f"{sum(1 for r in rows if r.pair == pair and r.kind == 'coverage')} coverage)")
     print()
+    print("Agreements (ours / Prowler; '-' = not reported):")
+    for r in agreed:
+        label = key_label(r.resource, world, extras)
+        print(f"  {r.pair[0]:<26} {r.ours.raw:<5} / {r.prowler.raw:<5} {_short(r.resource)}"
+              + (f" ({label})" if label else ""))
+    print()
+    print("Differences:")
     print(render_table(rows, world, extras) if rows else "No differences.")
     print()
     if unexpected:
@@ -885,9 +932,10 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({
             "prowler_version": pw.version, "prowler_install_seconds": pw.install_seconds,
             "prowler_seconds": {r.account: round(r.seconds, 2) for r in runs}, "prowler_mode": what,
-            "prowler_startup_seconds": round(startup, 2),
+            "prowler_breakdown": {r.account: {"startup": r.startup, "scan": r.scan} for r in runs},
             "ours_sync_seconds": round(sync.seconds, 2), "ours_check_seconds": round(check.seconds, 2),
-            "agree": {f"{a}/{b}": n for (a, b), n in agree.items()},
+            "agreements": [{"ours_check": r.pair[0], "prowler_check": r.pair[1], "resource": r.resource,
+                            "ours": r.ours.raw, "prowler": r.prowler.raw} for r in agreed],
             "differences": [{"ours_check": r.pair[0], "prowler_check": r.pair[1], "resource": r.resource,
                              "label": key_label(r.resource, world, extras), "account": r.account,
                              "region": r.region, "kind": r.kind, "ours": r.ours.__dict__,

@@ -85,6 +85,8 @@ def encryption_keys(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     info = idx.key_by_id(r["account"], r["region"], key_id) if (idx is not None and key_id) else None
     if info is None and key_id and r["reference_type"] == "key_arn" and idx is not None:
         info = idx.keys.get(ref)
+    if info is None:
+        info = _from_other_shard(ctx, r, ref)
     if info is not None:
         row.update({"resolved_key_arn": info.arn, "key_known": True, "key_manager": info.key_manager,
                     "key_state": info.key_state, "key_origin": info.origin, "key_type": info.key_type})
@@ -99,6 +101,24 @@ def encryption_keys(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     row["same_account"] = r["account"] == ctx.account_id
     row["same_region"] = r["region"] == bucket["region"]
     yield row
+
+
+def _from_other_shard(ctx: Ctx, r: dict[str, Any], ref: str | None) -> Any:
+    """A key of the bucket's own account in a region another shard syncs: ask KMS, so that a sharded
+    sync resolves it exactly as an unsharded one would (see plugin/shard.py)."""
+    shard = ctx.shard
+    if (shard is None or shard.total <= 1 or not ref or r["account"] != ctx.account_id
+            or r["region"] not in ctx.regions or shard.owns(r["account"], r["region"])):
+        return None
+    d = ctx.with_region(r["region"]).call("kms", "DescribeKey", resource_arn=ref, KeyId=ref)
+    if d is None:
+        return None
+    from ..index import KeyInfo
+    from .key_types import classify
+    m = d["KeyMetadata"]
+    return KeyInfo(arn=m["Arn"], key_id=m["KeyId"], account_id=r["account"], region=r["region"],
+                   key_manager=m.get("KeyManager"), key_state=m.get("KeyState"), origin=m.get("Origin"),
+                   key_type=classify(m), key_spec=m.get("KeySpec"))
 
 
 S3_BUCKET_ENCRYPTION_KEYS = TableDef(
