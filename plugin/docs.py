@@ -11,7 +11,7 @@ import json
 import pyarrow as pa
 
 from .schema import TableDef
-from .tables import TOP_LEVEL, all_tables, iam_policy
+from .tables import TOP_LEVEL, all_tables, iam_policy, org_admin_policy
 
 
 def type_name(t: pa.DataType) -> str:
@@ -57,7 +57,12 @@ def table_list() -> str:
     return "\n".join(out)
 
 
-SECTIONS = {"table-list": table_list, "table-docs": tables_markdown, "iam-policy": policy_markdown}
+def org_policy_markdown() -> str:
+    return "```json\n" + json.dumps(org_admin_policy(), indent=2) + "\n```"
+
+
+SECTIONS = {"table-list": table_list, "table-docs": tables_markdown, "iam-policy": policy_markdown,
+            "org-admin-policy": org_policy_markdown}
 
 
 def render(text: str) -> str:

@@ -241,3 +241,18 @@ def test_sql_command(world, tmp_path):
     assert r.returncode == 2 and "read-only" in r.stderr.lower()
     r = _aws_encryption(["sql", str(tmp_path / "nope.duckdb"), "SELECT 1"], tmp_path, {})
     assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+def test_sync_then_check(world, tmp_path):
+    db = tmp_path / "posture.duckdb"
+    write_specs(tmp_path / "spec.yml", world.spec(), db=str(db))
+    r = _aws_encryption(["sync", "spec.yml", "--check", "--format", "json"], tmp_path, world.env)
+    assert r.returncode == 1, r.stderr  # the data lake's aws/s3 finding is high
+    assert "synced into" in r.stderr    # the summary goes to stderr so stdout is the report
+    report = json.loads(r.stdout)
+    by_id = {c["id"]: c for c in report["checks"]}
+    lake = [f for f in by_id["s3_aws_managed_key_cross_account"]["findings"]
+            if f["resource_arn"] == f"arn:aws:s3:::data-lake-{DATA}"]
+    assert lake and lake[0]["status"] == "fail"
+    r = _aws_encryption(["sync", "spec.yml", "--check", "--fail-on", "none", "--format", "json"], tmp_path, world.env)
+    assert r.returncode == 0
