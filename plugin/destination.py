@@ -42,21 +42,15 @@ Fixes over cloudquery-plugin-sdk 0.1.57's servicer for the Write side (reference
 
 from __future__ import annotations
 
-import argparse
 import json
-import signal
-import sys
 import threading
-from concurrent import futures
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 import grpc
 import pyarrow as pa
-from cloudquery.discovery_v1 import discovery_pb2_grpc
-from cloudquery.plugin_v3 import arrow, plugin_pb2, plugin_pb2_grpc
+from cloudquery.plugin_v3 import arrow, plugin_pb2
 from cloudquery.sdk import plugin
-from cloudquery.sdk.internal.servers.discovery_v1.discovery import DiscoveryServicer
 from cloudquery.sdk.internal.servers.plugin_v3 import PluginServicer
 from cloudquery.sdk.internal.servers.plugin_v3.plugin import sanitize_spec
 from cloudquery.sdk.message import (WriteDeleteStale, WriteInsertMessage, WriteMessage,
@@ -66,7 +60,6 @@ from cloudquery.sdk.schema import Table
 from . import TEAM, __version__
 from .duckdb_writer import (DEFAULT_WRITE_MODE, DatabaseLockedError, DuckDBWriter, NotADuckDBFileError,
                             NotWritableError, WriterError, check_can_open, table_name)
-from .server import add_serve_arguments, make_logger
 
 NAME = "aws-encryption-duckdb"
 DEFAULT_CONNECTION_STRING = "./posture.duckdb"
@@ -385,43 +378,7 @@ def _parse(requests: Iterator[Any]) -> Iterator[WriteMessage]:
             raise WriterError(f"unsupported write message {kind}")
 
 
-def serve(address: str, network: str, log_format: str, log_level: str) -> None:
-    if network == "unix" and not address.startswith("unix:"):
-        # SDK bug #1: grpc needs the unix: scheme for a socket path.
-        address = "unix:" + address
-    logger = make_logger(log_format, log_level)
+def build_servicer(logger: Any) -> Any:
     p = DuckDBDestination()
     p.set_logger(logger)
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4),
-                         options=[("grpc.max_receive_message_length", 256 << 20),
-                                  ("grpc.max_send_message_length", 256 << 20)])
-    discovery_pb2_grpc.add_DiscoveryServicer_to_server(DiscoveryServicer([3]), server)
-    plugin_pb2_grpc.add_PluginServicer_to_server(DestinationServicer(p, logger), server)
-    if server.add_insecure_port(address) == 0 and not address.startswith("unix:"):
-        raise SystemExit(f"{NAME}: cannot listen on {address}")
-    logger.info("Starting server", address=address)
-    server.start()
-
-    def stop(_sig: int, _frame: Any) -> None:
-        # Stopping cancels an unfinished Write stream, which rolls its transaction back.
-        server.stop(5)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    server.wait_for_termination()
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog=NAME, description="DuckDB destination for the CloudQuery CLI, "
-                                                            "one transaction per sync.")
-    parser.add_argument("--version", action="version", version=f"{NAME} {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_serve_arguments(sub.add_parser("serve", help="serve the CloudQuery destination plugin over gRPC"))
-    args = parser.parse_args(argv)
-    serve(args.address, args.network, args.log_format, args.log_level)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return DestinationServicer(p, logger)

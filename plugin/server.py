@@ -21,14 +21,9 @@ from typing import Any
 
 import grpc
 import structlog
-from cloudquery.discovery_v1 import discovery_pb2_grpc
-from cloudquery.plugin_v3 import plugin_pb2, plugin_pb2_grpc
-from cloudquery.sdk.internal.servers.discovery_v1.discovery import DiscoveryServicer
-from cloudquery.sdk.internal.servers.plugin_v3 import PluginServicer
-from cloudquery.sdk.internal.servers.plugin_v3.plugin import sanitize_spec
-from cloudquery.sdk.serve import plugin as sdk_serve
+from cloudquery.discovery_v1 import discovery_pb2, discovery_pb2_grpc
+from cloudquery.plugin_v3 import plugin_pb2_grpc
 
-from .plugin import AwsEncryptionPlugin
 from .redact import install_log_redaction, redact
 
 _LEVELS = {"trace": logging.DEBUG, "debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
@@ -93,57 +88,79 @@ def make_logger(log_format: str, log_level: str) -> Any:
     return structlog.wrap_logger(logging.getLogger("aws_encryption"), processors=processors)
 
 
-class Servicer(PluginServicer):
-    def __init__(self, plugin: AwsEncryptionPlugin, logger: Any) -> None:
-        super().__init__(plugin, logger)
-        self._p = plugin
-
-    def Init(self, request: Any, context: Any) -> Any:
-        try:
-            return super().Init(request, context)
-        except ValueError as e:
-            self._logger.error("invalid spec", error=str(e))
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
-
-    def Sync(self, request: Any, context: Any) -> Any:
-        # The SDK drops the request's shard; CloudQuery's `--shard i/n` arrives here.
-        from .shard import ALL, Shard
-        total = request.shard.total if request.HasField("shard") else 0
-        self._p.shard = Shard(request.shard.num, total) if total > 1 else ALL
-        if total > 1:
-            self._logger.info("syncing shard", shard=str(self._p.shard))
-        yield from super().Sync(request, context)
-        eng = self._p.last_engine
-        if eng is not None:
-            self._logger.info("sync finished", rows=sum(eng.progress.rows.values()), errors=eng.progress.errors)
-
-    def TestConnection(self, request: Any, context: Any) -> Any:
-        ok, code, desc = self._p.test_connection(sanitize_spec(request.spec))
-        return plugin_pb2.TestConnection.Response(success=ok, failure_code=code, failure_description=desc)
+class _Discovery(discovery_pb2_grpc.DiscoveryServicer):
+    def GetVersions(self, request: Any, context: Any) -> Any:
+        return discovery_pb2.GetVersions.Response(versions=[3])
 
 
-def serve(address: str, network: str, log_format: str, log_level: str) -> None:
+class LazyServicer(plugin_pb2_grpc.PluginServicer):
+    """Listens at once and loads the plugin (pyarrow, pandas, boto3: 1-2 s, more on a busy machine) on
+    the first call. The CloudQuery CLI gives a local plugin a few seconds to start answering and kills
+    it after three attempts, so the socket must be up before the heavy imports."""
+
+    def __init__(self, build: Any, logger: Any) -> None:
+        import threading
+        self._build, self._logger, self._real = build, logger, None
+        self._lock = threading.Lock()
+        threading.Thread(target=self.real, daemon=True).start()  # warm up in the background
+
+    def real(self) -> Any:
+        with self._lock:
+            if self._real is None:
+                self._real = self._build(self._logger)
+            return self._real
+
+
+def _delegate(name: str) -> Any:
+    def call(self: LazyServicer, request: Any, context: Any) -> Any:
+        return getattr(self.real(), name)(request, context)
+    call.__name__ = name
+    return call
+
+
+for _rpc in ("GetName", "GetVersion", "GetSpecSchema", "Init", "GetTables", "Sync", "Read", "Write", "Transform",
+             "TransformSchema", "Close", "TestConnection", "AssessTables", "WriteStream"):
+    setattr(LazyServicer, _rpc, _delegate(_rpc))
+
+
+def run_server(build: Any, address: str, network: str, log_format: str, log_level: str, name: str,
+               workers: int = 10) -> None:
+    """Serve one plugin until SIGTERM/SIGINT, with the SDK's serving bugs fixed.
+
+    `build(logger)` returns the servicer; it runs once, off the critical path of the CLI's start-up.
+    """
     if network == "unix" and not address.startswith("unix:"):
-        address = "unix:" + address
+        address = "unix:" + address  # SDK bug #1: grpc needs the unix: scheme for a socket path
     logger = make_logger(log_format, log_level)
-    p = AwsEncryptionPlugin()
-    p.set_logger(logger)
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=10),
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers),
                          options=[("grpc.max_receive_message_length", 256 << 20),
                                   ("grpc.max_send_message_length", 256 << 20)])
-    discovery_pb2_grpc.add_DiscoveryServicer_to_server(DiscoveryServicer([3]), server)
-    plugin_pb2_grpc.add_PluginServicer_to_server(Servicer(p, logger), server)
+    discovery_pb2_grpc.add_DiscoveryServicer_to_server(_Discovery(), server)
+    plugin_pb2_grpc.add_PluginServicer_to_server(LazyServicer(build, logger), server)
     if server.add_insecure_port(address) == 0 and not address.startswith("unix:"):
-        raise SystemExit(f"aws-encryption: cannot listen on {address}")
+        raise SystemExit(f"{name}: cannot listen on {address}")
     logger.info("Starting server", address=address)
     server.start()
 
     def stop(_sig: int, _frame: Any) -> None:
+        # Stopping cancels an unfinished Write stream, which rolls its transaction back.
         server.stop(5)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     server.wait_for_termination()
+
+
+def _build_source(logger: Any) -> Any:
+    from .plugin import AwsEncryptionPlugin
+    from .servicer import Servicer
+    p = AwsEncryptionPlugin()
+    p.set_logger(logger)
+    return Servicer(p, logger)
+
+
+def serve(address: str, network: str, log_format: str, log_level: str) -> None:
+    run_server(_build_source, address, network, log_format, log_level, "aws-encryption")
 
 
 def add_serve_arguments(parser: Any) -> None:
@@ -159,4 +176,7 @@ def add_serve_arguments(parser: Any) -> None:
 
 def package(argv: list[str]) -> None:
     """`package`: delegated to the SDK (needs Docker buildx)."""
+    from cloudquery.sdk.serve import plugin as sdk_serve
+
+    from .plugin import AwsEncryptionPlugin
     sdk_serve.PluginCommand(AwsEncryptionPlugin()).run(["package", *argv])

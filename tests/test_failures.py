@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 from .helpers import run_sync
 from .world import COMPUTE, DATA, DENIED, audit_role_arn

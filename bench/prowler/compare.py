@@ -728,9 +728,10 @@ RULES: dict[str, tuple[tuple[str, str], tuple[str, str], Callable[[Row, dict[str
         "UnsupportedOperationException; rotate by importing new material, see kms_key_manual_rotation_overdue). "
         "Prowler does not fetch the rotation status of EXTERNAL keys and reports FAIL; ours skips."),
     "custom-key-store": (ROT, ("n/a", "fail"), _r_custom_store,
-        "Key in a custom key store (CloudHSM or external): AWS does not support automatic rotation "
-        "(GetKeyRotationStatus/EnableKeyRotation: UnsupportedOperationException). Prowler calls it, gets the "
-        "error, and reports FAIL; ours skips."),
+        "Key in a custom key store (CloudHSM or external): AWS does not support automatic rotation for it. "
+        "Prowler still calls GetKeyRotationStatus (the emulator answers UnsupportedOperationException, as AWS "
+        "rejects rotation calls for such keys; an answer of false would give the same) and reports FAIL; ours "
+        "skips."),
     "rotation-status-denied": (ROT, ("error", "fail"), _r_rotation_denied,
         "GetKeyRotationStatus was AccessDenied (the account's audit role lacks kms:GetKeyRotationStatus): "
         "the rotation status is unknown. Prowler logs the error and reports FAIL; ours reports error."),
@@ -824,6 +825,28 @@ def render_markdown(rows: list[Row], world: Any, extras: Extras) -> str:
     return "\n".join(out) + "\n"
 
 
+def timing_summary(rounds: list[tuple[Timed, Timed, list[ProwlerRun]]]) -> dict[str, dict[str, float]]:
+    import statistics
+
+    series: dict[str, list[float]] = {}
+
+    def add(k: str, v: float | None) -> None:
+        if v is not None:
+            series.setdefault(k, []).append(v)
+
+    for sync, check, runs in rounds:
+        add("ours_sync", sync.seconds)
+        add("ours_check", check.seconds)
+        add("ours_total", sync.seconds + check.seconds)
+        add("prowler_total", sum(r.seconds for r in runs))
+        for r in runs:
+            add(f"prowler_{r.account}", r.seconds)
+            add(f"startup_{r.account}", r.startup)
+            add(f"scan_{r.account}", r.scan)
+    return {k: {"min": round(min(v), 2), "median": round(statistics.median(v), 2), "runs": [round(x, 2) for x in v]}
+            for k, v in series.items()}
+
+
 def _free_port_check() -> None:
     with socket.socket() as s:  # loopback is all we need; fail early if even that is missing
         s.bind(("127.0.0.1", 0))
@@ -845,7 +868,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--json", type=Path, help="write the comparison as JSON")
     ap.add_argument("--markdown", type=Path, help="write the disagreement table as Markdown")
+    ap.add_argument("--timing-runs", type=int, default=1, metavar="N",
+                    help="run ours and Prowler N times on the same world and report min and median wall time "
+                         "(the comparison uses the first run)")
     args = ap.parse_args(argv)
+    if args.timing_runs < 1:
+        ap.error("--timing-runs must be at least 1")
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="prowler-compare-"))
     workdir = workdir.resolve()
@@ -863,12 +891,21 @@ def main(argv: list[str] | None = None) -> int:
         enable_iam_enforcement(world.endpoint)
         log(f"world on {world.endpoint} built in {time.monotonic() - t0:.1f} s; IAM enforcement on")
 
-        log("ours: aws-encryption sync + check ...")
-        db, report_path, sync, check = run_ours(world, workdir, args.ours_timeout)
-        log(f"ours: sync {sync.seconds:.1f} s, check {check.seconds:.1f} s")
-        runs = [run_prowler(pw, world, extras, a, workdir, args.prowler_timeout, args.checks_only)
-                for a in (DATA, COMPUTE)]
-        calls = len(server.calls)
+        load_before = os.getloadavg()
+        rounds: list[tuple[Timed, Timed, list[ProwlerRun]]] = []
+        for i in range(args.timing_runs):
+            rdir = workdir if i == 0 else workdir / f"timing-run-{i + 1}"
+            rdir.mkdir(parents=True, exist_ok=True)
+            log(f"ours: aws-encryption sync + check (run {i + 1}/{args.timing_runs}) ...")
+            db_i, report_i, sync_i, check_i = run_ours(world, rdir, args.ours_timeout)
+            log(f"ours: sync {sync_i.seconds:.1f} s, check {check_i.seconds:.1f} s")
+            runs_i = [run_prowler(pw, world, extras, a, rdir, args.prowler_timeout, args.checks_only)
+                      for a in (DATA, COMPUTE)]
+            rounds.append((sync_i, check_i, runs_i))
+            if i == 0:
+                db, report_path, calls = db_i, report_i, len(server.calls)
+        load_after = os.getloadavg()
+        sync, check, runs = rounds[0]
     except Abort as e:
         log(f"ERROR: {e}")
         return 2
@@ -880,6 +917,9 @@ def main(argv: list[str] | None = None) -> int:
     ours = ours_verdicts(json.loads(report_path.read_text()), facts)
     prow = prowler_verdicts(runs)
     rows, agreed = compare(ours, prow, facts)
+    for lst in (rows, agreed):  # stable order: pair, verdicts before coverage, then the resource's name
+        lst.sort(key=lambda r: (PAIRS.index(r.pair), r.kind != "verdict",
+                                key_label(r.resource, world, extras) or r.resource))
     unexpected = [r for r in rows if not r.rule]
 
     print(f"Prowler {pw.version} (Python {pw.python_version}) vs aws-encryption on the demo world + comparison "
@@ -887,16 +927,21 @@ def main(argv: list[str] | None = None) -> int:
     if pw.install_seconds is not None:
         print(f"Prowler install: {pw.install_seconds:.0f} s")
     what = "3 compared checks" if args.checks_only else "--services kms s3"
-    ptotal = sum(r.seconds for r in runs)
-    def brk(r: ProwlerRun) -> str:
-        if r.startup is None or r.scan is None:
-            return f"{r.account} {r.seconds:.1f} s"
-        return (f"{r.account} {r.seconds:.1f} s = start-up {r.startup:.1f} + scan {r.scan:.1f} + "
-                f"outputs {r.seconds - r.startup - r.scan:.1f}")
-    print(f"Wall time, Prowler {what}: {ptotal:.1f} s for 2 accounts, one run each ({'; '.join(map(brk, runs))})")
-    print(f"Wall time, ours: sync {sync.seconds:.1f} s + check {check.seconds:.1f} s = "
-          f"{sync.seconds + check.seconds:.1f} s for both accounts in one run")
-    print(f"Emulator served {calls} calls in all. Errors in Prowler's logs (in {workdir}):")
+    timing = timing_summary(rounds)
+    n = len(rounds)
+    print(f"Wall time over {n} run(s) (min / median), load average {load_before[0]:.1f} before, "
+          f"{load_after[0]:.1f} after (other work on the machine inflates these):")
+    for label, key in (("Prowler " + what + ", both accounts (one run per account)", "prowler_total"),
+                       *[(f"  Prowler, account {a}", f"prowler_{a}") for a in (DATA, COMPUTE)],
+                       *[(f"    start-up (process start -> first log line), {a}", f"startup_{a}") for a in (DATA, COMPUTE)],
+                       *[(f"    scan (AWS calls + checks), {a}", f"scan_{a}") for a in (DATA, COMPUTE)],
+                       ("ours, sync + check, both accounts in one run", "ours_total"),
+                       ("  aws-encryption sync", "ours_sync"), ("  aws-encryption check", "ours_check")):
+        v = timing.get(key)
+        if v:
+            print(f"  {label:<66} {v['min']:6.1f} s / {v['median']:6.1f} s")
+    where = f"in {workdir}" if (args.workdir or args.keep) else "pass --keep to keep them"
+    print(f"Emulator served {calls} calls in the first run. Errors in Prowler's logs ({where}):")
     for r in runs:
         counts: dict[str, int] = {}
         for m in r.errors:
@@ -931,9 +976,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({
             "prowler_version": pw.version, "prowler_install_seconds": pw.install_seconds,
-            "prowler_seconds": {r.account: round(r.seconds, 2) for r in runs}, "prowler_mode": what,
-            "prowler_breakdown": {r.account: {"startup": r.startup, "scan": r.scan} for r in runs},
-            "ours_sync_seconds": round(sync.seconds, 2), "ours_check_seconds": round(check.seconds, 2),
+            "prowler_mode": what, "timing_runs": n, "timing_seconds": timing,
+            "load_average": [load_before[0], load_after[0]],
             "agreements": [{"ours_check": r.pair[0], "prowler_check": r.pair[1], "resource": r.resource,
                             "ours": r.ours.raw, "prowler": r.prowler.raw} for r in agreed],
             "differences": [{"ours_check": r.pair[0], "prowler_check": r.pair[1], "resource": r.resource,

@@ -21,7 +21,7 @@ import json
 from typing import Any, Iterator
 
 from ..context import Ctx, Parent
-from ..schema import BOOL, JSON, STR, TS, Col, TableDef, project
+from ..schema import BOOL, JSON, STR, TS, Col, TableDef
 
 DOC = "https://docs.aws.amazon.com/AmazonS3/latest/API/"
 

@@ -1,0 +1,385 @@
+#!/usr/bin/env python3
+"""The floor: the AWS calls of `aws-encryption sync`, made by a minimal boto3 loop, results discarded.
+
+Given the same CloudQuery spec file as the sync (accounts with role_arn, regions, concurrency,
+max_retries, request_timeout, initialization_concurrency, custom endpoint), this makes exactly the
+calls the plugin makes, in the same shape, and nothing else: no Arrow, no DuckDB, no rows, no
+policy analysis, no error rows.
+
+* Per account: STS AssumeRole (base credentials, session name "aws-encryption") and
+  GetCallerIdentity (assumed credentials), at most `initialization_concurrency` accounts at a time.
+* Per (account, region): ListKeys (Limit=1000) pages and ListAliases (Limit=100) pages.
+* Per key, in one task, in the plugin's order: DescribeKey; GetKeyRotationStatus when the key is
+  customer managed, SYMMETRIC_DEFAULT and of AWS_KMS origin; ListResourceTags (Limit=50) pages when
+  it is customer managed; ListGrants (Limit=100) pages; GetKeyPolicy (PolicyName=default);
+  ListKeyRotations (Limit=1000) pages when it is customer managed, SYMMETRIC_DEFAULT and of AWS_KMS
+  or EXTERNAL origin (plugin/tables/kms.py `supports_auto_rotation`, `is_customer`,
+  `supports_rotation_list`, copied below so that this script imports neither pyarrow nor duckdb).
+  A key whose DescribeKey failed still gets ListGrants and GetKeyPolicy, as in the plugin.
+* Per account: ListBuckets (MaxBuckets=1000) pages in the global region; GetBucketLocation only for
+  a bucket without BucketRegion; buckets outside the spec's regions are skipped.
+* Per bucket, in one task, in the bucket's region and the plugin's order: GetBucketPolicyStatus,
+  GetBucketTagging, GetBucketEncryption, GetBucketPolicy, GetPublicAccessBlock,
+  GetBucketOwnershipControls.
+
+Clients: plain boto3 (one boto3 Session per process), one client per account x region x service,
+with the plugin's botocore Config (standard retries with max_retries+1 attempts,
+max_pool_connections = concurrency, connect/read timeout = request_timeout, path-style S3 for an
+immutable custom endpoint). One ThreadPoolExecutor of `concurrency` workers per process: account
+set-up, listings and per-resource tasks all run in it, as in plugin/engine.py.
+
+Processes (`--processes N`): `--split account` (default) gives each process every N-th account
+(multiprocessing, fork); `--split shard` mirrors `aws-encryption sync --processes N` exactly:
+every process opens every account and lists its buckets, and owns the (account, region) units
+whose hash falls to it (plugin/shard.py), so the call counts match the sharded sync's.
+
+Usage:
+  /tmp/venv/bin/python bench/floor.py SPEC.yml [--processes N] [--split account|shard] [--json OUT]
+
+Prints one line of figures and, with --json, every per-operation count (client side). The base
+credentials come from the environment, as for the sync.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+import boto3
+import yaml
+from botocore.config import Config
+
+
+# -- the plugin's rules for which call is made (plugin/tables/kms.py) ---------------------------
+
+def is_customer(meta: dict[str, Any]) -> bool:
+    return meta.get("KeyManager") == "CUSTOMER"
+
+
+def supports_auto_rotation(meta: dict[str, Any]) -> bool:
+    return (is_customer(meta) and meta.get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
+            and meta.get("Origin") == "AWS_KMS")
+
+
+def supports_rotation_list(meta: dict[str, Any]) -> bool:
+    return (is_customer(meta) and meta.get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
+            and meta.get("Origin") in ("AWS_KMS", "EXTERNAL"))
+
+
+def shard_owns(num: int, total: int, account: str, region: str) -> bool:
+    """plugin/shard.py Shard.owns."""
+    if total <= 1:
+        return True
+    h = int.from_bytes(hashlib.sha1(f"{account}:{region}".encode()).digest()[:8], "big")
+    return h % total == num - 1
+
+
+# -- the spec ---------------------------------------------------------------------------------
+
+def read_spec(path: str) -> dict[str, Any]:
+    """The fields of the source spec the calls depend on, with the plugin's defaults (plugin/spec.py)."""
+    with open(path) as f:
+        docs = [d for d in yaml.safe_load_all(f) if d]
+    src = next((d["spec"] for d in docs if d.get("kind") == "source"), None)
+    if src is None:
+        raise SystemExit(f"{path}: no `kind: source` document")
+    s = src.get("spec") or {}
+    if s.get("org"):
+        raise SystemExit("floor.py: `org` discovery is not supported; list the accounts")
+    regions = s.get("regions") or []
+    if not regions or regions == ["*"]:
+        raise SystemExit("floor.py: give the regions explicitly (no DescribeRegions here)")
+    accounts = []
+    for a in s.get("accounts") or []:
+        if not a.get("role_arn"):
+            raise SystemExit("floor.py: every account needs a role_arn")
+        accounts.append({"id": str(a["id"]), "role_arn": a["role_arn"], "regions": a.get("regions") or regions,
+                         "session": a.get("role_session_name") or "aws-encryption",
+                         "external_id": a.get("external_id")})
+    if not accounts:
+        raise SystemExit("floor.py: the spec lists no accounts")
+    url = s.get("custom_endpoint_url") or ""
+    return {
+        "accounts": accounts, "regions": list(regions),
+        "concurrency": int(s.get("concurrency", 64)), "max_retries": int(s.get("max_retries", 10)),
+        "request_timeout": int(s.get("request_timeout", 60)),
+        "init_concurrency": int(s.get("initialization_concurrency", 4)),
+        "endpoint": url, "path_style": bool(url and s.get("custom_endpoint_hostname_immutable")),
+        "global_region": (s.get("custom_endpoint_signing_region") if url else "") or "us-east-1",
+    }
+
+
+# -- one process ------------------------------------------------------------------------------
+
+class Floor:
+    def __init__(self, spec: dict[str, Any], shard: tuple[int, int]) -> None:
+        self.spec = spec
+        self.shard = shard
+        self.config = Config(
+            retries={"total_max_attempts": spec["max_retries"] + 1, "mode": "standard"},
+            max_pool_connections=spec["concurrency"],
+            connect_timeout=spec["request_timeout"], read_timeout=spec["request_timeout"],
+            s3={"addressing_style": "path"} if spec["path_style"] else None,
+        )
+        self.session = boto3.Session()
+        self.clock = threading.Lock()  # boto3 Sessions are not thread-safe for client creation
+        self.calls: Counter = Counter()
+        self.errors: Counter = Counter()
+        self.clock_count = threading.Lock()
+        self.init_sem = threading.BoundedSemaphore(spec["init_concurrency"])
+        self.pending = 0
+        self.plock = threading.Lock()
+        self.done = threading.Event()
+        self.pool: ThreadPoolExecutor | None = None
+        self.resources = 0
+
+    # task bookkeeping, as plugin/engine.py: finished when nothing is pending
+    def submit(self, fn: Callable[..., None], *args: Any) -> None:
+        with self.plock:
+            self.pending += 1
+        assert self.pool is not None
+        self.pool.submit(self._run, fn, *args)
+
+    def _run(self, fn: Callable[..., None], *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception as e:  # noqa: BLE001 - counted, never fatal
+            self._count_error(f"internal:{type(e).__name__}: {e}"[:200])
+        finally:
+            with self.plock:
+                self.pending -= 1
+                last = self.pending == 0
+            if last:
+                self.done.set()
+
+    def _count_error(self, what: str) -> None:
+        with self.clock_count:
+            self.errors[what] += 1
+
+    def client(self, clients: dict, creds: dict[str, str], service: str, region: str) -> Any:
+        key = (service, region)
+        c = clients.get(key)
+        if c is None:
+            with self.clock:
+                c = clients.get(key)
+                if c is None:
+                    kw: dict[str, Any] = {"region_name": region, "config": self.config}
+                    if self.spec["endpoint"]:
+                        kw["endpoint_url"] = self.spec["endpoint"]
+                    c = self.session.client(service, aws_access_key_id=creds["AccessKeyId"],
+                                            aws_secret_access_key=creds["SecretAccessKey"],
+                                            aws_session_token=creds["SessionToken"], **kw)
+                    clients[key] = c
+        return c
+
+    def call(self, client: Any, op: str, method: str, **params: Any) -> dict[str, Any] | None:
+        with self.clock_count:
+            self.calls[op] += 1
+        try:
+            return getattr(client, method)(**params)
+        except Exception as e:  # noqa: BLE001 - "absent" answers and failures alike: discarded
+            code = getattr(e, "response", {}).get("Error", {}).get("Code") or type(e).__name__
+            self._count_error(f"{op}:{code}")
+            return None
+
+    def pages(self, client: Any, op: str, method: str, key: str, tin: str, tout: str,
+              **params: Any) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        token = None
+        seen: set[str] = set()
+        while True:
+            p = dict(params)
+            if token:
+                p[tin] = token
+            r = self.call(client, op, method, **p)
+            if r is None:
+                return out
+            out.extend(r.get(key) or [])
+            token = r.get(tout)
+            if not token or token in seen:
+                return out
+            seen.add(token)
+
+    # the work
+    def run(self, accounts: list[dict[str, Any]]) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        sp = self.spec
+        kw: dict[str, Any] = {"region_name": sp["global_region"], "config": self.config}
+        if sp["endpoint"]:
+            kw["endpoint_url"] = sp["endpoint"]
+        self.base_sts = self.session.client("sts", **kw)
+        self.pool = ThreadPoolExecutor(max_workers=sp["concurrency"], thread_name_prefix="floor")
+        with self.plock:
+            self.pending += 1
+        for a in accounts:
+            self.submit(self.open_account, a)
+        with self.plock:
+            self.pending -= 1
+            if self.pending == 0:
+                self.done.set()
+        self.done.wait()
+        self.pool.shutdown(wait=True)
+        return {"wall_s": time.perf_counter() - t0, "calls": dict(self.calls), "errors": dict(self.errors),
+                "resources": self.resources, "accounts": len(accounts)}
+
+    def open_account(self, a: dict[str, Any]) -> None:
+        num, total = self.shard
+        g = self.spec["global_region"]
+        with self.init_sem:
+            extra = {"ExternalId": a["external_id"]} if a["external_id"] else {}
+            r = self.call(self.base_sts, "sts.AssumeRole", "assume_role", RoleArn=a["role_arn"],
+                          RoleSessionName=a["session"], **extra)
+            if r is None:
+                return
+            creds = r["Credentials"]
+            clients: dict = {}
+            ident = self.call(self.client(clients, creds, "sts", g), "sts.GetCallerIdentity",
+                              "get_caller_identity")
+            if ident is None:
+                return
+        acct = ident["Account"]
+        regions = a["regions"]
+        units: list[tuple[Callable[..., None], str]] = []
+        for region in regions:
+            if shard_owns(num, total, acct, region):
+                units.append((self.keys_unit, region))
+                units.append((self.aliases_unit, region))
+        if shard_owns(num, total, acct, "*") or any(shard_owns(num, total, acct, r) for r in regions):
+            units.insert(0, (self.buckets_unit, g))
+        for fn, region in units:
+            self.submit(fn, acct, creds, clients, region, regions)
+
+    def keys_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        kms = self.client(clients, creds, "kms", region)
+        for k in self.pages(kms, "kms.ListKeys", "list_keys", "Keys", "Marker", "NextMarker", Limit=1000):
+            self.submit(self.key_task, kms, k["KeyArn"])
+
+    def key_task(self, kms: Any, arn: str) -> None:
+        with self.clock_count:
+            self.resources += 1
+        d = self.call(kms, "kms.DescribeKey", "describe_key", KeyId=arn)
+        meta = d["KeyMetadata"] if d is not None else None
+        if meta is not None:
+            if supports_auto_rotation(meta):
+                self.call(kms, "kms.GetKeyRotationStatus", "get_key_rotation_status", KeyId=arn)
+            if is_customer(meta):
+                self.pages(kms, "kms.ListResourceTags", "list_resource_tags", "Tags", "Marker", "NextMarker",
+                           KeyId=arn, Limit=50)
+        self.pages(kms, "kms.ListGrants", "list_grants", "Grants", "Marker", "NextMarker", KeyId=arn, Limit=100)
+        self.call(kms, "kms.GetKeyPolicy", "get_key_policy", KeyId=arn, PolicyName="default")
+        if meta is not None and supports_rotation_list(meta):
+            self.pages(kms, "kms.ListKeyRotations", "list_key_rotations", "Rotations", "Marker", "NextMarker",
+                       KeyId=arn, Limit=1000)
+
+    def aliases_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        kms = self.client(clients, creds, "kms", region)
+        self.pages(kms, "kms.ListAliases", "list_aliases", "Aliases", "Marker", "NextMarker", Limit=100)
+
+    def buckets_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        num, total = self.shard
+        s3 = self.client(clients, creds, "s3", region)
+        wanted = set(regions)
+        for b in self.pages(s3, "s3.ListBuckets", "list_buckets", "Buckets", "ContinuationToken",
+                            "ContinuationToken", MaxBuckets=1000):
+            name = b["Name"]
+            br = b.get("BucketRegion")
+            if not br:
+                loc = self.call(s3, "s3.GetBucketLocation", "get_bucket_location", Bucket=name)
+                if loc is None:
+                    continue
+                c = loc.get("LocationConstraint")
+                br = "us-east-1" if not c else ("eu-west-1" if c == "EU" else c)
+            if br not in wanted or not shard_owns(num, total, acct, br):
+                continue
+            self.submit(self.bucket_task, self.client(clients, creds, "s3", br), name)
+
+    def bucket_task(self, s3: Any, name: str) -> None:
+        with self.clock_count:
+            self.resources += 1
+        for op, method in (("GetBucketPolicyStatus", "get_bucket_policy_status"),
+                           ("GetBucketTagging", "get_bucket_tagging"),
+                           ("GetBucketEncryption", "get_bucket_encryption"),
+                           ("GetBucketPolicy", "get_bucket_policy"),
+                           ("GetPublicAccessBlock", "get_public_access_block"),
+                           ("GetBucketOwnershipControls", "get_bucket_ownership_controls")):
+            self.call(s3, "s3." + op, method, Bucket=name)
+
+
+def _worker(spec: dict[str, Any], accounts: list[dict[str, Any]], shard: tuple[int, int], q: Any) -> None:
+    try:
+        q.put(Floor(spec, shard).run(accounts))
+    except BaseException as e:  # noqa: BLE001
+        q.put({"fatal": f"{type(e).__name__}: {e}"})
+
+
+def run(spec: dict[str, Any], processes: int, split: str) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    accts = spec["accounts"]
+    if processes <= 1:
+        parts = [Floor(spec, (1, 1)).run(accts)]
+    else:
+        ctx = mp.get_context("fork")
+        q = ctx.Queue()
+        procs = []
+        for i in range(processes):
+            if split == "shard":
+                mine, shard = accts, (i + 1, processes)
+            else:
+                mine, shard = accts[i::processes], (1, 1)
+            p = ctx.Process(target=_worker, args=(spec, mine, shard, q))
+            p.start()
+            procs.append(p)
+        parts = [q.get() for _ in procs]
+        for p in procs:
+            p.join()
+        bad = [x["fatal"] for x in parts if "fatal" in x]
+        if bad:
+            raise SystemExit("floor worker failed: " + "; ".join(bad))
+    calls: Counter = Counter()
+    errors: Counter = Counter()
+    for x in parts:
+        calls.update(x["calls"])
+        errors.update(x["errors"])
+    wall = time.perf_counter() - t0
+    total = sum(calls.values())
+    return {"processes": processes, "split": split, "wall_s": wall, "total_calls": total,
+            "calls_per_s": total / wall if wall else 0.0, "calls": dict(sorted(calls.items())),
+            "errors": dict(sorted(errors.items())), "resources": sum(x["resources"] for x in parts),
+            "per_process_wall_s": [round(x["wall_s"], 2) for x in parts]}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="The sync's AWS calls by a minimal boto3 loop (the floor).")
+    ap.add_argument("spec", help="the same CloudQuery spec file as `aws-encryption sync`")
+    ap.add_argument("--processes", type=int, default=1)
+    ap.add_argument("--split", choices=["account", "shard"], default="account",
+                    help="account: every N-th account per process (default); shard: as sync --processes")
+    ap.add_argument("--json", help="write the figures to this file")
+    args = ap.parse_args()
+    spec = read_spec(args.spec)
+    res = run(spec, args.processes, args.split)
+    res["concurrency"] = spec["concurrency"]
+    internal = {k: v for k, v in res["errors"].items() if k.startswith("internal:")}
+    print(f"floor: {res['total_calls']} calls in {res['wall_s']:.1f} s = {res['calls_per_s']:.0f} calls/s "
+          f"({args.processes} process(es), split {args.split}, concurrency {spec['concurrency']}, "
+          f"{res['resources']} keys+buckets, {sum(res['errors'].values())} error answers)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(res, f, indent=2)
+    if internal:
+        print(f"floor: internal errors: {internal}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
