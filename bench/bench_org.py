@@ -263,7 +263,7 @@ class Bench:
         r = run_child(cmd, self.env, self.dir, self.a.timeout, name)
         f1 = fake.stats()
         r.update(kind="sync", processes=processes, fake=fake_name, db=str(db), spec=str(spec),
-                 ops=ops_of(f1), calls=f1["total"], throttled=f1["throttled"],
+                 ops=ops_of(f1), calls=f1["total"], throttled=f1["throttled"], span_s=f1["span_s"],
                  fake_cpu_s=f1["cpu_s"] - f0["cpu_s"], fake_errors=f1["errors"])
         r["calls_per_s"] = r["calls"] / r["wall"]
         log(f"{name}: {r['wall']:.1f} s, {r['calls']} calls = {r['calls_per_s']:.0f}/s, CPU {r['cpu_s']:.1f} s, "
@@ -301,7 +301,8 @@ class Bench:
         r = run_child(cmd, self.env, self.dir, self.a.timeout, name)
         f1 = fake.stats()
         r.update(kind="floor", processes=processes, fake=fake_name, spec=str(spec), ops=ops_of(f1),
-                 calls=f1["total"], throttled=f1["throttled"], fake_cpu_s=f1["cpu_s"] - f0["cpu_s"])
+                 calls=f1["total"], throttled=f1["throttled"], span_s=f1["span_s"],
+                 fake_cpu_s=f1["cpu_s"] - f0["cpu_s"])
         r["calls_per_s"] = r["calls"] / r["wall"]
         if out.exists():
             r["floor"] = json.loads(out.read_text())
@@ -629,12 +630,13 @@ def print_report(b: Bench, total_s: float) -> None:
     print("\nreproduce:")
     for r in b.rows:
         print(f"  {r['figure']:<{w}}  {r['cmd']}")
-    print("\nruns (wall, calls served by the fake, calls/s, CPU user+sys of the process tree, CPU per call, "
-          "peak RSS of the process tree / largest process, load average before):")
+    print("\nruns (wall; span = first to last AWS request, as the fake saw them; calls served by the fake; calls/s; "
+          "CPU user+sys of the process tree; CPU per call; peak RSS of the process tree / largest process; "
+          "1-min load average before the run):")
     for name, r in b.runs.items():
         if "wall" not in r or "calls" not in r:
             continue
-        print(f"  {name:<22} {r['wall']:7.1f} s  {r['calls']:>7,} calls  {r['calls_per_s']:6.0f}/s  CPU {r['cpu_s']:6.1f} s "
+        print(f"  {name:<22} {r['wall']:7.1f} s  span {r.get('span_s', 0):6.1f} s  {r['calls']:>7,} calls  {r['calls_per_s']:6.0f}/s  CPU {r['cpu_s']:6.1f} s "
               f"= {r['cpu_s'] / max(r['calls'], 1) * 1000:.2f} ms/call  RSS {r['peak_tree_rss_mb']:5.0f} / "
               f"{r['peak_single_rss_mb']:4.0f} MB  load {r['load_before']:.1f}  fake CPU {r['fake_cpu_s']:.1f} s"
               f"{'  throttled ' + format(r['throttled'], ',') if r.get('throttled') else ''}")

@@ -46,7 +46,6 @@ import argparse
 import hashlib
 import json
 import multiprocessing as mp
-import os
 import sys
 import threading
 import time

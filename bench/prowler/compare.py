@@ -407,8 +407,8 @@ class ProwlerRun:
 def prowler_env(pw: ProwlerInstall, endpoint: str, creds: dict[str, str], home: Path) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "aws-config"
-    # Path-style S3 (the endpoint is an IP, botocore picks path style for it anyway) and no retries
-    # storm against the emulator.
+    # Path-style S3 (the endpoint is an IP, so botocore picks path style for it anyway); no profile,
+    # no shared credentials, no instance metadata: only the session in the environment.
     cfg.write_text("[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n")
     (home / "aws-credentials").write_text("")
     return {
@@ -908,6 +908,10 @@ def main(argv: list[str] | None = None) -> int:
         sync, check, runs = rounds[0]
     except Abort as e:
         log(f"ERROR: {e}")
+        if args.workdir is None and not any(workdir.iterdir()):
+            workdir.rmdir()
+        else:
+            log(f"outputs kept in {workdir}")
         return 2
     finally:
         if server is not None:
