@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import decimal
 import json
-import uuid
 from pathlib import Path
 from typing import Any, TextIO
 
 import duckdb
 
+from .checks import plain
 from .duckdb_writer import DatabaseLockedError, _LOCK_RE, _first_line
 
 
@@ -43,24 +41,11 @@ def query(db: str, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         con.close()
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, (dt.datetime, dt.date)):
-        return v.isoformat()
-    if isinstance(v, (uuid.UUID, decimal.Decimal)):
-        return str(v)
-    if isinstance(v, bytes):
-        return v.hex()
-    if isinstance(v, list):
-        return [_plain(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    return v
-
-
 def _cell(v: Any) -> str:
     if v is None:
         return ""
-    v = _plain(v)
+    if not isinstance(v, str):  # JSON text stays as stored; other values the way `check` prints them
+        v = plain(v)
     if isinstance(v, (list, dict)):
         return json.dumps(v)
     return str(v)
@@ -69,7 +54,7 @@ def _cell(v: Any) -> str:
 def write(cols: list[str], rows: list[tuple[Any, ...]], fmt: str, out: TextIO, max_width: int = 60) -> None:
     if fmt == "json":
         for r in rows:
-            out.write(json.dumps({c: _json_value(v) for c, v in zip(cols, r)}) + "\n")
+            out.write(json.dumps({c: plain(v) for c, v in zip(cols, r)}) + "\n")
         return
     if fmt == "csv":
         w = csv.writer(out)
@@ -85,13 +70,3 @@ def write(cols: list[str], rows: list[tuple[Any, ...]], fmt: str, out: TextIO, m
     for r in cells:
         out.write("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n")
     out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
-
-
-def _json_value(v: Any) -> Any:
-    v = _plain(v)
-    if isinstance(v, str) and v[:1] in "{[":
-        try:
-            return json.loads(v)
-        except ValueError:
-            return v
-    return v
