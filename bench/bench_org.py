@@ -110,8 +110,9 @@ class Fake:
 # Measured child processes
 
 
-def _tree_rss(root: int) -> tuple[int, int, int]:
-    """(sum of RSS, largest single RSS, number of processes) of `root` and its descendants, in bytes."""
+def _tree_rss(root: int, per_pid: dict[int, int] | None = None) -> tuple[int, int, int]:
+    """(sum of RSS, largest single RSS, number of processes) of `root` and its descendants, in bytes;
+    `per_pid` gets each process's peak."""
     children: dict[int, list[int]] = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -134,26 +135,37 @@ def _tree_rss(root: int) -> tuple[int, int, int]:
             continue
         total += rss
         biggest = max(biggest, rss)
+        if per_pid is not None:
+            per_pid[pid] = max(per_pid.get(pid, 0), rss)
         n += 1
         todo.extend(children.get(pid, []))
     return total, biggest, n
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
 
 
 def run_child(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float, name: str) -> dict[str, Any]:
     out = open(cwd / f"{name}.stdout", "w")
     err = open(cwd / f"{name}.stderr", "w")
     load0 = os.getloadavg()[0]
+    busy0 = machine_busy_s()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=str(cwd), start_new_session=True)
     done = threading.Event()
     killed = threading.Event()
     peak = {"tree": 0, "single": 0, "procs": 0}
     timeline: list[tuple[float, float]] = []
+    per_pid: dict[int, int] = {}
 
     def watch() -> None:
         last = 0.0
         while not done.wait(0.25):
-            tot, big, n = _tree_rss(proc.pid)
+            tot, big, n = _tree_rss(proc.pid, per_pid)
             peak["tree"] = max(peak["tree"], tot)
             peak["single"] = max(peak["single"], big)
             peak["procs"] = max(peak["procs"], n)
@@ -172,6 +184,7 @@ def run_child(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float, na
     th.start()
     _, status, ru = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
+    busy = machine_busy_s() - busy0
     done.set()
     th.join()
     out.close()
@@ -180,9 +193,18 @@ def run_child(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float, na
             "cpu_s": ru.ru_utime + ru.ru_stime, "user_s": ru.ru_utime, "sys_s": ru.ru_stime,
             "maxrss_mb": ru.ru_maxrss / 1024, "peak_tree_rss_mb": peak["tree"] / 2**20,
             "peak_single_rss_mb": peak["single"] / 2**20, "procs": peak["procs"], "rss_timeline": timeline,
-            "load_before": load0, "load_after": os.getloadavg()[0],
+            # the root first (for `sync --processes N`: the writer), then its children (the shard workers)
+            "peak_rss_by_process_mb": [round(per_pid.get(proc.pid, 0) / 2**20)]
+                                      + sorted((round(v / 2**20) for k, v in per_pid.items() if k != proc.pid),
+                                               reverse=True),
+            "load_before": load0, "load_after": os.getloadavg()[0], "machine_busy_s": busy,
             "stdout": (cwd / f"{name}.stdout").read_text(errors="replace")[-4000:],
             "stderr": (cwd / f"{name}.stderr").read_text(errors="replace")[-4000:]}
+
+
+def others_cores(r: dict[str, Any]) -> float:
+    """Average cores used by everything else on the machine during a run (not the child, not the fake)."""
+    return max(0.0, r["machine_busy_s"] - r["cpu_s"] - r.get("fake_cpu_s", 0.0)) / r["wall"]
 
 
 def ops_of(stats: dict[str, Any]) -> dict[str, int]:
@@ -266,8 +288,9 @@ class Bench:
                  ops=ops_of(f1), calls=f1["total"], throttled=f1["throttled"], span_s=f1["span_s"],
                  fake_cpu_s=f1["cpu_s"] - f0["cpu_s"], fake_errors=f1["errors"])
         r["calls_per_s"] = r["calls"] / r["wall"]
+        r["others_cores"] = others_cores(r)
         log(f"{name}: {r['wall']:.1f} s, {r['calls']} calls = {r['calls_per_s']:.0f}/s, CPU {r['cpu_s']:.1f} s, "
-            f"peak tree RSS {r['peak_tree_rss_mb']:.0f} MB, exit {r['rc']}{' TIMED OUT' if r['timed_out'] else ''}")
+            f"others' CPU {r['others_cores']:.2f} cores, peak tree RSS {r['peak_tree_rss_mb']:.0f} MB, exit {r['rc']}{' TIMED OUT' if r['timed_out'] else ''}")
         if r["rc"] != 0 or r["timed_out"]:
             self.problems.append(f"{name}: sync exited {r['rc']}{' (timed out)' if r['timed_out'] else ''}: "
                                  f"{r['stderr'].strip()[-600:]}")
@@ -304,6 +327,7 @@ class Bench:
                  calls=f1["total"], throttled=f1["throttled"], span_s=f1["span_s"],
                  fake_cpu_s=f1["cpu_s"] - f0["cpu_s"])
         r["calls_per_s"] = r["calls"] / r["wall"]
+        r["others_cores"] = others_cores(r)
         if out.exists():
             r["floor"] = json.loads(out.read_text())
         log(f"{name}: {r['wall']:.1f} s, {r['calls']} calls = {r['calls_per_s']:.0f}/s, CPU {r['cpu_s']:.1f} s, "
@@ -338,7 +362,7 @@ class Bench:
             "figure": f"1. floor, {p} process{'es' if p > 1 else ''}",
             "measured": f"sync {s['wall']:.1f} s vs floor {f['wall']:.1f} s = {ratio:.2f}x "
                         f"(CPU/call: sync {s['cpu_s'] / s['calls'] * 1000:.2f} ms, floor "
-                        f"{f['cpu_s'] / f['calls'] * 1000:.2f} ms); {calls}",
+                        f"{f['cpu_s'] / f['calls'] * 1000:.2f} ms; {busy(s, f)}); {calls}",
             "target": "sync <= 1.3x floor", "ok": ratio <= 1.3,
             "cmd": f"{self.cli()} --only floor{',scaling' if p > 1 else ''}  |  aws-encryption sync SPEC"
                    f"{f' --processes {p}' if p > 1 else ''}  vs  python bench/floor.py SPEC --processes {p}",
@@ -355,7 +379,7 @@ class Bench:
             "figure": "2. scaling (calls/s)",
             "measured": f"1 proc {base:.0f}/s ({r[1]['wall']:.1f} s), 2 procs {r[2]['calls_per_s']:.0f}/s "
                         f"({r[2]['wall']:.1f} s) = {x2:.2f}x, 4 procs {r[4]['calls_per_s']:.0f}/s "
-                        f"({r[4]['wall']:.1f} s) = {x4:.2f}x{extra}",
+                        f"({r[4]['wall']:.1f} s) = {x4:.2f}x{extra} ({busy(r[1], r[2], r[4])})",
             "target": "2 procs >= 1.6x 1 proc", "ok": x2 >= 1.6,
             "cmd": f"{self.cli()} --only scaling  |  aws-encryption sync SPEC --processes 1|2|4",
         })
@@ -378,7 +402,7 @@ class Bench:
         self.rows.append({
             "figure": f"3. throttling 10 %, {p} process{'es' if p > 1 else ''}",
             "measured": f"{t['wall']:.1f} s vs {base['wall']:.1f} s unthrottled = {ratio:.2f}x; "
-                        f"{t.get('throttled', 0):,} of {t['calls']:,} calls throttled; {same}",
+                        f"{t.get('throttled', 0):,} of {t['calls']:,} calls throttled; {same} ({busy(base, t)})",
             "target": "completes, identical rows, <= 1.5x", "ok": ok_rows and ratio <= 1.5,
             "cmd": f"{self.cli()} --only throttle  |  fake_aws.py --throttle-fraction {self.a.throttle_fraction} "
                    f"+ aws-encryption sync SPEC --processes {p}",
@@ -396,8 +420,10 @@ class Bench:
             "figure": "4. memory (peak RSS)",
             "measured": f"1x {r1['peak_tree_rss_mb']:.0f} MB -> 4x {r4['peak_tree_rss_mb']:.0f} MB = {ratio:.2f}x "
                         f"(process tree, {p} process{'es' if p > 1 else ''}; largest single process "
-                        f"{r1['peak_single_rss_mb']:.0f} -> {r4['peak_single_rss_mb']:.0f} MB); 4x = {acc} accounts x "
-                        f"{self.a.regions} regions x {k} keys + {b} buckets/account, {r4['wall']:.0f} s",
+                        f"{r1['peak_single_rss_mb']:.0f} -> {r4['peak_single_rss_mb']:.0f} MB; per process, parent "
+                        f"first: {r1.get('peak_rss_by_process_mb')} -> {r4.get('peak_rss_by_process_mb')} MB); "
+                        f"4x = {acc} accounts x "
+                        f"{self.a.regions} regions x {k} keys + {b} buckets/account, {r4['wall']:.0f} s ({busy(r1, r4)})",
             "target": "4x world < 2x peak", "ok": ratio < 2,
             "cmd": f"{self.cli()} --only memory  |  aws-encryption sync SPEC --processes {p} on both worlds",
         })
@@ -413,18 +439,24 @@ class Bench:
                                                                  "failed (see prowler-install.log)",
                               "target": "ours >= 10x faster", "ok": None, "cmd": f"{self.cli()} --only prowler"})
             return
-        # ours on the same accounts: sync + check
-        fake.reset()
-        spec, db = self.spec(fake, "ours-prowler-accounts", accts)
-        log(f"ours on {len(accts)} account(s): sync + check ...")
-        s = run_child([str(VENV_BIN / "aws-encryption"), "sync", str(spec)], self.env, self.dir, self.a.timeout,
-                      "ours-prowler-sync")
-        ours_calls = fake.stats()["total"]
-        c = run_child([str(VENV_BIN / "aws-encryption"), "check", str(db), "--format", "json", "--output",
-                       str(self.dir / "ours-check.json")], self.env, self.dir, self.a.timeout, "ours-prowler-check")
-        ours = s["wall"] + c["wall"]
-        ok_ours = s["rc"] == 0 and c["rc"] in (0, 1)
-        log(f"ours: sync {s['wall']:.1f} s ({ours_calls} calls) + check {c['wall']:.1f} s (exit {s['rc']}/{c['rc']})")
+        # ours on the same accounts: sync + check, with each --prowler-ours-processes count
+        ours_runs = []
+        for p in self.a.prowler_ours_processes:
+            fake.reset()
+            spec, db = self.spec(fake, f"ours-prowler-p{p}", accts)
+            log(f"ours on {len(accts)} account(s), {p} process(es): sync + check ...")
+            cmd = [str(VENV_BIN / "aws-encryption"), "sync", str(spec)] + (["--processes", str(p)] if p > 1 else [])
+            s = run_child(cmd, self.env, self.dir, self.a.timeout, f"ours-prowler-sync-p{p}")
+            n = fake.stats()["total"]
+            c = run_child([str(VENV_BIN / "aws-encryption"), "check", str(db), "--format", "json", "--output",
+                           str(self.dir / f"ours-check-p{p}.json")], self.env, self.dir, self.a.timeout,
+                          f"ours-prowler-check-p{p}")
+            log(f"ours ({p} process(es)): sync {s['wall']:.1f} s ({n} calls) + check {c['wall']:.1f} s "
+                f"(exit {s['rc']}/{c['rc']})")
+            ours_runs.append({"processes": p, "sync": s, "check": c, "calls": n, "wall": s["wall"] + c["wall"],
+                              "ok": s["rc"] == 0 and c["rc"] in (0, 1)})
+        first = ours_runs[0]
+        s, c, ours_calls, ours, ok_ours = first["sync"], first["check"], first["calls"], first["wall"], first["ok"]
         runs = []
         for acct in accts:
             runs.append(run_prowler(venv, fake, acct, self.dir, self.env, self.a.prowler_timeout))
@@ -435,22 +467,30 @@ class Bench:
         for r in runs:
             unsupported.update(r["unsupported"])
             errors.update(r["errors"])
-        self.runs["prowler"] = {"runs": runs, "ours_sync": s, "ours_check": c, "ours_calls": ours_calls,
-                                "venv": str(venv)}
+        self.runs["prowler"] = {"runs": runs, "ours": ours_runs, "venv": str(venv)}
         calls = sum(r["calls"] for r in runs)
         unsup = ", ".join(f"{k} ({v})" for k, v in sorted(unsupported.items())) or "none"
         speed = pw / ours if ours else 0.0
         measured = (f"Prowler {pw:.1f} s ({'completed' if completed else 'DID NOT COMPLETE'}, {calls:,} calls, "
                     f"{sum(r['findings'] for r in runs)} findings) vs ours {ours:.1f} s (sync {s['wall']:.1f} s, "
-                    f"{ours_calls:,} calls + check {c['wall']:.1f} s) on {len(accts)} account(s) = {speed:.1f}x; "
+                    f"{ours_calls:,} calls + check {c['wall']:.1f} s, {first['processes']} process"
+                    f"{'es' if first['processes'] > 1 else ''}) on {len(accts)} account(s) = {speed:.1f}x"
+                    + "".join(f"; with --processes {o['processes']}: ours {o['wall']:.1f} s = {pw / o['wall']:.1f}x"
+                              for o in ours_runs[1:] if o["ok"])
+                    + "; "
                     f"calls Prowler made that the fake does not serve (answered with an error, so Prowler's time is a "
                     f"lower bound): {unsup}")
         full = self.runs.get("sync-p1")
-        if full and len(accts) < len(fake.world.accounts):
+        if full and full.get("rc") == 0 and len(accts) < len(fake.world.accounts):
             n = len(fake.world.accounts)
             est = pw / len(accts) * n
-            measured += (f". Whole world ({n} accounts, Prowler one run per account, extrapolated): Prowler ~{est:.0f} s "
-                         f"vs ours sync-p1 {full['wall']:.1f} s + check")
+            fc = run_child([str(VENV_BIN / "aws-encryption"), "check", full["db"], "--format", "json", "--output",
+                            str(self.dir / "sync-p1-check.json")], self.env, self.dir, self.a.timeout, "sync-p1-check")
+            whole = full["wall"] + fc["wall"]
+            self.runs["prowler"]["whole_world_check"] = fc
+            measured += (f". Whole world ({n} accounts; Prowler scans one account per run, so {n} sequential runs, "
+                         f"EXTRAPOLATED from the measured one(s)): Prowler ~{est:.0f} s vs ours {whole:.0f} s "
+                         f"(sync-p1 {full['wall']:.1f} s + check {fc['wall']:.1f} s, measured) = {est / whole:.1f}x")
         self.rows.append({
             "figure": f"5. Prowler, {len(accts)} account(s)",
             "measured": measured if (completed and ok_ours) else "not measured (see the details): " + measured,
@@ -462,6 +502,11 @@ class Bench:
     def cli(self) -> str:
         q = " --quick" if self.a.quick else ""
         return f"python bench/bench_org.py{q}"
+
+
+def busy(*runs: dict[str, Any]) -> str:
+    """How much of the 2 cores other processes took during these runs (the figures are only as clean as this)."""
+    return "others' CPU during the runs: " + " / ".join(f"{r.get('others_cores', 0):.2f}" for r in runs) + " cores"
 
 
 def compare_ops(a: dict[str, int], b: dict[str, int]) -> list[tuple[str, int, int]]:
@@ -632,14 +677,16 @@ def print_report(b: Bench, total_s: float) -> None:
         print(f"  {r['figure']:<{w}}  {r['cmd']}")
     print("\nruns (wall; span = first to last AWS request, as the fake saw them; calls served by the fake; calls/s; "
           "CPU user+sys of the process tree; CPU per call; peak RSS of the process tree / largest process; "
-          "1-min load average before the run):")
+          "others = average cores used by other processes on the machine during the run, from /proc/stat):")
     for name, r in b.runs.items():
         if "wall" not in r or "calls" not in r:
             continue
         print(f"  {name:<22} {r['wall']:7.1f} s  span {r.get('span_s', 0):6.1f} s  {r['calls']:>7,} calls  {r['calls_per_s']:6.0f}/s  CPU {r['cpu_s']:6.1f} s "
               f"= {r['cpu_s'] / max(r['calls'], 1) * 1000:.2f} ms/call  RSS {r['peak_tree_rss_mb']:5.0f} / "
-              f"{r['peak_single_rss_mb']:4.0f} MB  load {r['load_before']:.1f}  fake CPU {r['fake_cpu_s']:.1f} s"
-              f"{'  throttled ' + format(r['throttled'], ',') if r.get('throttled') else ''}")
+              f"{r['peak_single_rss_mb']:4.0f} MB  others {r.get('others_cores', 0):.2f} cores  fake CPU {r['fake_cpu_s']:.1f} s"
+              f"{'  throttled ' + format(r['throttled'], ',') if r.get('throttled') else ''}"
+              + (f"  peak RSS per process (parent first) {r['peak_rss_by_process_mb']} MB"
+                 if len(r.get("peak_rss_by_process_mb") or []) > 1 else ""))
     for p in (1, 2):
         d = b.runs.get(f"ops-diff-p{p}")
         s, f = b.runs.get(f"sync-p{p}"), b.runs.get(f"floor-p{p}")
@@ -698,6 +745,8 @@ def main() -> int:
                                            "~/.cache/aws-encryption-bench/prowler-venv; installed if none)")
     ap.add_argument("--prowler-accounts", type=int, default=1, help="accounts Prowler scans (one run each)")
     ap.add_argument("--prowler-timeout", type=float, default=300)
+    ap.add_argument("--prowler-ours-processes", default="1,2",
+                    help="process counts of our sync + check on Prowler's account(s); the first decides PASS/FAIL")
     ap.add_argument("--prowler-install-timeout", type=float, default=900)
     ap.add_argument("--only", default=",".join(FIGURES), help=f"comma-separated subset of {','.join(FIGURES)}")
     ap.add_argument("--timeout", type=float, default=900, help="kill any one sync or floor run after this many seconds")
@@ -708,6 +757,7 @@ def main() -> int:
     if args.quick:
         args.accounts, args.regions, args.keys, args.buckets = 2, 2, 20, 30
     args.only = [x.strip() for x in args.only.split(",") if x.strip()]
+    args.prowler_ours_processes = [int(x) for x in args.prowler_ours_processes.split(",") if x.strip()] or [1]
     bad = [x for x in args.only if x not in FIGURES]
     if bad:
         ap.error(f"--only: unknown {bad}; choose from {FIGURES}")
