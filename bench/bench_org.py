@@ -24,8 +24,8 @@ fakes are comparable. Wall time, CPU (user+sys of the process and its waited-for
 and RSS are measured from outside, on the child processes.
 
 Usage:
-  /tmp/venv/bin/python bench/bench_org.py                       # all five figures
-  /tmp/venv/bin/python bench/bench_org.py --quick               # tiny world, ~1-2 min
+  /tmp/venv/bin/python bench/bench_org.py                       # all five figures, ~25 min on 2 cores (see README)
+  /tmp/venv/bin/python bench/bench_org.py --quick               # tiny world, ~3 min
   /tmp/venv/bin/python bench/bench_org.py --only floor,scaling  # a subset
   ... --keep (keep specs, DuckDB files, logs) --json FILE --prowler-venv DIR --prowler-accounts N
 """
@@ -290,7 +290,8 @@ class Bench:
         r["calls_per_s"] = r["calls"] / r["wall"]
         r["others_cores"] = others_cores(r)
         log(f"{name}: {r['wall']:.1f} s, {r['calls']} calls = {r['calls_per_s']:.0f}/s, CPU {r['cpu_s']:.1f} s, "
-            f"others' CPU {r['others_cores']:.2f} cores, peak tree RSS {r['peak_tree_rss_mb']:.0f} MB, exit {r['rc']}{' TIMED OUT' if r['timed_out'] else ''}")
+            f"others' CPU {r['others_cores']:.2f} cores, peak tree RSS {r['peak_tree_rss_mb']:.0f} MB, exit {r['rc']}"
+            f"{' TIMED OUT' if r['timed_out'] else ''}")
         if r["rc"] != 0 or r["timed_out"]:
             self.problems.append(f"{name}: sync exited {r['rc']}{' (timed out)' if r['timed_out'] else ''}: "
                                  f"{r['stderr'].strip()[-600:]}")
@@ -578,7 +579,8 @@ def install_prowler(venv: Path, timeout: float) -> Path | None:
 
 _PROWLER_ERR = re.compile(r"An error occurred \(([^)]+)\) when calling the (\w+) operation")
 _PROWLER_CONN = re.compile(r'EndpointConnectionError\[\d+\]: Could not connect to the endpoint URL: "?(http[^"\s]+)')
-_PROWLER_PARSE = re.compile(r'"filename": "([\w.]+):\d+", "level": "ERROR", "module": "\w+", "message": "ResponseParserError')
+_PROWLER_PARSE = re.compile(r'"filename": "([\w.]+):\d+", "level": "ERROR", "module": "\w+", '
+                            r'"message": "ResponseParserError')
 
 
 def run_prowler(venv: Path, fake: Fake, acct: str, workdir: Path, base_env: dict[str, str],
@@ -650,7 +652,8 @@ def run_prowler(venv: Path, fake: Fake, acct: str, workdir: Path, base_env: dict
     log(f"prowler on {acct}: {r['wall']:.1f} s, exit {r['rc']}, {st['total']} calls, {findings} findings, "
         f"{sum(errors.values())} logged AWS errors")
     return {"account": acct, "wall": r["wall"], "rc": r["rc"], "timed_out": r["timed_out"], "completed": completed,
-            "findings": findings, "calls": st["total"], "startup_s": startup, "scan_s": scan, "ops": st["ops"], "fake_errors": st["errors"],
+            "findings": findings, "calls": st["total"], "startup_s": startup, "scan_s": scan, "ops": st["ops"],
+            "fake_errors": st["errors"],
             "errors": dict(errors), "unsupported": dict(unsupported), "fake_unserved": dict(fake_unserved),
             "cpu_s": r["cpu_s"],
             "peak_rss_mb": r["peak_tree_rss_mb"], "stderr": r["stderr"][-1500:]}
@@ -681,7 +684,8 @@ def print_report(b: Bench, total_s: float) -> None:
     for name, r in b.runs.items():
         if "wall" not in r or "calls" not in r:
             continue
-        print(f"  {name:<22} {r['wall']:7.1f} s  span {r.get('span_s', 0):6.1f} s  {r['calls']:>7,} calls  {r['calls_per_s']:6.0f}/s  CPU {r['cpu_s']:6.1f} s "
+        print(f"  {name:<22} {r['wall']:7.1f} s  span {r.get('span_s', 0):6.1f} s  {r['calls']:>7,} calls  "
+              f"{r['calls_per_s']:6.0f}/s  CPU {r['cpu_s']:6.1f} s "
               f"= {r['cpu_s'] / max(r['calls'], 1) * 1000:.2f} ms/call  RSS {r['peak_tree_rss_mb']:5.0f} / "
               f"{r['peak_single_rss_mb']:4.0f} MB  others {r.get('others_cores', 0):.2f} cores  fake CPU {r['fake_cpu_s']:.1f} s"
               f"{'  throttled ' + format(r['throttled'], ',') if r.get('throttled') else ''}"
