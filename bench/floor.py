@@ -14,7 +14,7 @@ policy analysis, no error rows.
   it is customer managed; ListGrants (Limit=100) pages; GetKeyPolicy (PolicyName=default);
   ListKeyRotations (Limit=1000) pages when it is customer managed, SYMMETRIC_DEFAULT and of AWS_KMS
   or EXTERNAL origin (plugin/tables/kms.py `supports_auto_rotation`, `is_customer`,
-  `supports_rotation_list`, copied below so that this script imports neither pyarrow nor duckdb).
+  `supports_rotation_list`, from plugin/key_rules.py, which imports neither pyarrow nor duckdb).
   A key whose DescribeKey failed still gets ListGrants and GetKeyPolicy, as in the plugin.
 * Per account: ListBuckets (MaxBuckets=1000) pages in the global region; GetBucketLocation only for
   a bucket without BucketRegion; buckets outside the spec's regions are skipped.
@@ -43,7 +43,6 @@ credentials come from the environment, as for the sync.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import multiprocessing as mp
 import sys
@@ -57,29 +56,14 @@ import boto3
 import yaml
 from botocore.config import Config
 
-
-# -- the plugin's rules for which call is made (plugin/tables/kms.py) ---------------------------
-
-def is_customer(meta: dict[str, Any]) -> bool:
-    return meta.get("KeyManager") == "CUSTOMER"
+from plugin.key_rules import is_customer, supports_auto_rotation, supports_rotation_list
+from plugin.shard import Shard
 
 
-def supports_auto_rotation(meta: dict[str, Any]) -> bool:
-    return (is_customer(meta) and meta.get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
-            and meta.get("Origin") == "AWS_KMS")
-
-
-def supports_rotation_list(meta: dict[str, Any]) -> bool:
-    return (is_customer(meta) and meta.get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
-            and meta.get("Origin") in ("AWS_KMS", "EXTERNAL"))
-
+# -- the plugin's rules for which call is made, imported so they can't drift (both modules are light)
 
 def shard_owns(num: int, total: int, account: str, region: str) -> bool:
-    """plugin/shard.py Shard.owns."""
-    if total <= 1:
-        return True
-    h = int.from_bytes(hashlib.sha1(f"{account}:{region}".encode()).digest()[:8], "big")
-    return h % total == num - 1
+    return Shard(num, max(total, 1)).owns(account, region)
 
 
 # -- the spec ---------------------------------------------------------------------------------

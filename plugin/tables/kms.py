@@ -25,6 +25,7 @@ from typing import Any, Iterator
 
 from ..context import Ctx, Parent
 from ..index import KeyInfo
+from ..key_rules import is_customer, supports_auto_rotation, supports_rotation_list
 from .key_types import classify
 from ..schema import BOOL, INT, JSON, STR, STR_LIST, TS, Col, TableDef, project
 
@@ -48,20 +49,6 @@ KEY_COLUMNS = [
     Col("key_type", STR, "One of aws_encryption_key_types.key_type: customer managed (AWS, external or custom "
                          "key store material) or AWS managed; NULL when DescribeKey failed"),
 ]
-
-
-def is_customer(meta: dict[str, Any]) -> bool:
-    return meta.get("KeyManager") == "CUSTOMER"
-
-
-def supports_auto_rotation(meta: dict[str, Any]) -> bool:
-    return (is_customer(meta) and meta.get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
-            and meta.get("Origin") == "AWS_KMS")
-
-
-def supports_rotation_list(meta: dict[str, Any]) -> bool:
-    return (is_customer(meta) and meta.get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
-            and meta.get("Origin") in ("AWS_KMS", "EXTERNAL"))
 
 
 def list_keys(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
