@@ -735,7 +735,7 @@ def main() -> int:
     ap.add_argument("--keys", type=int, default=100, help="KMS keys per account and region")
     ap.add_argument("--buckets", type=int, default=200, help="S3 buckets per account")
     ap.add_argument("--latency-ms", type=float, default=30.0)
-    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--throttle-fraction", type=float, default=0.10)
     ap.add_argument("--throttle-processes", type=int, default=2,

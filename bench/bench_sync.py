@@ -350,7 +350,7 @@ def main() -> int:
     ap.add_argument("--buckets", type=int, default=1100, help="S3 buckets per account (>1000: 2 ListBuckets pages)")
     ap.add_argument("--latency-ms", type=float, default=30.0)
     ap.add_argument("--throttle-fraction", type=float, default=0.0)
-    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=900, help="kill the sync after this many seconds")
     ap.add_argument("--quick", action="store_true", help="tiny world (1 account x 1 region x 100 keys, 60 buckets) "

@@ -18,9 +18,9 @@ policy analysis, no error rows.
   A key whose DescribeKey failed still gets ListGrants and GetKeyPolicy, as in the plugin.
 * Per account: ListBuckets (MaxBuckets=1000) pages in the global region; GetBucketLocation only for
   a bucket without BucketRegion; buckets outside the spec's regions are skipped.
-* Per bucket, in one task, in the bucket's region and the plugin's order: GetBucketPolicyStatus,
-  GetBucketTagging, GetBucketEncryption, GetBucketPolicy, GetPublicAccessBlock,
-  GetBucketOwnershipControls.
+* Per bucket, in one task, in the bucket's region and the plugin's order: GetBucketPolicy,
+  GetBucketPolicyStatus only when the bucket has a policy (or it could not be read), GetBucketTagging,
+  GetBucketEncryption, GetPublicAccessBlock, GetBucketOwnershipControls.
 
 Clients: plain boto3 (one boto3 Session per process), one client per account x region x service,
 with the plugin's botocore Config (standard retries with max_retries+1 attempts,
@@ -93,7 +93,7 @@ def read_spec(path: str) -> dict[str, Any]:
     url = s.get("custom_endpoint_url") or ""
     return {
         "accounts": accounts, "regions": list(regions),
-        "concurrency": int(s.get("concurrency", 64)), "max_retries": int(s.get("max_retries", 10)),
+        "concurrency": int(s.get("concurrency", 32)), "max_retries": int(s.get("max_retries", 10)),
         "request_timeout": int(s.get("request_timeout", 60)),
         "init_concurrency": int(s.get("initialization_concurrency", 4)),
         "endpoint": url, "path_style": bool(url and s.get("custom_endpoint_hostname_immutable")),
@@ -288,10 +288,19 @@ class Floor:
     def bucket_task(self, s3: Any, name: str) -> None:
         with self.clock_count:
             self.resources += 1
-        for op, method in (("GetBucketPolicyStatus", "get_bucket_policy_status"),
-                           ("GetBucketTagging", "get_bucket_tagging"),
+        try:
+            s3.get_bucket_policy(Bucket=name)
+            has_policy = True
+        except Exception as e:  # noqa: BLE001 - as in the plugin: no status call only when there is no policy
+            has_policy = getattr(e, "response", {}).get("Error", {}).get("Code") != "NoSuchBucketPolicy"
+            self._count_error(f"s3.GetBucketPolicy:{getattr(e, 'response', {}).get('Error', {}).get('Code')}")
+        finally:
+            with self.clock_count:
+                self.calls["s3.GetBucketPolicy"] += 1
+        if has_policy:
+            self.call(s3, "s3.GetBucketPolicyStatus", "get_bucket_policy_status", Bucket=name)
+        for op, method in (("GetBucketTagging", "get_bucket_tagging"),
                            ("GetBucketEncryption", "get_bucket_encryption"),
-                           ("GetBucketPolicy", "get_bucket_policy"),
                            ("GetPublicAccessBlock", "get_public_access_block"),
                            ("GetBucketOwnershipControls", "get_bucket_ownership_controls")):
             self.call(s3, "s3." + op, method, Bucket=name)

@@ -71,10 +71,10 @@ class Ctx:
         return self.acc.partition
 
     def with_region(self, region: str) -> "Ctx":
-        return replace(self, region=region)
+        return self if region == self.region else replace(self, region=region)
 
     def with_table(self, table: str) -> "Ctx":
-        return replace(self, table=table)
+        return self if table == self.table else replace(self, table=table)
 
     def client(self, service: str) -> Any:
         return self.acc.client(service, self.region)

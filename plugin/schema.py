@@ -9,6 +9,7 @@ SDK should have done (it emits one RecordBatch per row).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import uuid
@@ -192,10 +193,17 @@ def build_array(col_type: pa.DataType, values: list[Any]) -> pa.Array:
         return pa.ExtensionArray.from_storage(UUID, storage)
     if pa.types.is_timestamp(col_type):
         return pa.array([_to_ts(v) for v in values], type=col_type)
-    if pa.types.is_list(col_type):
-        return pa.array([None if v is None else [None if x is None else str(x) for x in v] for v in values],
-                        type=col_type)
-    if pa.types.is_string(col_type):
+    if pa.types.is_list(col_type) or pa.types.is_string(col_type):
+        # Almost every value is already a str (or a list of str): let Arrow's C++ converter take them
+        # as they are, and stringify in Python only when it refuses (profiling: the per-element
+        # Python pass was a fifth of the sync's CPU).
+        try:
+            return pa.array(values, type=col_type)
+        except (pa.ArrowTypeError, pa.ArrowInvalid, TypeError):
+            pass
+        if pa.types.is_list(col_type):
+            return pa.array([None if v is None else [None if x is None else str(x) for x in v] for v in values],
+                            type=col_type)
         return pa.array([None if v is None else str(v) for v in values], type=col_type)
     return pa.array(values, type=col_type)
 
@@ -205,6 +213,7 @@ def rows_to_batch(tdef: TableDef, schema: pa.Schema, rows: list[dict[str, Any]])
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
+@functools.lru_cache(maxsize=4096)
 def snake(name: str) -> str:
     """PascalCase AWS field name -> the snake_case column name CloudQuery derives from it."""
     special = {"AWSAccountId": "aws_account_id", "KMSMasterKeyID": "kms_master_key_id"}

@@ -4,8 +4,12 @@ Field names and defaults follow the official CloudQuery AWS plugin (reference s2
 all deliberate:
 - `accounts[].id` must be the 12-digit account id (the official plugin takes any alias there;
   we use `account_name` for the alias) so that a sync can verify it reached the right account.
-- `concurrency` is the number of AWS calls in flight per process (threads), default 64, at most
-  1024; the official default of 50000 goroutines would be 50000 threads in Python.
+- `concurrency` is the number of AWS calls in flight per process (threads), default 32, at most
+  1024; the official default of 50000 goroutines would be 50000 threads in Python. 32 because one
+  process is CPU-bound at 300-500 calls/s (botocore), so at 30-60 ms per call 15-30 calls in flight
+  keep it busy, and more threads only add GIL hand-offs: against bench/fake_aws.py at 30 ms, the boto3
+  floor made 803 calls/s with 2 processes at 32 threads and 483/s at 64 (bench/README.md). Raise it
+  for slower links (cross-continent endpoints, proxies).
 - `scheduler` and `use_paid_apis` are accepted for compatibility and have no effect: work is always
   interleaved across accounts and regions.
 - `request_timeout` (seconds, ours) bounds connect and read time of every call, so one hanging
@@ -85,7 +89,7 @@ class Spec:
     max_retries: int = 10
     max_backoff: int = 30
     initialization_concurrency: int = 4
-    concurrency: int = 64
+    concurrency: int = 32
     request_timeout: int = 60
     scheduler: str = "shuffle"
     use_paid_apis: bool = False
@@ -135,7 +139,7 @@ _SPEC_FIELDS: dict[str, tuple[str, str]] = {
     "max_retries": ("int0", "retries per AWS call, default 10"),
     "max_backoff": ("int1", "seconds between retries at most, default 30 (botocore caps a single wait at 20 s)"),
     "initialization_concurrency": ("int1", "accounts whose credentials are resolved in parallel, default 4"),
-    "concurrency": ("concurrency", f"AWS calls in flight per process, default 64, at most {MAX_CONCURRENCY}"),
+    "concurrency": ("concurrency", f"AWS calls in flight per process, default 32, at most {MAX_CONCURRENCY}"),
     "request_timeout": ("int1", "seconds to connect or read before a call is retried or fails, default 60"),
     "scheduler": ("scheduler", "accepted for compatibility; work is always interleaved"),
     "use_paid_apis": ("bool", "accepted for compatibility; no paid APIs are called"),

@@ -4,8 +4,10 @@ quotas, adaptive on throttling, and a circuit breaker for regions that stop answ
 Why (reference performance s3.5, s3.8): botocore's adaptive mode paces a whole client, so a
 ListGrants throttle (100 rps) would slow DescribeKey (2000 rps) too. Pacing each operation of each
 (account, region) at 80% of its quota avoids throttling instead of detecting it; botocore's standard
-retries stay as the safety net. A call that needed retries halves that bucket's rate (AIMD: it grows
-back by 5% per success). A region whose endpoint timed out or refused the connection is marked
+retries stay as the safety net. A call that needed retries halves that bucket's rate, at most once per
+second per bucket (AIMD: it grows back by 5% per success). One decrease per interval, as TCP does once
+per round trip: the calls already in flight when the first throttle came back would otherwise halve it
+again and again, and at 10% throttling every bucket collapsed to 1 request/s (bench/README.md). A region whose endpoint timed out or refused the connection is marked
 unavailable for the rest of the sync, so one hanging region costs one timeout, not one per call.
 """
 
@@ -20,16 +22,18 @@ KMS_QUOTAS = {
     "DescribeKey": 2000, "ListResourceTags": 2000, "ListKeys": 500, "ListAliases": 500,
 }
 SHARE = 0.8
+DECREASE_INTERVAL_S = 1.0
 UNAVAILABLE_CODES = {"Timeout", "EndpointConnectionError"}
 
 
 class _Bucket:
-    __slots__ = ("rate", "ceiling", "tokens", "last", "lock")
+    __slots__ = ("rate", "ceiling", "tokens", "last", "last_decrease", "lock")
 
     def __init__(self, rate: float) -> None:
         self.rate = self.ceiling = rate
         self.tokens = min(rate, 10.0)
         self.last = time.monotonic()
+        self.last_decrease = -DECREASE_INTERVAL_S
         self.lock = threading.Lock()
 
     def take(self) -> float:
@@ -73,7 +77,10 @@ class Pacer:
         with b.lock:
             if retries:
                 self.throttled += 1
-                b.rate = max(1.0, b.rate / 2)
+                now = time.monotonic()
+                if now - b.last_decrease >= DECREASE_INTERVAL_S:
+                    b.last_decrease = now
+                    b.rate = max(1.0, b.rate / 2)
             elif b.rate < b.ceiling:
                 b.rate = min(b.ceiling, b.rate * 1.05)
 

@@ -181,7 +181,7 @@ def test_empty_spec_gets_defaults(raw: Any) -> None:
     assert s.regions == [] and s.accounts == [] and s.org is None and s.trusted_accounts == []
     assert s.max_retries == 10
     assert s.max_backoff == 30
-    assert s.concurrency == 64
+    assert s.concurrency == 32
     assert s.initialization_concurrency == 4
     assert s.request_timeout == 60
     assert s.scheduler == "shuffle"

@@ -1,0 +1,32 @@
+"""The pacer: per-(account, region, operation) token buckets at 80% of the KMS quotas, AIMD on throttling."""
+
+from plugin.throttle import KMS_QUOTAS, SHARE, Pacer
+
+
+def _bucket(p: Pacer, op: str = "ListGrants"):
+    return p._bucket("111111111111", "us-east-1", "kms", op)
+
+
+def test_a_burst_of_throttled_calls_halves_the_rate_once():
+    # The calls in flight when the first throttle comes back all report retries; counting each of them
+    # collapsed a bucket to 1 request/s at 10% throttling.
+    p = Pacer()
+    for _ in range(50):
+        p.after("111111111111", "us-east-1", "kms", "ListGrants", retries=1)
+    assert _bucket(p).rate == KMS_QUOTAS["ListGrants"] * SHARE / 2
+    assert p.throttled == 50
+
+
+def test_successes_restore_the_rate_up_to_the_quota_share():
+    p = Pacer()
+    p.after("111111111111", "us-east-1", "kms", "ListGrants", retries=2)
+    for _ in range(100):
+        p.after("111111111111", "us-east-1", "kms", "ListGrants", retries=0)
+    assert _bucket(p).rate == KMS_QUOTAS["ListGrants"] * SHARE
+
+
+def test_buckets_are_per_operation_and_s3_is_not_paced():
+    p = Pacer()
+    p.after("111111111111", "us-east-1", "kms", "ListGrants", retries=1)
+    assert _bucket(p, "DescribeKey").rate == KMS_QUOTAS["DescribeKey"] * SHARE
+    assert p._bucket("111111111111", "us-east-1", "s3", "GetBucketPolicy") is None
