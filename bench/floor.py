@@ -112,6 +112,7 @@ class Floor:
             max_pool_connections=spec["concurrency"],
             connect_timeout=spec["request_timeout"], read_timeout=spec["request_timeout"],
             s3={"addressing_style": "path"} if spec["path_style"] else None,
+            parameter_validation=False,
         )
         self.session = boto3.Session()
         self.clock = threading.Lock()  # boto3 Sessions are not thread-safe for client creation

@@ -13,6 +13,7 @@ into multi-row Arrow RecordBatches (`batch_size` rows, or whatever is pending af
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import threading
@@ -328,6 +329,7 @@ class SyncEngine:
         """Yield (table, RecordBatch) until every account, unit and resource is done."""
         schemas: dict[str, pa.Schema] = {}
         last_flush = time.monotonic()
+        _tune_gc()
         accounts = self._accounts()
         self.progress.accounts_total = len(accounts)
         self._pool = ThreadPoolExecutor(max_workers=self.spec.concurrency, thread_name_prefix="aws-enc")
@@ -399,6 +401,16 @@ class SyncEngine:
         finally:
             self._stop.set()
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _tune_gc() -> None:
+    """Fewer cyclic-GC passes: a sync allocates millions of short-lived, acyclic objects (botocore
+    responses, rows), and the default gen-0 threshold of 700 spent ~5% of the CPU collecting them
+    (measured with gc.callbacks on the benchmark world). Imported modules are frozen out of the
+    full collections."""
+    if gc.get_threshold()[0] < 10_000:
+        gc.freeze()
+        gc.set_threshold(10_000, 20, 20)
 
 
 class _UnitCounter:
