@@ -149,7 +149,9 @@ def machine_busy_s() -> float:
     return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
 
 
-def run_child(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float, name: str) -> dict[str, Any]:
+def run_child(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float, name: str,
+              stop: Any = None) -> dict[str, Any]:
+    """Run and measure one child; `stop()` (polled every 0.25 s) True ends it early (a windowed run)."""
     out = open(cwd / f"{name}.stdout", "w")
     err = open(cwd / f"{name}.stderr", "w")
     load0 = os.getloadavg()[0]
@@ -158,6 +160,7 @@ def run_child(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float, na
     proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=str(cwd), start_new_session=True)
     done = threading.Event()
     killed = threading.Event()
+    stopped = threading.Event()
     peak = {"tree": 0, "single": 0, "procs": 0}
     timeline: list[tuple[float, float]] = []
     per_pid: dict[int, int] = {}
@@ -179,6 +182,12 @@ def run_child(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float, na
                     os.killpg(proc.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+            if stop is not None and not stopped.is_set() and stop():
+                stopped.set()
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     th = threading.Thread(target=watch, daemon=True)
     th.start()
@@ -190,6 +199,7 @@ def run_child(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float, na
     out.close()
     err.close()
     return {"cmd": cmd, "wall": wall, "rc": os.waitstatus_to_exitcode(status), "timed_out": killed.is_set(),
+            "stopped": stopped.is_set(),
             "cpu_s": ru.ru_utime + ru.ru_stime, "user_s": ru.ru_utime, "sys_s": ru.ru_stime,
             "maxrss_mb": ru.ru_maxrss / 1024, "peak_tree_rss_mb": peak["tree"] / 2**20,
             "peak_single_rss_mb": peak["single"] / 2**20, "procs": peak["procs"], "rss_timeline": timeline,
@@ -200,6 +210,25 @@ def run_child(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float, na
             "load_before": load0, "load_after": os.getloadavg()[0], "machine_busy_s": busy,
             "stdout": (cwd / f"{name}.stdout").read_text(errors="replace")[-4000:],
             "stderr": (cwd / f"{name}.stderr").read_text(errors="replace")[-4000:]}
+
+
+WARMUP_S = 5.0  # a throughput window starts this long after the fake's first request (start-up, listings)
+
+
+def window_rate(timeline: list[tuple[float, int]], window: float) -> float | None:
+    """Requests/s the fake served between first request + WARMUP_S and + WARMUP_S + window."""
+    first = next((t for t, n in timeline if n > 0), None)
+    if first is None or not window:
+        return None
+
+    def at(t: float) -> float | None:
+        for (t0, n0), (t1, n1) in zip(timeline, timeline[1:]):
+            if t0 <= t <= t1:
+                return n0 + (n1 - n0) * ((t - t0) / (t1 - t0) if t1 > t0 else 0)
+        return None
+
+    a, b = at(first + WARMUP_S), at(first + WARMUP_S + window)
+    return None if a is None or b is None else (b - a) / window
 
 
 def others_cores(r: dict[str, Any]) -> float:
@@ -271,7 +300,10 @@ class Bench:
         return path, db
 
     # -- one measured sync / floor --------------------------------------------------------------
-    def sync(self, fake_name: str, processes: int, name: str, check_rows: bool = True) -> dict[str, Any]:
+    def sync(self, fake_name: str, processes: int, name: str, check_rows: bool = True,
+             window: float = 0.0) -> dict[str, Any]:
+        """One measured sync. With `window`, a throughput run: it is stopped once the fake has seen
+        requests for WARMUP + window seconds, and only its calls/s over that window count."""
         if name in self.runs:
             return self.runs[name]
         fake = self.fake(fake_name)
@@ -281,17 +313,43 @@ class Bench:
             cmd += ["--processes", str(processes)]
         fake.reset()
         f0 = fake.stats()
-        log(f"{name}: {' '.join(cmd[1:])} ...")
-        r = run_child(cmd, self.env, self.dir, self.a.timeout, name)
+        log(f"{name}: {' '.join(cmd[1:])}{f' (throughput window {window:g} s)' if window else ''} ...")
+        timeline: list[tuple[float, int]] = []   # (seconds since start, requests the fake has served)
+        done = threading.Event()
+        t0 = time.perf_counter()
+
+        def poll() -> None:
+            while not done.wait(0.5):
+                try:
+                    timeline.append((time.perf_counter() - t0, fake.stats()["total"]))
+                except OSError:
+                    pass
+
+        def stop() -> bool:
+            first = next((t for t, n in timeline if n > 0), None)
+            return first is not None and timeline[-1][0] >= first + WARMUP_S + window
+
+        th = threading.Thread(target=poll, daemon=True)
+        th.start()
+        r = run_child(cmd, self.env, self.dir, self.a.timeout, name, stop=stop if window else None)
+        done.set()
+        th.join()
+        r["request_timeline"] = timeline
+        r["window_s"] = window
         f1 = fake.stats()
         r.update(kind="sync", processes=processes, fake=fake_name, db=str(db), spec=str(spec),
                  ops=ops_of(f1), calls=f1["total"], throttled=f1["throttled"], span_s=f1["span_s"],
                  fake_cpu_s=f1["cpu_s"] - f0["cpu_s"], fake_errors=f1["errors"])
         r["calls_per_s"] = r["calls"] / r["wall"]
+        r["window_calls_per_s"] = window_rate(timeline, self.a.scaling_window)
         r["others_cores"] = others_cores(r)
-        log(f"{name}: {r['wall']:.1f} s, {r['calls']} calls = {r['calls_per_s']:.0f}/s, CPU {r['cpu_s']:.1f} s, "
+        log(f"{name}: {r['wall']:.1f} s, {r['calls']} calls = {r['calls_per_s']:.0f}/s"
+            f" ({r['window_calls_per_s'] or 0:.0f}/s in the window), CPU {r['cpu_s']:.1f} s, "
             f"others' CPU {r['others_cores']:.2f} cores, peak tree RSS {r['peak_tree_rss_mb']:.0f} MB, exit {r['rc']}"
-            f"{' TIMED OUT' if r['timed_out'] else ''}")
+            f"{' TIMED OUT' if r['timed_out'] else ''}{' (stopped after its window)' if r['stopped'] else ''}")
+        if window:
+            self.runs[name] = r
+            return r
         if r["rc"] != 0 or r["timed_out"]:
             self.problems.append(f"{name}: sync exited {r['rc']}{' (timed out)' if r['timed_out'] else ''}: "
                                  f"{r['stderr'].strip()[-600:]}")
@@ -340,13 +398,10 @@ class Bench:
 
     # -- the figures ----------------------------------------------------------------------------
     def fig_floor(self) -> None:
-        s1 = self.sync("1x", 1, "sync-p1")
-        f1 = self.floor("1x", 1, "floor-p1")
-        self._floor_row(s1, f1, 1)
-        if "scaling" in self.a.only:
-            s2 = self.sync("1x", 2, "sync-p2")
-            f2 = self.floor("1x", 2, "floor-p2")
-            self._floor_row(s2, f2, 2)
+        for p in self.a.floor_processes:
+            s = self.sync("1x", p, f"sync-p{p}")
+            f = self.floor("1x", p, f"floor-p{p}")
+            self._floor_row(s, f, p)
 
     def _floor_row(self, s: dict[str, Any], f: dict[str, Any], p: int) -> None:
         ratio = s["wall"] / f["wall"]
@@ -365,22 +420,28 @@ class Bench:
                         f"(CPU/call: sync {s['cpu_s'] / s['calls'] * 1000:.2f} ms, floor "
                         f"{f['cpu_s'] / f['calls'] * 1000:.2f} ms; {busy(s, f)}); {calls}",
             "target": "sync <= 1.3x floor", "ok": ratio <= 1.3,
-            "cmd": f"{self.cli()} --only floor{',scaling' if p > 1 else ''}  |  aws-encryption sync SPEC"
+            "cmd": f"{self.cli()} --only floor --floor-processes {p}  |  aws-encryption sync SPEC"
                    f"{f' --processes {p}' if p > 1 else ''}  vs  python bench/floor.py SPEC --processes {p}",
         })
 
     def fig_scaling(self) -> None:
-        r = {p: self.sync("1x", p, f"sync-p{p}") for p in (1, 2, 4)}
-        base = r[1]["calls_per_s"]
-        x2 = r[2]["calls_per_s"] / base
-        x4 = r[4]["calls_per_s"] / base
+        w = self.a.scaling_window
+        # 2 processes: the full run the other figures share; 1 and 4: throughput windows (or full runs
+        # with --scaling-window 0). Every rate is over the same window of each run, so they compare.
+        r = {p: self.sync("1x", p, f"sync-p{p}" if (p == 2 or not w) else f"sync-p{p}-window", window=0 if p == 2 else w)
+             for p in (1, 2, 4)}
+        key = "window_calls_per_s" if w else "calls_per_s"
+        rate = {p: r[p].get(key) or 0.0 for p in r}
+        base = rate[1] or float("nan")
+        x2, x4 = rate[2] / base, rate[4] / base
         fl = self.runs.get("floor-p2")
-        extra = f"; floor 2 processes {fl['calls_per_s']:.0f}/s" if fl else ""
+        extra = f"; floor 2 processes {fl['calls_per_s']:.0f}/s over its whole run" if fl else ""
+        how = (f"calls/s the fake served from {WARMUP_S:g} s after the first request, over {w:g} s of each run; "
+               f"2 processes over the whole sync: {r[2]['calls_per_s']:.0f}/s" if w else "calls/s over whole syncs")
         self.rows.append({
             "figure": "2. scaling (calls/s)",
-            "measured": f"1 proc {base:.0f}/s ({r[1]['wall']:.1f} s), 2 procs {r[2]['calls_per_s']:.0f}/s "
-                        f"({r[2]['wall']:.1f} s) = {x2:.2f}x, 4 procs {r[4]['calls_per_s']:.0f}/s "
-                        f"({r[4]['wall']:.1f} s) = {x4:.2f}x{extra} ({busy(r[1], r[2], r[4])})",
+            "measured": f"1 proc {rate[1]:.0f}/s, 2 procs {rate[2]:.0f}/s = {x2:.2f}x, 4 procs {rate[4]:.0f}/s "
+                        f"= {x4:.2f}x ({how}{extra}; {busy(r[1], r[2], r[4])})",
             "target": "2 procs >= 1.6x 1 proc", "ok": x2 >= 1.6,
             "cmd": f"{self.cli()} --only scaling  |  aws-encryption sync SPEC --processes 1|2|4",
         })
@@ -414,6 +475,17 @@ class Bench:
         r1 = self.sync("1x", p, f"sync-p{p}")
         self.stop_fake("throttled")
         acc, k, b = self.world4x()
+        overlap = "prowler" in self.a.only and not self.a.serial
+        if overlap:
+            # The 4x run only measures memory, so Prowler and our side of figure 5 run meanwhile, both
+            # under the same load. The load costs our CPU-bound sync more than Prowler, whose calls wait
+            # on latency one at a time: the ratio is conservative. --serial measures them alone.
+            self.fake("4x")
+            th = threading.Thread(target=self.sync, args=("4x", p, f"sync-4x-p{p}"), daemon=True)
+            th.start()
+            time.sleep(2)
+            self.fig_prowler(loaded=True)
+            th.join()
         r4 = self.sync("4x", p, f"sync-4x-p{p}")
         self.stop_fake("4x")
         ratio = r4["peak_tree_rss_mb"] / r1["peak_tree_rss_mb"]
@@ -424,12 +496,15 @@ class Bench:
                         f"{r1['peak_single_rss_mb']:.0f} -> {r4['peak_single_rss_mb']:.0f} MB; per process, parent "
                         f"first: {r1.get('peak_rss_by_process_mb')} -> {r4.get('peak_rss_by_process_mb')} MB); "
                         f"4x = {acc} accounts x "
-                        f"{self.a.regions} regions x {k} keys + {b} buckets/account, {r4['wall']:.0f} s ({busy(r1, r4)})",
+                        f"{self.a.regions} regions x {k} keys + {b} buckets/account, {r4['wall']:.0f} s"
+                        f"{' (figure 5 ran meanwhile)' if overlap else ''} ({busy(r1, r4)})",
             "target": "4x world < 2x peak", "ok": ratio < 2,
             "cmd": f"{self.cli()} --only memory  |  aws-encryption sync SPEC --processes {p} on both worlds",
         })
 
-    def fig_prowler(self) -> None:
+    def fig_prowler(self, loaded: bool = False) -> None:
+        if any(r["figure"].startswith("5.") for r in self.rows):
+            return  # already measured alongside the memory figure
         venv = find_prowler_venv(self.a.prowler_venv)
         if venv is None:
             venv = install_prowler(Path("/tmp/prowler-venv"), self.a.prowler_install_timeout)
@@ -481,17 +556,21 @@ class Bench:
                     + "; "
                     f"calls Prowler made that the fake does not serve (answered with an error, so Prowler's time is a "
                     f"lower bound): {unsup}")
-        full = self.runs.get("sync-p1")
+        if loaded:
+            measured += ("; measured while the 4x memory sync ran (both sides under the same load, which slows our "
+                         "CPU-bound sync more than Prowler's latency-bound calls; --serial for an unloaded run)")
+        full = next((self.runs[n] for n in ("sync-p1", "sync-p2") if n in self.runs), None)
         if full and full.get("rc") == 0 and len(accts) < len(fake.world.accounts):
             n = len(fake.world.accounts)
             est = pw / len(accts) * n
             fc = run_child([str(VENV_BIN / "aws-encryption"), "check", full["db"], "--format", "json", "--output",
-                            str(self.dir / "sync-p1-check.json")], self.env, self.dir, self.a.timeout, "sync-p1-check")
+                            str(self.dir / "whole-check.json")], self.env, self.dir, self.a.timeout, "whole-check")
             whole = full["wall"] + fc["wall"]
             self.runs["prowler"]["whole_world_check"] = fc
             measured += (f". Whole world ({n} accounts; Prowler scans one account per run, so {n} sequential runs, "
                          f"EXTRAPOLATED from the measured one(s)): Prowler ~{est:.0f} s vs ours {whole:.0f} s "
-                         f"(sync-p1 {full['wall']:.1f} s + check {fc['wall']:.1f} s, measured) = {est / whole:.1f}x")
+                         f"(sync --processes {full['processes']} {full['wall']:.1f} s + check {fc['wall']:.1f} s, measured) = "
+                         f"{est / whole:.1f}x")
         self.rows.append({
             "figure": f"5. Prowler, {len(accts)} account(s)",
             "measured": measured if (completed and ok_ours) else "not measured (see the details): " + measured,
@@ -670,6 +749,7 @@ def print_report(b: Bench, total_s: float) -> None:
           f"{a.buckets} buckets/account, {a.latency_ms:g} ms latency, concurrency {a.concurrency}; "
           f"total run {total_s:.0f} s; load average now {os.getloadavg()[0]:.1f}")
     print("=" * 120)
+    b.rows.sort(key=lambda r: r["figure"])  # figure 5 may have been measured during figure 4
     w = max((len(r["figure"]) for r in b.rows), default=10)
     print(f"{'figure':<{w}}  {'result':<6}  {'target':<36}  measured")
     for r in b.rows:
@@ -743,13 +823,20 @@ def main() -> int:
     ap.add_argument("--mem-processes", type=int, default=2, help="process count of both memory runs")
     ap.add_argument("--mem-scale", choices=["keys", "accounts"], default="keys",
                     help="4x world: 4x keys per region and 4x buckets per account (default), or 4x accounts")
+    ap.add_argument("--floor-processes", default="2",
+                    help="process counts of the floor comparison (default 2, the count the other figures use; '1,2' both)")
+    ap.add_argument("--scaling-window", type=float, default=25.0,
+                    help=f"scaling: calls/s over this many seconds of each run, from {WARMUP_S:g} s after its first "
+                         "request; the 1- and 4-process runs stop after it (0: whole runs, ~4 min more)")
+    ap.add_argument("--serial", action="store_true",
+                    help="run figure 5 on its own instead of alongside the 4x memory run (~2 min more)")
     ap.add_argument("--floor-split", choices=["account", "shard"], default="account",
                     help="how floor.py splits work over processes (see bench/floor.py)")
     ap.add_argument("--prowler-venv", help="a venv with Prowler (default: bench/prowler/README.md's, /tmp/prowler-venv, "
                                            "~/.cache/aws-encryption-bench/prowler-venv; installed if none)")
     ap.add_argument("--prowler-accounts", type=int, default=1, help="accounts Prowler scans (one run each)")
     ap.add_argument("--prowler-timeout", type=float, default=300)
-    ap.add_argument("--prowler-ours-processes", default="1,2",
+    ap.add_argument("--prowler-ours-processes", default="1",
                     help="process counts of our sync + check on Prowler's account(s); the first decides PASS/FAIL")
     ap.add_argument("--prowler-install-timeout", type=float, default=900)
     ap.add_argument("--only", default=",".join(FIGURES), help=f"comma-separated subset of {','.join(FIGURES)}")
@@ -762,6 +849,7 @@ def main() -> int:
         args.accounts, args.regions, args.keys, args.buckets = 2, 2, 20, 30
     args.only = [x.strip() for x in args.only.split(",") if x.strip()]
     args.prowler_ours_processes = [int(x) for x in args.prowler_ours_processes.split(",") if x.strip()] or [1]
+    args.floor_processes = [int(x) for x in args.floor_processes.split(",") if x.strip()] or [2]
     bad = [x for x in args.only if x not in FIGURES]
     if bad:
         ap.error(f"--only: unknown {bad}; choose from {FIGURES}")

@@ -1,6 +1,6 @@
 """What a resolver sees: one account, one region, and calls that record their own failures.
 
-A failed call (after botocore's retries) becomes a row of `aws_encryption_sync_errors` with the
+A failed call (after its retries, plugin/aws/retry.py) becomes a row of `aws_encryption_sync_errors` with the
 account, region, table, API operation and resource, and the resolver gets `None` back so it can
 leave the columns it could not read NULL and carry on. Answers that mean "not configured"
 (NoSuchBucketPolicy, ...) are passed as `absent=` and return `None` without an error row.
@@ -8,11 +8,13 @@ leave the columns it could not read NULL and carry on. Answers that mean "not co
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .aws.clients import AccountSession
 from .aws.errors import describe
+from .aws.retry import backoff, retryable
 
 if TYPE_CHECKING:
     from .schema import TableDef
@@ -101,22 +103,31 @@ class Ctx:
             return None
 
     def _invoke(self, service: str, operation: str, method: Any, params: dict[str, Any]) -> dict[str, Any]:
+        """One call with its retries (plugin/aws/retry.py), paced, and stopped early when the region
+        has been found unavailable."""
         p = self.pacer
-        if p is None:
-            return method(**params)
-        down = p.unavailable(self.account_id, self.region)
-        if down is not None:
-            raise RegionUnavailable(f"{self.region} stopped answering earlier in this sync ({down})")
-        p.before(self.account_id, self.region, service, operation)
-        try:
-            r = method(**params)
-        except Exception as e:
-            code, msg = describe(e)
-            p.failed(self.account_id, self.region, code, msg)
-            raise
-        p.after(self.account_id, self.region, service, operation,
-                (r.get("ResponseMetadata") or {}).get("RetryAttempts", 0))
-        return r
+        spec = self.acc.spec
+        attempt = 0
+        while True:
+            if p is not None:
+                down = p.unavailable(self.account_id, self.region)
+                if down is not None:
+                    raise RegionUnavailable(f"{self.region} stopped answering earlier in this sync ({down})")
+                p.before(self.account_id, self.region, service, operation)
+            try:
+                r = method(**params)
+            except Exception as e:
+                if attempt < spec.max_retries and retryable(e):
+                    attempt += 1
+                    time.sleep(backoff(attempt, spec.max_backoff))
+                    continue
+                if p is not None:
+                    code, msg = describe(e)
+                    p.failed(self.account_id, self.region, code, msg)
+                raise
+            if p is not None:
+                p.after(self.account_id, self.region, service, operation, attempt)
+            return r
 
     def paginate(self, service: str, operation: str, result_key: str, *, resource_arn: str = "",
                  token_in: str, token_out: str, **params: Any) -> Iterator[dict[str, Any]]:

@@ -137,7 +137,7 @@ _SPEC_FIELDS: dict[str, tuple[str, str]] = {
     "trusted_accounts": ("account_ids", "accounts treated as inside the organisation by the policy analysis"),
     "aws_debug": ("bool", "log AWS requests and responses (secrets redacted); needs --log-level debug"),
     "max_retries": ("int0", "retries per AWS call, default 10"),
-    "max_backoff": ("int1", "seconds between retries at most, default 30 (botocore caps a single wait at 20 s)"),
+    "max_backoff": ("int1", "seconds between retries at most, default 30"),
     "initialization_concurrency": ("int1", "accounts whose credentials are resolved in parallel, default 4"),
     "concurrency": ("concurrency", f"AWS calls in flight per process, default 32, at most {MAX_CONCURRENCY}"),
     "request_timeout": ("int1", "seconds to connect or read before a call is retried or fails, default 60"),

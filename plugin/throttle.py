@@ -3,12 +3,14 @@ quotas, adaptive on throttling, and a circuit breaker for regions that stop answ
 
 Why (reference performance s3.5, s3.8): botocore's adaptive mode paces a whole client, so a
 ListGrants throttle (100 rps) would slow DescribeKey (2000 rps) too. Pacing each operation of each
-(account, region) at 80% of its quota avoids throttling instead of detecting it; botocore's standard
-retries stay as the safety net. A call that needed retries halves that bucket's rate, at most once per
-second per bucket (AIMD: it grows back by 5% per success). One decrease per interval, as TCP does once
-per round trip: the calls already in flight when the first throttle came back would otherwise halve it
-again and again, and at 10% throttling every bucket collapsed to 1 request/s (bench/README.md). A region whose endpoint timed out or refused the connection is marked
-unavailable for the rest of the sync, so one hanging region costs one timeout, not one per call.
+(account, region) at 80% of its quota avoids throttling instead of detecting it; the call's own
+retries (plugin/aws/retry.py) stay as the safety net. A call that needed retries halves that
+bucket's rate, at most once per second per bucket (AIMD: it grows back by 5% per success). One
+decrease per interval, as TCP does once per round trip: the calls already in flight when the first
+throttle came back would otherwise halve it again and again, and at 10% throttling every bucket
+collapsed to 1 request/s (bench/README.md). A region whose endpoint timed out or refused the
+connection is marked unavailable for the rest of the sync, so one hanging region costs one
+timeout, not one per call.
 """
 
 from __future__ import annotations

@@ -30,3 +30,22 @@ def test_buckets_are_per_operation_and_s3_is_not_paced():
     p.after("111111111111", "us-east-1", "kms", "ListGrants", retries=1)
     assert _bucket(p, "DescribeKey").rate == KMS_QUOTAS["DescribeKey"] * SHARE
     assert p._bucket("111111111111", "us-east-1", "s3", "GetBucketPolicy") is None
+
+
+def test_retryable_errors_follow_botocore_standard_mode():
+    from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+
+    from plugin.aws.retry import backoff, retryable
+
+    def err(code, status=400):
+        return ClientError({"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Op")
+
+    assert retryable(err("ThrottlingException")) and retryable(err("SlowDown", 503))
+    assert retryable(err("KMSInternalException", 500)) and retryable(err("Whatever", 502))
+    assert retryable(EndpointConnectionError(endpoint_url="https://kms.eu-west-1.amazonaws.com"))
+    assert retryable(ReadTimeoutError(endpoint_url="https://kms.eu-west-1.amazonaws.com"))
+    assert not retryable(err("AccessDeniedException")) and not retryable(err("NotFoundException"))
+    assert not retryable(ValueError("a bug"))
+    # full jitter under a cap that doubles per attempt and never exceeds max_backoff
+    assert all(0 <= backoff(1, 30) <= 0.5 for _ in range(200))
+    assert all(0 <= backoff(12, 3) <= 3 for _ in range(200))

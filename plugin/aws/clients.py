@@ -26,6 +26,8 @@ from ..spec import Account, Spec
 
 log = logging.getLogger("aws_encryption.clients")
 
+NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+
 # Partition of a region, for ARNs and the region of global calls.
 _GLOBAL_REGION = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
 
@@ -83,6 +85,10 @@ class AccountSession:
                 kwargs: dict[str, Any] = {"region_name": region, "config": self.config}
                 if self.spec.custom_endpoint_url:
                     kwargs["endpoint_url"] = self.spec.custom_endpoint_url
+                if service != "sts":
+                    # Calls made through plugin.context.Ctx retry themselves (plugin/aws/retry.py);
+                    # STS (credentials, identity) keeps botocore's standard retries.
+                    kwargs["config"] = self.config.merge(NO_RETRIES)
                 c = self.botocore_session.create_client(service, **kwargs)
                 self._clients[key] = c
             return c
