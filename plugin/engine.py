@@ -367,13 +367,16 @@ class SyncEngine:
                     for t, rows in self._take_partial():
                         yield batch(t, rows)
                     last_flush = time.monotonic()
-            while True:  # full batches queued just before the last task ended
-                try:
-                    msg = self._q.get_nowait()
-                except queue.Empty:
-                    break
-                if msg is not _DONE:
-                    yield batch(*msg)
+            def drain() -> Iterator[tuple[TableDef, pa.RecordBatch]]:
+                while True:
+                    try:
+                        msg = self._q.get_nowait()
+                    except queue.Empty:
+                        return
+                    if msg is not _DONE:
+                        yield batch(*msg)
+
+            yield from drain()  # full batches queued just before the last task ended
             derived: dict[str, list[dict[str, Any]]] = {}
             dtables: dict[str, TableDef] = {}
             for t, row in self._derived():
@@ -389,13 +392,7 @@ class SyncEngine:
                     yield batch(dtables[name], rows)
             # Rows emitted while deriving (a shard's DescribeKey of another shard's key fails) and the
             # last partial buffers.
-            while True:
-                try:
-                    msg = self._q.get_nowait()
-                except queue.Empty:
-                    break
-                if msg is not _DONE:
-                    yield batch(*msg)
+            yield from drain()
             for t, rows in self._take_partial():
                 yield batch(t, rows)
         finally:
