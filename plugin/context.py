@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .aws.clients import AccountSession
 from .aws.errors import describe
-from .aws.retry import backoff, retryable
+from .aws.retry import UNREACHABLE, backoff, retryable
 
 if TYPE_CHECKING:
     from .schema import TableDef
@@ -117,7 +117,11 @@ class Ctx:
             try:
                 r = method(**params)
             except Exception as e:
-                if attempt < spec.max_retries and retryable(e):
+                # A timeout or a refused connection is retried once, not max_retries times: a region
+                # that hangs would otherwise hold each of its calls for (max_retries + 1) x
+                # request_timeout (11 minutes with the defaults) before the circuit breaker opens.
+                limit = min(spec.max_retries, 1) if isinstance(e, UNREACHABLE) else spec.max_retries
+                if attempt < limit and retryable(e):
                     attempt += 1
                     time.sleep(backoff(attempt, spec.max_backoff))
                     continue

@@ -92,7 +92,8 @@ def test_a_region_that_never_answers_is_an_error_and_the_rest_completes(scanner_
     w.server.faults.append(hang_eu)
     t0 = time.monotonic()
     try:
-        res = run_sync(w.spec(accounts=[DATA], request_timeout=2, max_retries=0))
+        # max_retries 10 (the default): a timeout is retried once, not ten times (22 s of timeouts per call)
+        res = run_sync(w.spec(accounts=[DATA], request_timeout=2, max_retries=10))
     finally:
         elapsed = time.monotonic() - t0
         release.set()
