@@ -165,7 +165,9 @@ class Floor:
                     clients[key] = c
         return c
 
-    def call(self, client: Any, op: str, method: str, **params: Any) -> dict[str, Any] | None:
+    def call(self, client: Any, op: str, method: str, codes: list[str] | None = None,
+             **params: Any) -> dict[str, Any] | None:
+        """The answer, or None; a failure's code is counted (and appended to `codes` if given)."""
         with self.clock_count:
             self.calls[op] += 1
         try:
@@ -173,6 +175,8 @@ class Floor:
         except Exception as e:  # noqa: BLE001 - "absent" answers and failures alike: discarded
             code = getattr(e, "response", {}).get("Error", {}).get("Code") or type(e).__name__
             self._count_error(f"{op}:{code}")
+            if codes is not None:
+                codes.append(code)
             return None
 
     def pages(self, client: Any, op: str, method: str, key: str, tin: str, tout: str,
@@ -289,16 +293,9 @@ class Floor:
     def bucket_task(self, s3: Any, name: str) -> None:
         with self.clock_count:
             self.resources += 1
-        try:
-            s3.get_bucket_policy(Bucket=name)
-            has_policy = True
-        except Exception as e:  # noqa: BLE001 - as in the plugin: no status call only when there is no policy
-            has_policy = getattr(e, "response", {}).get("Error", {}).get("Code") != "NoSuchBucketPolicy"
-            self._count_error(f"s3.GetBucketPolicy:{getattr(e, 'response', {}).get('Error', {}).get('Code')}")
-        finally:
-            with self.clock_count:
-                self.calls["s3.GetBucketPolicy"] += 1
-        if has_policy:
+        codes: list[str] = []
+        self.call(s3, "s3.GetBucketPolicy", "get_bucket_policy", codes=codes, Bucket=name)
+        if codes != ["NoSuchBucketPolicy"]:  # as in the plugin: no status call only when there is no policy
             self.call(s3, "s3.GetBucketPolicyStatus", "get_bucket_policy_status", Bucket=name)
         for op, method in (("GetBucketTagging", "get_bucket_tagging"),
                            ("GetBucketEncryption", "get_bucket_encryption"),

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .aws.clients import AccountSession
-from .aws.errors import describe
-from .aws.retry import UNREACHABLE, backoff, retryable
+from .aws.errors import UNREACHABLE, describe
+from .aws.retry import backoff, retryable
 
 if TYPE_CHECKING:
     from .schema import TableDef

@@ -18,6 +18,10 @@ ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation
 THROTTLED = {"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
              "TooManyRequestsException", "SlowDown", "RequestThrottled", "RequestThrottledException"}
 
+# The endpoint did not answer at all (described as "Timeout" / "EndpointConnectionError").
+TIMEOUTS = (ConnectTimeoutError, ReadTimeoutError)
+UNREACHABLE = (*TIMEOUTS, EndpointConnectionError)
+
 _XML_CODE = re.compile(r"<Code>([^<]+)</Code>")
 _XML_MSG = re.compile(r"<Message>([^<]*)</Message>")
 
@@ -41,7 +45,7 @@ def describe(exc: BaseException) -> tuple[str, str]:
         if not code:
             code = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "ClientError"))
         return code, redact(msg or str(exc))
-    if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
+    if isinstance(exc, TIMEOUTS):
         return "Timeout", redact(str(exc))
     if isinstance(exc, EndpointConnectionError):
         return "EndpointConnectionError", redact(str(exc))

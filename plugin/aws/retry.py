@@ -14,14 +14,7 @@ from __future__ import annotations
 
 import random
 
-from botocore.exceptions import (
-    ClientError,
-    ConnectionError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    HTTPClientError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from .errors import THROTTLED
 
@@ -29,8 +22,6 @@ TRANSIENT = {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComple
              "InternalFailure", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException",
              "KMSInternalException", "DependencyTimeoutException", "BadGateway", "GatewayTimeout"}
 BASE_S = 0.25
-# Errors that say the endpoint is not answering at all (plugin.context retries them once only).
-UNREACHABLE = (ReadTimeoutError, ConnectTimeoutError, EndpointConnectionError)
 
 
 def retryable(exc: BaseException) -> bool:
