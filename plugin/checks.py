@@ -63,16 +63,20 @@ of aws_kms_keys / aws_s3_buckets / aws_encryption_sync_errors is an input error 
 aws-encryption tables"); so is a missing, locked or non-DuckDB file.
 
 The database is opened read-only (`duckdb.connect(path, read_only=True)`), with the session time
-zone set to UTC. The checks only use the tables by name in the default schema, so they run the same
-on a file written by `aws-encryption sync`, by our `aws-encryption-duckdb` destination or by the hub
-`cloudquery/duckdb` destination (same DDL).
+zone set to UTC, and sandboxed (`open_read_only`): no file but the database itself (no COPY TO,
+ATTACH, read_text/read_csv, extension installs), configuration locked. The checks only use the
+tables by name in the default schema, so they run the same on a file written by `aws-encryption
+sync`, by our `aws-encryption-duckdb` destination or by the hub `cloudquery/duckdb` destination
+(same DDL).
 
 Severity and the exit status
 ----------------------------
 critical > high > medium > low > info. The command fails (exit 1) when a `fail` finding belongs
-to a check whose severity is at or above `--fail-on` (default `high`; `none` never fails). `error`
-findings do not fail the run, unless `--fail-on-error`, with which they count like `fail` findings
-(same severity threshold).
+to a check whose severity is at or above `--fail-on` (default `high`; `none`: findings never fail),
+and also when the data is incomplete (plugin/report.py `Report.incomplete`): a scope the latest
+sync could not read (`read_coverage`), no coverage table at all, a check that failed to run, or
+any `error` finding. `--allow-incomplete` reports those without failing; `--fail-on-error` then
+still counts `error` findings like `fail` findings (same severity threshold).
 """
 
 from __future__ import annotations
@@ -97,7 +101,8 @@ from .duckdb_writer import _LOCK_RE, DatabaseLockedError, _first_line
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK: dict[str, int] = {s: len(SEVERITIES) - i for i, s in enumerate(SEVERITIES)}  # info=1 .. critical=5
 STATUSES: tuple[str, ...] = ("pass", "fail", "skip", "error")
-OUR_TABLES: tuple[str, ...] = ("aws_kms_keys", "aws_s3_buckets", "aws_encryption_sync_errors")
+OUR_TABLES: tuple[str, ...] = ("aws_kms_keys", "aws_s3_buckets", "aws_encryption_sync_errors",
+                               "aws_encryption_sync_coverage")
 REQUIRED_COLUMNS: tuple[str, ...] = ("resource_arn", "account_id", "region", "status", "reason")
 
 REQUIRED_KEYS: tuple[str, ...] = ("id", "title", "severity", "description", "remediation")
@@ -454,7 +459,36 @@ def render_sql(check: Check, params: dict[str, str] | None = None) -> tuple[str,
 # ---------------------------------------------------------------------------------------------
 # Running
 
+# DuckDB settings for every connection that runs SQL we did not write (`check`, `check --queries`,
+# `sql`): read_only protects the posture database, these protect every other file. External access
+# off refuses COPY TO, ATTACH, EXPORT, read_text/read_csv/glob, http(s) URLs and INSTALL/LOAD; with
+# extensions neither installed nor loaded on demand, a query can't fetch code either. DuckDB still
+# opens (and replays the WAL of) the database file itself.
+SANDBOX_CONFIG: dict[str, Any] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
+def sandboxed_connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """`path` opened read-only with SANDBOX_CONFIG, the session time zone UTC, and the configuration
+    locked, so the SQL that follows can't `SET enable_external_access = true` (or anything else)."""
+    con = duckdb.connect(str(path), read_only=True, config=dict(SANDBOX_CONFIG))
+    try:
+        # TimeZone is the ICU extension's setting: connect(config=) rejects it, and after the lock
+        # SET refuses it, so it is set here, in between.
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 def open_read_only(db_path: str | Path) -> duckdb.DuckDBPyConnection:
+    """The posture database for SQL we did not write: read-only, sandboxed (see SANDBOX_CONFIG), UTC.
+    CheckError (one line) when it is missing, not a file, not DuckDB, locked or unopenable."""
     p = Path(db_path)
     if not p.exists():
         raise CheckError(f"database {db_path} does not exist")
@@ -468,7 +502,7 @@ def open_read_only(db_path: str | Path) -> duckdb.DuckDBPyConnection:
     if head[8:12] != b"DUCK":  # the DuckDB file header's magic bytes
         raise CheckError(f"database {db_path} is not a DuckDB database file")
     try:
-        return duckdb.connect(str(p), read_only=True)
+        return sandboxed_connect(p)
     except duckdb.Error as e:
         msg = str(e)
         m = _LOCK_RE.search(msg)
@@ -492,20 +526,113 @@ def run_checks(db_path: str | Path, checks: list[Check], params: dict[str, str] 
     """Run each check on the database, read-only, in order. A failing check is an error result,
     not an exception; CheckError only for the database itself (missing, locked, not DuckDB, none of
     our tables) or a bad parameter value."""
+    return run_with_coverage(db_path, checks, params)[0]
+
+
+def run_with_coverage(db_path: str | Path, checks: list[Check],
+                      params: dict[str, str] | None = None) -> tuple[list[CheckResult], "Coverage"]:
+    """`run_checks`, plus what the latest sync could and could not read (`read_coverage`)."""
     params = params or {}
     rendered = [render_sql(c, params) for c in checks]  # bad values fail before the database is opened
-    con = open_read_only(db_path)
+    con = open_read_only(db_path)  # sandboxed, time zone already UTC (the configuration is locked)
     try:
-        con.execute("SET TimeZone = 'UTC'")
         if not our_tables(con):
             raise CheckError(f"{db_path} holds no aws-encryption tables "
                              f"(none of {', '.join(OUR_TABLES)}); is it a posture database?")
+        coverage = read_coverage(con)
         results = []
         for c, (sql, used) in zip(checks, rendered):
             results.append(_run_one(con, c, sql, used))
-        return results
+        return results, coverage
     finally:
         con.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage: what the latest sync read (aws_encryption_sync_coverage, see plugin/tables/sync_coverage.py)
+
+COVERAGE_TABLE = "aws_encryption_sync_coverage"
+ORG_TABLE = "aws_organizations_accounts"
+
+
+@dataclass
+class UnreadScope:
+    """One account set-up, listing or discovery the latest sync could not read."""
+
+    account_id: str
+    region: str
+    table_name: str
+    operation: str          # service:Operation
+    error_code: str
+    message: str
+    kept_rows: int | None   # rows of earlier syncs kept for it (None: not known, another writer)
+    kept_sync_time: dt.datetime | None
+
+    @property
+    def where(self) -> str:
+        if self.table_name == ORG_TABLE:
+            return "organisation discovery"
+        who = f"account {self.account_id}" if self.account_id else "the default credentials' account"
+        return who + (f" region {self.region}" if self.region else "") + (
+            f" {self.table_name}" if self.table_name else "")
+
+
+@dataclass
+class AccountData:
+    """How fresh one account's data is: `read` (all of it by the latest sync), `partly read`, `not read`."""
+
+    account_id: str
+    status: str
+    synced: dt.datetime | None          # the latest sync that touched it
+    oldest_data: dt.datetime | None     # the oldest sync time among its kept rows (None: all fresh, or none kept)
+
+
+@dataclass
+class Coverage:
+    available: bool                     # the database has aws_encryption_sync_coverage
+    unread: list[UnreadScope] = field(default_factory=list)
+    accounts: list[AccountData] = field(default_factory=list)
+    sync_time: dt.datetime | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.available and not self.unread
+
+
+def read_coverage(con: duckdb.DuckDBPyConnection) -> Coverage:
+    """The latest sync's coverage rows: per scope its newest sync (older rows linger with write_mode
+    overwrite/append), `error` winning over `ok` for a scope read by several shard processes."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                         "AND schema_name = 'main' AND table_name = ?", [COVERAGE_TABLE]).fetchone()[0]
+    if not exists:
+        return Coverage(available=False)
+    rows = con.execute(f"""
+        WITH latest AS (
+            SELECT c.*, max(c._cq_sync_time) OVER (PARTITION BY c._cq_source_name, c.account_id, c.region,
+                                                   c.table_name) AS newest
+            FROM {COVERAGE_TABLE} c)
+        SELECT account_id, region, table_name, service || ':' || operation, status, error_code, message,
+               kept_rows, kept_sync_time, _cq_sync_time
+        FROM latest WHERE _cq_sync_time = newest
+        ORDER BY account_id, region, table_name, operation""").fetchall()
+    cov = Coverage(available=True)
+    per_account: dict[str, list[tuple[Any, ...]]] = {}
+    for r in rows:
+        account, region, table, op, status, code, msg, kept, kept_time, synced = r
+        if cov.sync_time is None or (synced is not None and synced > cov.sync_time):
+            cov.sync_time = synced
+        if status == "error":
+            cov.unread.append(UnreadScope(account, region, table, op, code or "", msg or "", kept, kept_time))
+        if account and table != ORG_TABLE:
+            per_account.setdefault(account, []).append(r)
+    for account, rs in per_account.items():
+        setup_ok = any(r[2] == "" and r[4] == "ok" for r in rs)
+        failed = [r for r in rs if r[4] == "error"]
+        status = "read" if not failed else ("partly read" if setup_ok else "not read")
+        kept_times = [r[8] for r in failed if r[8] is not None]
+        cov.accounts.append(AccountData(account, status, max((r[9] for r in rs if r[9] is not None), default=None),
+                                        min(kept_times) if kept_times else None))
+    return cov
 
 
 def _run_one(con: duckdb.DuckDBPyConnection, check: Check, sql: str, used: dict[str, str]) -> CheckResult:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from . import NAME, __version__
@@ -42,10 +43,11 @@ def _parser() -> argparse.ArgumentParser:
                                                     "merge shards with `merge`, or use --processes)")
     sy.add_argument("--processes", type=int, default=1, metavar="N",
                     help="run N shard processes into this one database (one writer)")
-    sy.add_argument("--check", action="store_true", help="run the checks right after the sync")
-    sy.add_argument("--fail-on", default="high", help="with --check: severity that fails the run (default high)")
-    sy.add_argument("--format", dest="check_format", help="with --check: report format")
-    sy.add_argument("--output", dest="check_output", help="with --check: write the report to FILE")
+    sy.add_argument("--check", dest="run_checks", action="store_true",
+                    help="run the checks right after the sync; every option of `check` applies (validated before "
+                         "any AWS call), with --check-id to choose checks")
+    from .report import add_report_options
+    add_report_options(sy.add_argument_group("with --check"), select_flag="--check-id")
 
     mg = sub.add_parser("merge", help="merge per-shard posture databases into one")
     mg.add_argument("out", help="the database to write (created or updated)")
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         from .server import serve
-        serve(args.address, args.network, args.log_format, args.log_level)
+        serve(args.address, args.network, args.log_format, args.log_level, args.allow_endpoint, args.allow_profile)
         return EXIT_OK
     if args.command == "sql":
         return _sql(args)
@@ -102,23 +104,32 @@ def _split(v: str | None) -> list[str] | None:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from .duckdb_writer import WriterError
-    from .local_sync import format_summary, is_tty, run
-    from .specfile import SpecFileError, load
-
-    level = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
-    logging.basicConfig(level=level[args.log_level], stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    if args.log_level != "debug":
-        logging.getLogger("botocore").setLevel(logging.WARNING)
+    # The spec (and --check's options) first, before the heavy imports: bad input is refused at once.
     from .shard import ALL, Shard
+    from .specfile import SpecFileError, load
     try:
         plan = load(args.specs)
         shard = Shard.parse(args.shard) if args.shard else ALL
         if args.processes < 1 or (args.processes > 1 and shard.total > 1):
             raise SpecFileError("--processes: expected a number >= 1, and not together with --shard")
-    except (SpecFileError, ValueError) as e:
+        check_run = None
+        if args.run_checks:
+            # Every check option is checked now, before any AWS call, not after a long sync.
+            from .report import prepare_check
+            check_run = prepare_check(args)
+    except ValueError as e:  # SpecFileError, CheckError, a bad --shard
         _err(str(e))
         return EXIT_USAGE
+    from .checks import CheckError
+    from .duckdb_writer import WriterError
+    from .local_sync import FieldsFormatter, Interrupted, format_summary, is_tty, run
+
+    level = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(FieldsFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level[args.log_level], handlers=[handler])
+    if args.log_level != "debug":
+        logging.getLogger("botocore").setLevel(logging.WARNING)
     try:
         summary = run(plan, tables=_split(args.tables), skip_tables=_split(args.skip_tables),
                       progress=sys.stderr if is_tty(sys.stderr) and args.processes == 1 else None,
@@ -132,20 +143,32 @@ def _sync(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         _err("interrupted; the database keeps its previous contents")
-        return 130
+        _exit_now(130)
+    except Interrupted:
+        _err("terminated; the database keeps its previous contents")
+        _exit_now(143)
     except Exception as e:  # noqa: BLE001 - one line, not a traceback, and the previous data stays
-        if type(e).__name__ == "_Interrupted":
-            _err("terminated; the database keeps its previous contents")
-            return 143
         _err(f"sync failed, the database keeps its previous contents: {type(e).__name__}: {e}")
         return EXIT_FAILED
-    print(format_summary(summary), file=sys.stderr if args.check else sys.stdout)
-    if args.check:
-        return _check(argparse.Namespace(
-            db=plan.db_path, check=None, severity=None, only_failed=False, queries=None, no_bundled=False,
-            param=None, format=args.check_format, output=args.check_output, fail_on=args.fail_on,
-            fail_on_error=False))
-    return EXIT_OK
+    print(format_summary(summary), file=sys.stderr if check_run else sys.stdout)
+    status = EXIT_FAILED if summary.nothing_read else EXIT_OK
+    if check_run is not None:
+        from .report import run_check
+        try:
+            status = max(status, run_check(check_run, plan.db_path, sys.stdout))
+        except CheckError as e:
+            _err(str(e))
+            return EXIT_USAGE
+    return status
+
+
+def _exit_now(code: int) -> None:
+    """End the process now: the writer has rolled back and closed the database, and AWS calls still in
+    flight (up to request_timeout each) must not hold the exit (the interpreter would join their
+    threads)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _merge(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from .aws.answers import PolicyMalformed, PolicyTooLarge, check_policy
 from .aws.clients import AccountSession
 from .aws.errors import UNREACHABLE, describe
 from .aws.retry import backoff, retryable
@@ -22,6 +23,24 @@ if TYPE_CHECKING:
 
 class RegionUnavailable(Exception):
     """A call not made because its region timed out or refused connections earlier in the sync."""
+
+
+class SyncStopped(Exception):
+    """A call not made because the sync is being interrupted (Ctrl-C, SIGTERM)."""
+
+
+class MalformedResponse(Exception):
+    """An answer that parsed but lacks what the API documents (e.g. a 200 with a body that is not JSON)."""
+
+
+class PaginationLoop(Exception):
+    """A listing whose next-page token repeats, or that goes on past MAX_PAGES pages."""
+
+
+# A listing of more pages than this is treated as hostile (a token that never ends): 2,000 pages are
+# 2M keys at ListKeys' 1,000 per page, 1M+ buckets, 200k grants at 100 per page, 40k organisation
+# accounts at 20 per page, each above AWS's quotas.
+MAX_PAGES = 2000
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,10 @@ class Ctx:
     shard: Any = None                      # plugin.shard.Shard; None: everything is ours
     pacer: Any = None                      # plugin.throttle.Pacer; None: no pacing
     account_error: Callable[[SyncError], None] | None = None  # for account-level failures (see shard.py)
+    # Set by the engine while a table's listing runs: items its pages returned (before any filtering).
+    listed: list[int] | None = None
+    # Set when the sync is interrupted: no new call starts, listings stop between pages.
+    stop: Any = None                       # threading.Event
 
     def owns(self, region: str) -> bool:
         return self.shard is None or self.shard.owns(self.account_id, region)
@@ -86,13 +109,29 @@ class Ctx:
         self.on_error(SyncError(self.account_id, self.region, self.table, service, operation,
                                 resource_arn, code, msg))
 
+    def bounded_policy(self, service: str, operation: str, text: Any, max_bytes: int,
+                       resource_arn: str) -> str | None:
+        """A policy document within AWS's documented limits (plugin/aws/answers.py), or None with the
+        problem recorded as this resource's error."""
+        try:
+            return check_policy(text, max_bytes)
+        except (PolicyTooLarge, PolicyMalformed) as e:
+            self.record(service, operation, e, resource_arn)
+            return None
+
     def call(self, service: str, operation: str, *, resource_arn: str = "", absent: tuple[str, ...] = (),
-             _failed: list[bool] | None = None, **params: Any) -> dict[str, Any] | None:
+             expect: str = "", _failed: list[bool] | None = None, **params: Any) -> dict[str, Any] | None:
         """The response, or None: "absent" answers return None silently, failures are recorded
-        (and noted in `_failed`, for callers that must tell the two apart)."""
+        (and noted in `_failed`, for callers that must tell the two apart). `expect`: a key the answer
+        must have (AWS documents it as always present); without it the answer is malformed, a failure."""
         method = _method(operation)
         try:
-            return self._invoke(service, operation, getattr(self.client(service), method), params)
+            r = self._invoke(service, operation, getattr(self.client(service), method), params)
+            if expect and (not isinstance(r, dict) or expect not in r):
+                raise MalformedResponse(f"the {operation} answer has no {expect} ({_shape(r)})")
+            return r
+        except SyncStopped:
+            return None  # interrupted: the whole sync is rolled back, nothing to record
         except Exception as e:
             code, _ = describe(e)
             if code in absent:
@@ -109,6 +148,8 @@ class Ctx:
         spec = self.acc.spec
         attempt = 0
         while True:
+            if self.stop is not None and self.stop.is_set():
+                raise SyncStopped("the sync was interrupted")
             if p is not None:
                 down = p.unavailable(self.account_id, self.region)
                 if down is not None:
@@ -139,18 +180,37 @@ class Ctx:
         method = getattr(self.client(service), _method(operation))
         token = None
         seen: set[str] = set()
+        pages = 0
         while True:
             p = dict(params)
             if token:
                 p[token_in] = token
             try:
+                if self.stop is not None and self.stop.is_set():
+                    return  # interrupted: the sync is rolled back, nothing to record
+                if pages >= MAX_PAGES:
+                    raise PaginationLoop(f"{operation} still had more after {MAX_PAGES} pages; stopped there")
+                pages += 1
                 page = self._invoke(service, operation, method, p)
+                items = page.get(result_key) if isinstance(page, dict) else None
+                # AWS always sends the list (empty when there is nothing); a 200 whose body did not
+                # parse reaches us as {"message": <body>} from botocore, which must not read as "none".
+                if not isinstance(items, list):
+                    raise MalformedResponse(f"the {operation} answer has no {result_key} list ({_shape(page)})")
+                next_token = page.get(token_out)
+                if next_token and next_token in seen:
+                    raise PaginationLoop(f"{operation} returned the page token {str(next_token)[:40]!r} twice; "
+                                         f"stopped after {pages} pages")
+            except SyncStopped:
+                return
             except Exception as e:
                 self.record(service, operation, e, resource_arn)
                 return
-            yield from page.get(result_key, []) or []
-            token = page.get(token_out)
-            if not token or token in seen:
+            if self.listed is not None:
+                self.listed[0] += len(items)
+            yield from items
+            token = next_token
+            if not token:
                 return
             seen.add(token)
 
@@ -166,6 +226,14 @@ class Ctx:
 
         items = list(replace(self, on_error=note).paginate(service, operation, result_key, **kwargs))
         return None if failed else items
+
+
+def _shape(r: Any) -> str:
+    """What an answer holds, briefly and without its content (for error messages)."""
+    if not isinstance(r, dict):
+        return f"got {type(r).__name__}"
+    keys = [k for k in r if k != "ResponseMetadata"]
+    return "keys: " + (", ".join(sorted(keys)[:5]) or "none")
 
 
 def _method(operation: str) -> str:

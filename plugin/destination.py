@@ -252,8 +252,10 @@ class DuckDBDestination(plugin.Plugin):
             self._flush(writer, buf, table_name(schema))
             writer.migrate(schema, force=bool(msg.migrate_force))
         elif isinstance(msg, WriteDeleteStale):
-            # Keep the CLI's order: this table's buffered rows are written before its stale rows go.
-            self._flush(writer, buf, msg.table_name)
+            # Every buffered row is written before stale rows go: this table's (the CLI's order) and
+            # aws_encryption_sync_coverage's, which decides which stale rows are kept.
+            for name in buf.names():
+                self._flush(writer, buf, name)
             n = writer.delete_stale(msg.table_name, msg.source_name, msg.sync_time)
             self._log("deleted stale rows", table=msg.table_name, source=msg.source_name, rows=n)
         else:

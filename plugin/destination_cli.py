@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
                                                             "one transaction per sync.")
     parser.add_argument("--version", action="version", version=f"{NAME} {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    add_serve_arguments(sub.add_parser("serve", help="serve the CloudQuery destination plugin over gRPC"))
+    add_serve_arguments(sub.add_parser("serve", help="serve the CloudQuery destination plugin over gRPC"),
+                        spec_allow_lists=False)
     args = parser.parse_args(argv)
     run_server(_build, args.address, args.network, args.log_format, args.log_level, NAME, workers=4)
     return 0

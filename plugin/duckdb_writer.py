@@ -43,6 +43,8 @@ DEFAULT_WRITE_MODE = "overwrite-delete-stale"
 DEFAULT_MIGRATE_MODE = "safe"
 
 SYNC_TIME_COLUMN = "_cq_sync_time"
+# Scopes the sync could not read (plugin/tables/sync_coverage.py); delete-stale keeps their rows.
+COVERAGE_TABLE = "aws_encryption_sync_coverage"
 SOURCE_NAME_COLUMN = "_cq_source_name"
 
 TABLE_NAME_KEY = b"cq:table_name"
@@ -412,6 +414,7 @@ class DuckDBWriter:
         self._tables: dict[str, _TableState] = {}
         self.rows_written: dict[str, int] = {}
         self.rows_deleted: dict[str, int] = {}
+        self.rows_kept: dict[str, int] = {}   # stale rows of unread scopes kept (delete_stale)
         # Other databases to read (merge), attached read-only before the transaction starts:
         # DuckDB can't ATTACH inside one. path -> alias
         self.attached: dict[str, str] = {str(a): f"__cq_merge_{i}" for i, a in enumerate(attach or [])}
@@ -621,16 +624,62 @@ class DuckDBWriter:
     # -- delete stale ---------------------------------------------------------------------------
 
     def delete_stale(self, table: str, source_name: str, sync_time: dt.datetime) -> int:
-        """Remove `source_name`'s rows older than `sync_time` (overwrite-delete-stale only). Returns rows deleted."""
+        """Remove `source_name`'s rows older than `sync_time` (overwrite-delete-stale only). Returns rows deleted.
+
+        Rows of a scope this sync could not read are kept (module docstring of
+        plugin/tables/sync_coverage.py): an `error` row of aws_encryption_sync_coverage written by this
+        same sync that lists `table` protects that table's rows of its account (and region), and gets
+        the number of rows kept and their newest sync time."""
         if self.write_mode != "overwrite-delete-stale":
             return 0
         if table not in self._tables and self._existing_columns(table) is None:
             return 0
-        cur = self._exec(f"DELETE FROM {quote(table)} WHERE {quote(SOURCE_NAME_COLUMN)} = ? "
-                         f"AND {quote(SYNC_TIME_COLUMN)} < ?", [source_name, _utc(sync_time)])
+        where = f"{quote(SOURCE_NAME_COLUMN)} = ? AND {quote(SYNC_TIME_COLUMN)} < ?"
+        params: list[Any] = [source_name, _utc(sync_time)]
+        keep = self._keep_unread(table, source_name, sync_time, where, params)
+        if keep is not None:
+            where += f" AND NOT ({keep[0]})"
+            params += keep[1]
+        cur = self._exec(f"DELETE FROM {quote(table)} WHERE {where}", params)
         n = int(cur.fetchone()[0])
         self.rows_deleted[table] = self.rows_deleted.get(table, 0) + n
         return n
+
+    def _keep_unread(self, table: str, source_name: str, sync_time: dt.datetime, stale: str,
+                     stale_params: list[Any]) -> tuple[str, list[Any]] | None:
+        """The condition matching `table`'s stale rows that belong to an unread scope, or None."""
+        if table == COVERAGE_TABLE or self._existing_columns(COVERAGE_TABLE) is None:
+            return None
+        columns = {c.name for c in self._existing_columns(table) or []}
+        if "account_id" not in columns:
+            return None
+        scopes = self._exec(
+            f"SELECT account_id, region, table_name, operation FROM {quote(COVERAGE_TABLE)} "
+            f"WHERE {quote(SOURCE_NAME_COLUMN)} = ? AND {quote(SYNC_TIME_COLUMN)} = ? AND status = 'error' "
+            "AND list_contains(tables, ?)", [source_name, _utc(sync_time), table]).fetchall()
+        conds: list[str] = []
+        params: list[Any] = []
+        for account, region, scope_table, operation in scopes:
+            cond, cparams = "TRUE", []
+            if account:
+                cond, cparams = "account_id = ?", [account]
+                if region and "region" in columns:
+                    cond, cparams = cond + " AND region = ?", cparams + [region]
+            kept, newest = self._exec(f"SELECT count(*), max({quote(SYNC_TIME_COLUMN)}) FROM {quote(table)} "
+                                      f"WHERE {stale} AND {cond}", stale_params + cparams).fetchone()
+            self._exec(
+                f"UPDATE {quote(COVERAGE_TABLE)} SET kept_rows = coalesce(kept_rows, 0) + ?, "
+                "kept_sync_time = greatest(kept_sync_time, CAST(? AS TIMESTAMP)) "  # greatest skips NULLs
+                f"WHERE {quote(SOURCE_NAME_COLUMN)} = ? AND {quote(SYNC_TIME_COLUMN)} = ? AND account_id = ? "
+                "AND region = ? AND table_name = ? AND operation = ? AND status = 'error'",
+                [kept, newest, source_name, _utc(sync_time), account, region, scope_table, operation])
+            if kept:
+                self.rows_kept[table] = self.rows_kept.get(table, 0) + kept
+                self._log("kept rows of an unread scope", table=table, account=account or "*",
+                          region=region or "*", rows=kept)
+            conds.append(f"({cond})")
+            params += cparams
+        return (" OR ".join(conds), params) if conds else None
 
 
 def _has_duplicate_keys(data: pa.Table, pks: list[str]) -> bool:

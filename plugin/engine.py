@@ -32,6 +32,7 @@ from .throttle import Pacer
 from .shard import ALL, Shard
 from .schema import TableDef, rows_to_batch
 from .spec import Account, Spec
+from .tables.sync_coverage import ERROR, OK, SYNC_COVERAGE
 from .tables.sync_errors import SYNC_ERRORS
 
 log = logging.getLogger("aws_encryption.sync")
@@ -50,6 +51,11 @@ class Progress:
     units_done: int = 0
     units_total: int = 0
     current: str = ""
+    # Accounts whose credentials, identity and regions were resolved (the sync read something of them).
+    accounts_read: int = 0
+    # Scopes (account set-up, listings, organisation discovery) that could not be read, as
+    # (account_id, region, "service:Operation", error_code, message): what `sync` reports as not read.
+    unread: list[tuple[str, str, str, str, str]] = field(default_factory=list)
 
 
 class SyncEngine:
@@ -59,8 +65,9 @@ class SyncEngine:
         """`tables`: the selected top-level tables, children already filtered."""
         self.spec = spec
         self.shard = shard
-        self.tables = [t for t in tables if t.name != SYNC_ERRORS.name]
+        self.tables = [t for t in tables if t.name not in (SYNC_ERRORS.name, SYNC_COVERAGE.name)]
         self.errors_selected = any(t.name == SYNC_ERRORS.name for t in tables)
+        self.coverage_selected = any(t.name == SYNC_COVERAGE.name for t in tables)
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.factory = factory or ClientFactory(spec)
@@ -85,6 +92,7 @@ class SyncEngine:
         self._trusted: set[str] = set(spec.trusted_accounts) | {a.id for a in spec.accounts if a.id}
         self._deferred: list[tuple[Ctx, TableDef, Parent]] = []
         self._error_ids: set[Any] = set()
+        self._coverage_ids: set[Any] = set()
         self._dlock = threading.Lock()
 
     # -- task bookkeeping ---------------------------------------------------------------------
@@ -161,6 +169,58 @@ class SyncEngine:
                 self._error_ids.add(out["_cq_id"])
             self._emit(SYNC_ERRORS, out)
 
+    def _cover(self, account_id: str, region: str, table_name: str, call: str, status: str, *,
+               code: str = "", message: str = "", resources: int | None = None,
+               tables: list[str] | None = None) -> None:
+        """Record one scope as read (`ok`) or not (`error`) in aws_encryption_sync_coverage.
+
+        An unread scope is also logged at error level: the CloudQuery CLI counts a plugin's
+        error-level log lines in its summary ("Errors: N"), and lists `table` as a table that
+        finished with an error."""
+        service, _, operation = call.partition(":")
+        if status == ERROR:
+            with self._plock:
+                self.progress.unread.append((account_id, region, call, code, message))
+            log.error("table resolver finished with error", extra={"cq_fields": {
+                "table": table_name or "aws_encryption_sync_coverage", "account_id": account_id,
+                "region": region, "operation": call, "error_code": code, "reason": message,
+                "consequence": "not read; rows of earlier syncs for this scope are kept"}})
+        if not self.coverage_selected:
+            return
+        row = {"account_id": account_id, "region": region, "table_name": table_name, "service": service,
+               "operation": operation, "status": status, "error_code": code, "message": message,
+               "resources": resources, "tables": sorted(tables or []), "kept_rows": None, "kept_sync_time": None}
+        from .schema import cq_id
+        row["_cq_id"] = cq_id({k: row.get(k) for k in SYNC_COVERAGE.pk_components})
+        row["_cq_parent_id"] = None
+        with self._plock:
+            if row["_cq_id"] in self._coverage_ids:
+                return
+            self._coverage_ids.add(row["_cq_id"])
+        self._emit(SYNC_COVERAGE, row)
+
+    def _account_tables(self) -> list[str]:
+        """Every selected table whose rows belong to a synced account (what an unread account loses)."""
+        out: list[str] = []
+
+        def walk(t: TableDef) -> None:
+            out.append(t.name)
+            for c in t.children:
+                walk(c)
+
+        for t in self.tables:
+            if t.scope in ("region", "account"):
+                walk(t)
+        return out
+
+    def _account_failed(self, err: SyncError) -> None:
+        """Account set-up failed: an error row and an unread account scope (one shard records them)."""
+        if not self.shard.owns(err.account_id, "*"):
+            return
+        self._error(err)
+        self._cover(err.account_id, "", "", f"{err.service}:{err.operation}", ERROR, code=err.error_code,
+                    message=err.message, tables=self._account_tables())
+
     # -- work ---------------------------------------------------------------------------------
     def _accounts(self) -> list[Account]:
         if self.spec.accounts:
@@ -172,9 +232,28 @@ class SyncEngine:
         """Organizations discovery, then every member account is opened like a listed one."""
         from .org import discover
         from .tables.organizations import ORG_ACCOUNTS
-        d = discover(self.spec, self.factory, self._error if self.shard.first else (lambda e: None))
+        failed: list[SyncError] = []
+
+        def note(err: SyncError) -> None:
+            failed.append(err)
+            if self.shard.first:
+                self._error(err)
+
+        d = discover(self.spec, self.factory, note)
         if d is None:
+            # Nobody knows which accounts were meant: every account's earlier rows are kept.
+            if self.shard.first:
+                err = failed[0] if failed else SyncError("", "", ORG_ACCOUNTS.name, "organizations", "ListAccounts",
+                                                         "", "Unknown", "organisation discovery failed")
+                self._cover("", "", ORG_ACCOUNTS.name, f"{err.service}:{err.operation}", ERROR,
+                            code=err.error_code, message=err.message,
+                            tables=[ORG_ACCOUNTS.name, *self._account_tables()])
             return
+        if self.shard.first:
+            self._cover(d.admin.account_id if d.admin else "", "", ORG_ACCOUNTS.name, "organizations:ListAccounts",
+                        OK if not failed else ERROR, resources=len(d.members),
+                        code=failed[0].error_code if failed else "", message=failed[0].message if failed else "",
+                        tables=[ORG_ACCOUNTS.name])
         with self._plock:
             self._trusted.update(a["Id"] for a in d.org_accounts)
             self.progress.accounts_total = len(d.members)
@@ -200,20 +279,29 @@ class SyncEngine:
                 acc = self.factory.open(account, via)
             except CredentialsError as e:
                 code, msg = describe(e.cause)
-                self._account_error(SyncError(account.id, region0, "", "sts" if e.operation != "LoadProfile"
-                                              else "config", e.operation, account.role_arn, code, msg))
+                service = "config" if e.operation in ("LoadProfile", "LoadCredentials") else "sts"
+                self._account_failed(SyncError(account.id, region0, "", service, e.operation, account.role_arn,
+                                               code, msg))
                 self._account_finished()
                 return
             if account.id and acc.account_id != account.id:
-                self._account_error(SyncError(account.id, region0, "", "sts", "GetCallerIdentity", account.role_arn,
-                                      "AccountMismatch",
-                                      f"credentials for accounts entry {account.id} belong to account "
-                                      f"{acc.account_id}; nothing was synced for it"))
+                self._account_failed(SyncError(
+                    account.id, region0, "", "sts", "GetCallerIdentity", account.role_arn, "AccountMismatch",
+                    f"credentials for accounts entry {account.id} belong to account {acc.account_id}; "
+                    "nothing was synced for it"))
                 self._account_finished()
                 return
             with self._plock:
                 self._trusted.add(acc.account_id)
             regions = self._regions(acc)
+        if regions is None:
+            self._account_finished()
+            return
+        with self._plock:
+            self.progress.accounts_read += 1
+        if self.shard.owns(acc.account_id, "*"):
+            self._cover(acc.account_id, "", "", "sts:AssumeRole" if account.role_arn else "sts:GetCallerIdentity",
+                        OK, resources=len(regions), tables=self._account_tables())
         if not regions:
             self._account_finished()
             return
@@ -238,27 +326,59 @@ class SyncEngine:
         with self._plock:
             self.progress.accounts_done += 1
 
-    def _regions(self, acc: AccountSession) -> list[str]:
+    def _regions(self, acc: AccountSession) -> list[str] | None:
+        """The account's regions: the spec's, or for "*" its enabled ones; None when they could not be
+        discovered (recorded as an unread account)."""
         configured = acc.account.regions or self.spec.regions
         if configured and configured != ["*"]:
             return list(configured)
-        ctx = Ctx(acc, acc.global_region, "", self._account_error)
+        failed: list[SyncError] = []
+
+        def note(err: SyncError) -> None:
+            failed.append(err)
+
+        ctx = Ctx(acc, acc.global_region, "", note)
         r = ctx.call("ec2", "DescribeRegions", AllRegions=False)
-        if r is None:
-            return []
-        return sorted(x["RegionName"] for x in r.get("Regions", [])
+        regions = None if r is None else r.get("Regions")
+        if not isinstance(regions, list):
+            err = failed[0] if failed else SyncError(acc.account_id, acc.global_region, "", "ec2", "DescribeRegions",
+                                                     "", "MalformedResponse", "the answer has no Regions list")
+            self._account_failed(replace(err, account_id=acc.account_id))
+            return None
+        return sorted(x["RegionName"] for x in regions
                       if x.get("OptInStatus", "opt-in-not-required") != "not-opted-in")
 
     def _unit(self, unit: tuple[AccountSession, str, TableDef], regions: list[str], remaining: list[int]) -> None:
         acc, region, table = unit
         ctx = Ctx(acc, region, table.name, self._error, regions=tuple(regions), index=self.index,
                   trusted=frozenset(self._trusted), shard=self.shard,
-                  account_error=self._account_error, pacer=self.pacer)
+                  account_error=self._account_error, pacer=self.pacer, stop=self._stop)
         counter = _UnitCounter(self, acc, region, table, remaining)
         assert table.resolve is not None
-        for item in table.resolve(ctx, None):
+        # Failures of the listing itself (calls about no particular resource) make the scope unread.
+        failed: list[SyncError] = []
+
+        def watch(record: Callable[[SyncError], None]) -> Callable[[SyncError], None]:
+            def note(err: SyncError) -> None:
+                if not err.resource_arn:
+                    failed.append(err)
+                record(err)
+            return note
+
+        listed = [0]
+        lctx = replace(ctx, on_error=watch(ctx.on_error), account_error=watch(self._account_error), listed=listed)
+        for item in table.resolve(lctx, None):
             counter.add()
             self._submit(self._resource, ctx, table, item, counter)
+        if table.listing and not self._stop.is_set():
+            scope_region = region if table.scope == "region" else ""
+            if failed:
+                err = failed[0]
+                self._cover(acc.account_id, scope_region, table.name, f"{err.service}:{err.operation}", ERROR,
+                            code=err.error_code, message=err.message, resources=listed[0], tables=_subtree(table))
+            elif table.scope == "region" or self.shard.owns(acc.account_id, "*"):
+                self._cover(acc.account_id, scope_region, table.name, table.listing, OK, resources=listed[0],
+                            tables=_subtree(table))
         counter.listing_done()
 
     def _static_unit(self, table: TableDef) -> None:
@@ -396,8 +516,15 @@ class SyncEngine:
             for t, rows in self._take_partial():
                 yield batch(t, rows)
         finally:
+            # Interrupted (Ctrl-C, SIGTERM, the consumer gone): nothing new starts, listings stop between
+            # pages, and nobody waits for the calls in flight (up to request_timeout each); their
+            # threads end on their own. The caller rolls the writer back.
             self._stop.set()
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _subtree(t: TableDef) -> list[str]:
+    return [t.name, *(n for c in t.children for n in _subtree(c))]
 
 
 def _tune_gc() -> None:

@@ -33,10 +33,20 @@ class SyncSummary:
     elapsed: float = 0.0
     db_path: str = ""
     deleted: int = 0
+    accounts_total: int = 0
+    accounts_read: int = 0
+    # Scopes not read: (account_id, region, "service:Operation", error_code, message)
+    unread: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    kept: int = 0   # rows of unread scopes kept from earlier syncs
+
+    @property
+    def nothing_read(self) -> bool:
+        """No account could be read at all (credentials, identity or regions failed for every one)."""
+        return self.accounts_read == 0
 
 
-class _Interrupted(Exception):
-    pass
+class Interrupted(Exception):
+    """SIGTERM during a sync (Ctrl-C is KeyboardInterrupt)."""
 
 
 def run(plan: SyncPlan, *, tables: list[str] | None = None, skip_tables: list[str] | None = None,
@@ -76,14 +86,16 @@ def run(plan: SyncPlan, *, tables: list[str] | None = None, skip_tables: list[st
                     finally:
                         if ticker:
                             ticker.stop()
-                    for name, n in engine.progress.rows.items():
-                        summary.rows[name] = summary.rows.get(name, 0) + n
-                    summary.errors += engine.progress.errors
+                    _add_progress(summary, {"rows": engine.progress.rows, "errors": engine.progress.errors,
+                                            "accounts_total": engine.progress.accounts_total,
+                                            "accounts_read": engine.progress.accounts_read,
+                                            "unread": engine.progress.unread})
                 # One shard alone must not delete the other shards' rows: stale rows are removed by
                 # the sync that saw every shard (unsharded, or --processes).
                 if plan.write_mode == "overwrite-delete-stale" and shard.total <= 1:
                     for t in tdefs:
                         summary.deleted += w.delete_stale(t.name, src.name, sync_time)
+            summary.kept = sum(w.rows_kept.values())
     finally:
         signal.signal(signal.SIGTERM, old)
     summary.elapsed = time.monotonic() - t0
@@ -98,14 +110,28 @@ def _run_processes(w: DuckDBWriter, source: str, sync_time: dt.datetime, summary
         if kind == "batch":
             w.write(add_cq_columns(value, source, sync_time))
         else:
-            for name, n in value["rows"].items():
-                summary.rows[name] = summary.rows.get(name, 0) + n
-            summary.errors += value["errors"]
+            _add_progress(summary, value, shard_process=True)
+
+
+def _add_progress(summary: SyncSummary, p: dict[str, Any], shard_process: bool = False) -> None:
+    for name, n in p["rows"].items():
+        summary.rows[name] = summary.rows.get(name, 0) + n
+    summary.errors += p["errors"]
+    # Every shard process opens every account: they count once, not once per process.
+    if shard_process:
+        summary.accounts_total = max(summary.accounts_total, p.get("accounts_total", 0))
+        summary.accounts_read = max(summary.accounts_read, p.get("accounts_read", 0))
+    else:
+        summary.accounts_total += p.get("accounts_total", 0)
+        summary.accounts_read += p.get("accounts_read", 0)
+    for u in p.get("unread", []):
+        if tuple(u) not in summary.unread:
+            summary.unread.append(tuple(u))
 
 
 def _install_sigterm() -> Any:
     def handler(_sig: int, _frame: Any) -> None:
-        raise _Interrupted("terminated")
+        raise Interrupted("terminated")
 
     try:
         return signal.signal(signal.SIGTERM, handler)
@@ -143,10 +169,33 @@ class _Ticker:
 def format_summary(s: SyncSummary) -> str:
     lines = [f"synced into {s.db_path} in {s.elapsed:.1f}s: {sum(s.rows.values())} rows, "
              f"{s.errors} failed AWS calls (see aws_encryption_sync_errors), {s.deleted} stale rows removed"]
+    if s.unread:
+        lines.append(f"NOT READ ({len(s.unread)} scope{'s' if len(s.unread) != 1 else ''}; "
+                     f"{s.kept} rows of earlier syncs kept for them, see aws_encryption_sync_coverage):")
+        for account, region, call, code, message in sorted(s.unread)[:20]:
+            where = "  ".join(x for x in (f"account {account}" if account else "every account",
+                                          f"region {region}" if region else "") if x)
+            lines.append(f"  {where}  {call}: {code}: {message[:160]}")
+        if len(s.unread) > 20:
+            lines.append(f"  ... and {len(s.unread) - 20} more")
+    if s.nothing_read:
+        lines.append("no account could be read: nothing was synced (exit 1)")
     width = max((len(k) for k in s.rows), default=10)
     for name in sorted(s.rows):
         lines.append(f"  {name:<{width}}  {s.rows[name]:>8}")
     return "\n".join(lines)
+
+
+class FieldsFormatter(logging.Formatter):
+    """Log lines for people: the message, then the record's structured fields (`extra={"cq_fields":
+    {...}}`, which the gRPC server sends to the CloudQuery CLI as JSON fields) as key=value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = getattr(record, "cq_fields", None)
+        if fields:
+            line += " " + " ".join(f"{k}={v}" for k, v in fields.items())
+        return line
 
 
 def is_tty(stream: TextIO) -> bool:

@@ -127,6 +127,9 @@ def _worker_main(argv: list[str]) -> int:
     ap.add_argument("--tables")
     ap.add_argument("--skip-tables")
     args = ap.parse_args(argv)
+    # Ctrl-C reaches the whole process group: the parent handles it (rolls back, kills the workers).
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     install_log_redaction()
     plan = load(args.specs)
@@ -139,7 +142,9 @@ def _worker_main(argv: list[str]) -> int:
     out = sys.stdout.buffer
     for _t, batch in engine.run():
         write_frame(out, b"B", batch_bytes(batch))
-    write_frame(out, b"S", json.dumps({"rows": engine.progress.rows, "errors": engine.progress.errors}).encode())
+    p = engine.progress
+    write_frame(out, b"S", json.dumps({"rows": p.rows, "errors": p.errors, "accounts_total": p.accounts_total,
+                                       "accounts_read": p.accounts_read, "unread": p.unread}).encode())
     out.flush()
     return 0
 

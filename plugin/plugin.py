@@ -27,6 +27,7 @@ from .schema import TableDef
 from .shard import ALL, Shard
 from .spec import Spec, SpecError, json_schema, parse_spec
 from .tables import TOP_LEVEL, by_name
+from .tables.sync_coverage import SYNC_COVERAGE
 from .tables.sync_errors import SYNC_ERRORS
 
 
@@ -45,15 +46,16 @@ def sdk_tables() -> list[Table]:
 def select_tables(tables: list[str], skip_tables: list[str], skip_dependent_tables: bool) -> list[TableDef]:
     """The TableDefs to sync, children pruned, in registry order.
 
-    `aws_encryption_sync_errors` comes along with any selection unless it is skipped explicitly,
-    so that choosing a subset of tables never hides failed calls.
+    `aws_encryption_sync_errors` and `aws_encryption_sync_coverage` come along with any selection
+    unless skipped explicitly, so that choosing a subset of tables never hides what was not read.
     """
     tables = list(tables or ["*"])
     skip = list(skip_tables or [])
     filtered = filter_dfs(sdk_tables(), tables, skip, skip_dependent_tables)
     keep = {t.name for t in flatten_tables(filtered)}
-    if keep and SYNC_ERRORS.name not in keep and not any(_match(SYNC_ERRORS.name, p) for p in skip):
-        keep.add(SYNC_ERRORS.name)
+    for always in (SYNC_ERRORS.name, SYNC_COVERAGE.name):
+        if keep and always not in keep and not any(_match(always, p) for p in skip):
+            keep.add(always)
     defs = by_name()
 
     def prune(t: TableDef) -> TableDef | None:

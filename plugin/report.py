@@ -30,9 +30,12 @@ checks that could not conclude), and in table/markdown only the checks that have
 (per severity, per check, summary) stay those of all findings. `--output FILE` writes the
 report to FILE (replaced atomically) and nothing to stdout.
 
-Exit status: 0 when nothing fails at or above `--fail-on` (default high; `none` never fails), 1 when
-something does, 2 for bad input (no such file, not a posture database, locked, bad check file,
-unknown check id, bad --param/--severity, unwritable --output), with a one-line message.
+Exit status (`Report.exit_status`): 1 when a `fail` finding is at or above `--fail-on` (default
+high; `none`: findings never fail), or when the data is incomplete (`Report.incomplete`: scopes the
+sync could not read, unknown coverage, checks that failed to run, `error` findings) unless
+`--allow-incomplete`; else 0. 2 for bad input (no such file, not a posture database, locked, bad
+check file, unknown check id, bad --param/--severity, unwritable --output), with a one-line message.
+The table report's first screen lists the unread scopes (`coverage_lines`).
 """
 
 from __future__ import annotations
@@ -51,11 +54,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import NAME, __version__
-from .checks import (SEVERITIES, SEVERITY_RANK, Check, CheckError, CheckResult, Finding,
+from .safe_text import for_csv, for_markdown, for_terminal
+from .checks import (SEVERITIES, SEVERITY_RANK, Check, CheckError, CheckResult, Coverage, Finding,
                      bundled_queries_dir, failing, finding_uid, load_checks, parse_fail_on, parse_params,
-                     parse_severity_filter, run_checks, select_checks, summarize, validate_params)
+                     parse_severity_filter, run_with_coverage, select_checks, summarize, validate_params)
 
 FORMATS = ("table", "json", "csv", "sarif", "ocsf", "markdown")
+# The bundled check that turns aws_encryption_sync_coverage into findings; it runs whenever the
+# bundled checks do, whatever --check/--severity select, so no format can leave unread scopes out.
+COVERAGE_CHECK = "sync_coverage"
 WIDTH = 100
 MARKDOWN_MAX_ROWS = 250
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -71,6 +78,9 @@ class Report:
     fail_on_error: bool = False
     only_failed: bool = False
     notes: list[str] = field(default_factory=list)
+    # What the latest sync read; None when not looked at (reports built by hand).
+    coverage: Coverage | None = None
+    allow_incomplete: bool = False
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -79,6 +89,32 @@ class Report:
     @property
     def failing(self) -> list[tuple[Check, Finding]]:
         return failing(self.results, self.fail_on, self.fail_on_error)
+
+    @property
+    def incomplete(self) -> list[str]:
+        """Why the report does not cover everything: unread scopes, checks that failed to run, error
+        findings. Each fails the run unless --allow-incomplete (never a silent pass)."""
+        out: list[str] = []
+        cov = self.coverage
+        if cov is not None and not cov.available:
+            out.append("the database has no aws_encryption_sync_coverage table, so what the sync read is unknown")
+        elif cov is not None and cov.unread:
+            n = len(cov.unread)
+            out.append(f"{n} account{'s' if n != 1 else ''}, region{'s' if n != 1 else ''} or listing"
+                       f"{'s' if n != 1 else ''} not read by the sync")
+        broken = [r.check.id for r in self.results if r.error]
+        if broken:
+            out.append(f"{len(broken)} check{'s' if len(broken) != 1 else ''} failed to run "
+                       f"({', '.join(broken[:5])}{', ...' if len(broken) > 5 else ''})")
+        errors = sum(1 for r in self.results if not r.error and r.check.id != COVERAGE_CHECK
+                     for f in r.rows if f.status == "error")
+        if errors:
+            out.append(f"{errors} error finding{'s' if errors != 1 else ''} (inputs the sync could not read)")
+        return out
+
+    @property
+    def exit_status(self) -> int:
+        return 1 if self.failing or (self.incomplete and not self.allow_incomplete) else 0
 
     def shown(self, r: CheckResult) -> list[Finding]:
         return [f for f in r.rows if f.status in ("fail", "error")] if self.only_failed else list(r.rows)
@@ -125,10 +161,69 @@ def _verdict(report: Report) -> str:
     n = len(report.failing)
     what = "failing or error" if report.fail_on_error else "failing"
     if parse_fail_on(report.fail_on) is None:
-        return "--fail-on none: the run never fails (exit 0)"
-    if n:
-        return f"FAILED: {n} {what} finding{'s' if n != 1 else ''} at or above {report.fail_on} (exit 1)"
-    return f"passed: no {what} finding at or above {report.fail_on} (exit 0)"
+        head = "--fail-on none: findings never fail the run"
+    elif n:
+        head = f"FAILED: {n} {what} finding{'s' if n != 1 else ''} at or above {report.fail_on}"
+    else:
+        head = f"passed: no {what} finding at or above {report.fail_on}"
+    gaps = report.incomplete
+    if gaps and report.allow_incomplete:
+        tail = "; incomplete, allowed by --allow-incomplete: " + "; ".join(gaps)
+    elif gaps:
+        head = ("FAILED: " + head[len("FAILED: "):]) if n else "INCOMPLETE: " + head
+        tail = "; incomplete: " + "; ".join(gaps)
+    else:
+        tail = ""
+    return f"{head}{tail} (exit {report.exit_status})"
+
+
+def coverage_lines(report: Report, limit: int = 10) -> list[str]:
+    """What the latest sync could not read and how old each account's data is, for the first screen."""
+    cov = report.coverage
+    if cov is None:
+        return []
+    if not cov.available:
+        return ["coverage: unknown (no aws_encryption_sync_coverage table: synced by another tool, an older "
+                "version, or with the table skipped)"]
+    when = cov.sync_time.strftime("%Y-%m-%d %H:%M UTC") if cov.sync_time else "?"
+    counts: dict[str, int] = {}
+    for a in cov.accounts:
+        counts[a.status] = counts.get(a.status, 0) + 1
+    line = f"data: sync of {when}; accounts " + ", ".join(f"{n} {st}" for st, n in sorted(counts.items())) \
+        if counts else f"data: sync of {when}; no account read"
+    out = [line]
+    if not cov.unread:
+        return out
+    out.append(f"NOT READ ({len(cov.unread)}): the checks below say nothing about these")
+    for u in cov.unread[:limit]:
+        if u.kept_rows:
+            kept = f"{u.kept_rows} rows kept from {u.kept_sync_time:%Y-%m-%d %H:%M} UTC"
+        elif u.kept_rows == 0:
+            kept = "no earlier data"
+        else:
+            kept = "earlier data not tracked"
+        out.append(f"  {u.where}: {u.operation} {u.error_code}; {kept}")
+    if len(cov.unread) > limit:
+        out.append(f"  ... {len(cov.unread) - limit} more (findings of {COVERAGE_CHECK})")
+    return out
+
+
+def coverage_json(cov: Coverage | None) -> dict[str, Any] | None:
+    if cov is None:
+        return None
+
+    def ts(v: dt.datetime | None) -> str | None:
+        return v.strftime("%Y-%m-%dT%H:%M:%SZ") if v is not None else None
+
+    return {
+        "available": cov.available, "complete": cov.complete, "sync_time": ts(cov.sync_time),
+        "accounts": [{"account_id": a.account_id, "status": a.status, "synced": ts(a.synced),
+                      "oldest_data": ts(a.oldest_data)} for a in cov.accounts],
+        "unread": [{"account_id": u.account_id, "region": u.region, "table_name": u.table_name,
+                    "operation": u.operation, "error_code": u.error_code, "message": u.message,
+                    "kept_rows": u.kept_rows, "kept_sync_time": ts(u.kept_sync_time), "where": u.where}
+                   for u in cov.unread],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,9 +245,14 @@ def render_table(report: Report, color: bool = False) -> str:
     lines: list[str] = []
     head = f"{NAME} check  {summary['checks']} check{'s' if summary['checks'] != 1 else ''}  {report.timestamp}"
     lines.append(paint(head, "bold"))
-    lines.append(f"database {report.database}")
+    # Text from AWS, check files and the command line is escaped before we paint: only our colours reach the tty.
+    lines.append(f"database {for_terminal(report.database)}")
     for note in report.notes:
-        lines.append(f"note: {note}")
+        lines.append(f"note: {for_terminal(note)}")
+    for line in coverage_lines(report):
+        for part in textwrap.wrap(for_terminal(line), WIDTH, subsequent_indent="      ", break_on_hyphens=False,
+                                  drop_whitespace=False) or [""]:
+            lines.append(paint(part, "error") if line.startswith("NOT READ") else part.rstrip())
     lines.append("")
     lines.append(f"{'severity':<10}{'checks':>7}{'fail':>7}{'pass':>7}{'skip':>7}{'error':>7}")
     for sev in SEVERITIES:
@@ -169,7 +269,7 @@ def render_table(report: Report, color: bool = False) -> str:
         lines.append(f"{'check':<{idw}}  {'severity':<10}{'fail':>7}{'pass':>7}{'skip':>7}{'error':>7}")
         for r in sorted(results, key=lambda r: (-SEVERITY_RANK[r.check.severity], r.check.id)):
             c = r.counts()
-            cid = r.check.id if len(r.check.id) <= idw else r.check.id[: idw - 1] + "…"
+            cid = for_terminal(r.check.id if len(r.check.id) <= idw else r.check.id[: idw - 1] + "…")
             lines.append(f"{cid:<{idw}}  " + paint(f"{r.check.severity:<10}", r.check.severity)
                          + "".join(num(c[st], st) for st in ("fail", "pass", "skip", "error")))
     elif report.only_failed and report.results:
@@ -184,17 +284,19 @@ def render_table(report: Report, color: bool = False) -> str:
         lines.append(paint(f"{title} ({len(found)})", "bold"))
         for check, f in found:
             lines.append("")
-            lines.append(paint(f"  {check.severity.upper():<9}", check.severity) + f"{check.id}")
-            where = "  ".join(x for x in (f.resource_arn, f"account {f.account_id}" if f.account_id else "",
-                                          f"region {f.region}" if f.region else "") if x)
+            lines.append(paint(f"  {check.severity.upper():<9}", check.severity) + for_terminal(check.id))
+            where = "  ".join(for_terminal(x) for x in (
+                f.resource_arn, f"account {f.account_id}" if f.account_id else "",
+                f"region {f.region}" if f.region else "") if x)
             if where:
                 lines.extend(textwrap.wrap(where, WIDTH, initial_indent="    ", subsequent_indent="      ",
                                            break_on_hyphens=False))
-            lines.extend(textwrap.wrap(f.reason or "(no reason given)", WIDTH, initial_indent="    ",
+            lines.extend(textwrap.wrap(for_terminal(f.reason) or "(no reason given)", WIDTH, initial_indent="    ",
                                        subsequent_indent="    ", break_on_hyphens=False))
     lines.append("")
     verdict = _verdict(report)
-    lines.append(paint(verdict, "fail" if report.failing else "pass"))
+    for part in textwrap.wrap(verdict, WIDTH, subsequent_indent="  ", break_on_hyphens=False):
+        lines.append(paint(part, "fail" if report.exit_status else "pass"))
     return "\n".join(lines) + "\n"
 
 
@@ -223,8 +325,12 @@ def json_document(report: Report) -> dict[str, Any]:
         "fail_on": report.fail_on,
         "fail_on_error": report.fail_on_error,
         "only_failed": report.only_failed,
-        "exit_status": 1 if report.failing else 0,
+        "allow_incomplete": report.allow_incomplete,
+        "exit_status": report.exit_status,
+        "verdict": _verdict(report),
+        "incomplete": report.incomplete,
         "notes": report.notes,
+        "coverage": coverage_json(report.coverage),
         "summary": report.summary,
         "checks": [{**_check_meta(r.check), "params": r.params, "status_counts": r.counts(), "error": r.error,
                     "elapsed_ms": r.elapsed_ms, "findings": [_finding_json(r.check, f) for f in report.shown(r)]}
@@ -235,14 +341,20 @@ def json_document(report: Report) -> dict[str, Any]:
 CSV_COLUMNS = ("check_id", "severity", "title", "resource_arn", "account_id", "region", "status", "reason")
 
 
+def _csv_cell(v: str) -> str:
+    # With "\n" as row end the csv module quotes a cell holding "\n" but not a bare "\r", which
+    # spreadsheets (and csv readers) take as a row break: a new row could start with a formula.
+    return for_csv(v).replace("\r\n", "\n").replace("\r", "\n")
+
+
 def render_csv(report: Report) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for r in report.results:
         for f in report.shown(r):
-            w.writerow([r.check.id, r.check.severity, r.check.title, f.resource_arn, f.account_id, f.region,
-                        f.status, f.reason])
+            w.writerow([_csv_cell(v) for v in (r.check.id, r.check.severity, r.check.title, f.resource_arn,
+                                               f.account_id, f.region, f.status, f.reason)])
     return buf.getvalue()
 
 
@@ -341,8 +453,15 @@ def sarif_document(report: Report) -> dict[str, Any]:
                 res["level"] = "none"
             results.append(res)
 
+    # Scopes the sync could not read: the run's results say nothing about them.
+    for u in (report.coverage.unread if report.coverage is not None else []):
+        notifications.append({"level": "error", "message": {
+            "text": f"not read by the sync: {u.where}: {u.operation} failed ({u.error_code}: {u.message[:300]})"}})
+    if report.coverage is not None and not report.coverage.available:
+        notifications.append({"level": "warning", "message": {"text": coverage_lines(report)[0]}})
     invocation: dict[str, Any] = {"executionSuccessful": not any(r.error for r in report.results),
-                                  "endTimeUtc": report.timestamp}
+                                  "endTimeUtc": report.timestamp,
+                                  "properties": {"exit_status": report.exit_status, "incomplete": report.incomplete}}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     return {
@@ -450,18 +569,21 @@ def ocsf_findings(report: Report) -> list[dict[str, Any]]:
 # markdown
 
 def _md(text: Any) -> str:
-    s = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-    return re.sub(r"([<>])", lambda m: {"<": "&lt;", ">": "&gt;"}[m.group(1)], s)
+    """Literal text in a table cell: no links, images, HTML, autolinks or cell breaks (safe_text)."""
+    return for_markdown(text)
 
 
 def render_markdown(report: Report) -> str:
     s = report.summary
-    out = [f"## {NAME} check: `{_md(report.database)}`", ""]
+    out = [f"## {NAME} check: {_md(report.database)}", ""]  # not a code span: a backtick in the path would end it
     out.append(f"**{_verdict(report)}** · {s['checks']} checks · {s['findings']} findings · {report.timestamp}")
     out.append("")
     for note in report.notes:
         out.append(f"> {_md(note)}")
         out.append("")
+    cov = coverage_lines(report)
+    if cov:
+        out += [f"> {_md(line.strip())}  " for line in cov] + [""]
     out.append("| Severity | Checks | Fail | Pass | Skip | Error |")
     out.append("|---|---:|---:|---:|---:|---:|")
     for sev in SEVERITIES:
@@ -495,8 +617,15 @@ def render_markdown(report: Report) -> str:
 
 def add_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("db", help="the posture database (DuckDB file), opened read-only")
-    p.add_argument("--check", action="append", metavar="ID",
-                   help="run only this check (repeatable, or comma-separated)")
+    add_report_options(p)
+
+
+def add_report_options(p: argparse.ArgumentParser, select_flag: str = "--check") -> None:
+    """The options of `check` after the database; `sync --check` takes them too (with `--check-id`
+    for choosing checks, since its own `--check` turns checking on)."""
+    p.add_argument(select_flag, dest="check", action="append", metavar="ID",
+                   help="run only this check (repeatable, or comma-separated); sync_coverage always runs with "
+                        "the bundled checks")
     p.add_argument("--severity", metavar="SEV",
                    help="only checks of this severity or above (e.g. high), or exactly a comma-separated list")
     p.add_argument("--only-failed", action="store_true",
@@ -512,17 +641,35 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on", default="high", choices=[*SEVERITIES, "none"],
                    help="exit 1 when a check of this severity or above fails (default: high)")
     p.add_argument("--fail-on-error", action="store_true",
-                   help="count error findings (data the sync could not read) as failures")
+                   help="also count error findings of checks at or above --fail-on as failing findings, even "
+                        "with --allow-incomplete")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="do not fail (exit 1) because the data is incomplete: accounts, regions or listings the "
+                        "sync could not read, checks that failed to run, error findings (they are still reported)")
 
 
-def check_command(args: argparse.Namespace, stdout: TextIO) -> int:
-    """Run `check` with parsed arguments; returns 0 or 1, raises CheckError for bad input (exit 2)."""
+@dataclass
+class CheckRun:
+    """A `check` invocation validated before anything runs (so `sync --check` fails before any AWS call)."""
+
+    checks: list[Check]
+    params: dict[str, str]
+    fmt: str | None
+    output: Path | None
+    notes: list[str]
+    args: argparse.Namespace
+
+
+def prepare_check(args: argparse.Namespace) -> CheckRun:
+    """Load and select the checks, parse every option; CheckError (exit 2) for anything wrong."""
     notes: list[str] = []
     dirs: list[Path] = []
+    bundled_dir: Path | None = None
     if not args.no_bundled:
         bundled = bundled_queries_dir()
         if bundled.is_dir() and any(bundled.glob("*.sql")):
             dirs.append(bundled)
+            bundled_dir = bundled
         else:
             notes.append(f"no bundled checks: {bundled} is {'empty' if bundled.is_dir() else 'missing'}")
     dirs += [Path(q) for q in args.queries or []]
@@ -532,24 +679,45 @@ def check_command(args: argparse.Namespace, stdout: TextIO) -> int:
     severities = parse_severity_filter(args.severity) if args.severity else None
     selected = select_checks(checks, args.check, severities)
     parse_fail_on(args.fail_on)
+    if args.format is not None and args.format not in FORMATS:
+        raise CheckError(f"--format: unknown format {args.format} (one of {', '.join(FORMATS)})")
+    output = Path(args.output) if args.output else None
+    if output is not None:
+        parent = output.parent if str(output.parent) else Path(".")
+        if not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise CheckError(f"--output {args.output}: directory {parent} does not exist or is not writable")
     if not checks:
         notes.append("0 checks loaded: nothing to run")
     elif not selected:
         notes.append("0 checks selected by --check/--severity: nothing to run")
+    coverage = next((c for c in checks if c.id == COVERAGE_CHECK and bundled_dir is not None), None)
+    if coverage is not None and coverage not in selected:
+        selected = [coverage, *selected]
+    return CheckRun(selected, params, args.format, output, notes, args)
 
-    results = run_checks(args.db, selected, params)
-    report = Report(database=args.db, results=results, fail_on=args.fail_on, fail_on_error=args.fail_on_error,
-                    only_failed=args.only_failed, notes=notes)
+
+def check_command(args: argparse.Namespace, stdout: TextIO) -> int:
+    """Run `check` with parsed arguments; returns 0 or 1, raises CheckError for bad input (exit 2)."""
+    return run_check(prepare_check(args), args.db, stdout)
+
+
+def run_check(run: CheckRun, db: str, stdout: TextIO) -> int:
+    """Run prepared checks on `db` and write the report; the exit status (0 or 1)."""
+    args = run.args
+    results, coverage = run_with_coverage(db, run.checks, run.params)
+    report = Report(database=db, results=results, fail_on=args.fail_on, fail_on_error=args.fail_on_error,
+                    only_failed=args.only_failed, notes=run.notes, coverage=coverage,
+                    allow_incomplete=args.allow_incomplete)
     is_tty = bool(getattr(stdout, "isatty", lambda: False)())
-    fmt = args.format or format_for(args.output, is_tty)
-    color = fmt == "table" and args.output is None and is_tty and not os.environ.get("NO_COLOR")
+    fmt = run.fmt or format_for(args.output, is_tty)
+    color = fmt == "table" and run.output is None and is_tty and not os.environ.get("NO_COLOR")
     text = render(report, fmt, color=color)
-    if args.output:
-        _write_atomically(Path(args.output), text)
+    if run.output is not None:
+        _write_atomically(run.output, text)
     else:
         stdout.write(text)
         stdout.flush()
-    return 1 if report.failing else 0
+    return report.exit_status
 
 
 def _write_atomically(path: Path, text: str) -> None:

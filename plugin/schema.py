@@ -72,6 +72,9 @@ class TableDef:
     # thread pool, `enrich(ctx, item)` (per-resource calls), `to_row` and the children's
     # `resolve(ctx, parent)`.
     scope: str = ""
+    # The listing call of a top-level table ("kms:ListKeys"): when it fails, the scope (account,
+    # region) is recorded as unread in aws_encryption_sync_coverage and its earlier rows are kept.
+    listing: str = ""
     resolve: Callable[..., Iterable[dict[str, Any]]] | None = None
     enrich: Callable[..., dict[str, Any] | None] | None = None
     to_row: Callable[..., dict[str, Any]] | None = None
@@ -166,7 +169,7 @@ def _to_json_bytes(v: Any) -> bytes | None:
         try:
             json.loads(v)
             return v.encode()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
             return dumps_json(v).encode()
     return dumps_json(v).encode()
 

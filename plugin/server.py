@@ -9,15 +9,23 @@
 - Init errors (bad spec) reach the CLI as INVALID_ARGUMENT with our one-line message, not a
   Python traceback.
 - SIGTERM/SIGINT stop the server cleanly instead of a KeyboardInterrupt traceback (bug #15).
+- The port is unauthenticated (CloudQuery's model): whoever reaches it chooses the spec. The
+  operator can restrict what a spec may point the plugin at (`SpecAllowList`: `--allow-endpoint`,
+  `--allow-profile` or their environment variables); see the README's Security section.
 """
 
 from __future__ import annotations
 
+import argparse
+import functools
 import logging
+import os
+import re
 import signal
 import sys
 from concurrent import futures
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 import grpc
 import structlog
@@ -58,9 +66,14 @@ class _JSONLineFormatter(logging.Formatter):
             return msg
         import json
         import time as _t
-        return json.dumps({"level": self._names.get(record.levelname, "info"), "message": redact(msg),
-                           "module": record.name,
-                           "time": _t.strftime("%Y-%m-%dT%H:%M:%SZ", _t.gmtime(record.created))})
+        line: dict[str, Any] = {"level": self._names.get(record.levelname, "info"), "message": redact(msg),
+                                "module": record.name,
+                                "time": _t.strftime("%Y-%m-%dT%H:%M:%SZ", _t.gmtime(record.created))}
+        # Structured fields (logging's `extra={"cq_fields": {...}}`), e.g. the `table` of an unread
+        # scope, which the CLI lists among the tables that finished with an error.
+        for k, v in (getattr(record, "cq_fields", None) or {}).items():
+            line.setdefault(k, redact(v) if isinstance(v, str) else v)
+        return json.dumps(line)
 
 
 def make_logger(log_format: str, log_level: str) -> Any:
@@ -151,20 +164,134 @@ def run_server(build: Any, address: str, network: str, log_format: str, log_leve
     server.wait_for_termination()
 
 
-def _build_source(logger: Any) -> Any:
+# ---------------------------------------------------------------------------------------------
+# What a gRPC caller's spec may point the plugin at
+
+ENDPOINTS_ENV = "AWS_ENCRYPTION_ALLOWED_ENDPOINTS"
+PROFILES_ENV = "AWS_ENCRYPTION_ALLOWED_PROFILES"
+NONE = "none"  # spells the empty list on the command line: --allow-endpoint none
+_URL = re.compile(r"https?://[^\s/]+(/\S*)?")  # what the spec itself accepts for custom_endpoint_url
+
+
+def _endpoint(value: str) -> str:
+    """An allowed endpoint as compared: exact, less a trailing slash."""
+    return value.rstrip("/")
+
+
+@dataclass(frozen=True)
+class SpecAllowList:
+    """The operator's limits on the spec a gRPC caller sends (Init, TestConnection).
+
+    `None` means not restricted (the default: CloudQuery's trust model, anything the caller asks);
+    a set means only those values; an empty set means none. Endpoints compare exactly (less a
+    trailing `/`): a prefix would let `http://10.0.0.1:1` admit `http://10.0.0.1:10` and
+    `https://proxy.internal` admit `https://proxy.internal.evil.example`. Profiles compare exactly.
+    An empty `local_profile` (the server's default credential chain) and no custom endpoint (AWS
+    itself) are always allowed: they are what the operator started the server with.
+    """
+
+    endpoints: frozenset[str] | None = None
+    profiles: frozenset[str] | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.endpoints is not None or self.profiles is not None
+
+    @classmethod
+    def from_options(cls, endpoints: list[str] | None, profiles: list[str] | None,
+                     environ: Mapping[str, str]) -> SpecAllowList:
+        """Flags win over the environment variable (comma-separated); a variable that is set, even
+        empty, restricts. ValueError (one line) for a value that is not an http(s) URL."""
+        return cls(_allowed(endpoints, environ.get(ENDPOINTS_ENV), "--allow-endpoint", ENDPOINTS_ENV, True),
+                   _allowed(profiles, environ.get(PROFILES_ENV), "--allow-profile", PROFILES_ENV, False))
+
+    def refusal(self, spec: Any) -> str | None:
+        """One line naming the first spec field whose value is not allowed; None when all are."""
+        url = spec.custom_endpoint_url
+        if self.endpoints is not None and url and _endpoint(url) not in self.endpoints:
+            return (f"spec field custom_endpoint_url: {_shown(url)} is not allowed by this plugin server "
+                    f"({_which(self.endpoints, 'endpoint')} by its operator: serve --allow-endpoint / {ENDPOINTS_ENV})")
+        if self.profiles is None:
+            return None
+        for field, profile in _profiles(spec):
+            if profile and profile not in self.profiles:
+                return (f"spec field {field}: profile {_shown(profile)} is not allowed by this plugin server "
+                        f"({_which(self.profiles, 'profile')} by its operator: serve --allow-profile / {PROFILES_ENV})")
+        return None
+
+    def describe(self) -> dict[str, str]:
+        def one(values: frozenset[str] | None) -> str:
+            return "any" if values is None else ", ".join(sorted(values)) or NONE
+        return {"allowed_endpoints": one(self.endpoints), "allowed_profiles": one(self.profiles)}
+
+
+def _allowed(flags: list[str] | None, env: str | None, flag: str, var: str, urls: bool) -> frozenset[str] | None:
+    if flags:
+        values, source = flags, flag
+    elif env is not None:
+        values, source = env.split(","), var
+    else:
+        return None
+    out = set()
+    for v in (x.strip() for x in values):
+        if not v or v.lower() == NONE:
+            continue
+        if urls and not _URL.fullmatch(v):
+            raise ValueError(f"{source} {v!r}: expected an http(s) URL such as http://127.0.0.1:4566, or {NONE}")
+        out.add(_endpoint(v) if urls else v)
+    return frozenset(out)
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    """The caller's value in our one-line message: quoted, escaped, and short."""
+    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
+
+
+def _which(values: frozenset[str], what: str) -> str:
+    return f"only {len(values)} {what}{'s' if len(values) != 1 else ''} allowed" if values else f"no {what} allowed"
+
+
+def _profiles(spec: Any) -> list[tuple[str, str]]:
+    """(spec field, local_profile) for every place a spec names a profile."""
+    out = [(f"accounts[{i}].local_profile", a.local_profile) for i, a in enumerate(spec.accounts)]
+    if spec.org is not None:
+        for name in ("admin_account", "member_trusted_principal"):
+            creds = getattr(spec.org, name)
+            if creds is not None:
+                out.append((f"org.{name}.local_profile", creds.local_profile))
+    return out
+
+
+def _build_source(logger: Any, allow: SpecAllowList | None = None) -> Any:
     from .plugin import AwsEncryptionPlugin
     from .servicer import Servicer
     p = AwsEncryptionPlugin()
     p.set_logger(logger)
-    return Servicer(p, logger)
+    allow = allow or SpecAllowList()
+    if allow.active:
+        logger.info("spec allow-lists in force", **allow.describe())
+    return Servicer(p, logger, allow)
 
 
-def serve(address: str, network: str, log_format: str, log_level: str) -> None:
-    run_server(_build_source, address, network, log_format, log_level, "aws-encryption")
+def serve(address: str, network: str, log_format: str, log_level: str,
+          allow_endpoints: list[str] | None = None, allow_profiles: list[str] | None = None) -> None:
+    try:
+        allow = SpecAllowList.from_options(allow_endpoints, allow_profiles, os.environ)
+    except ValueError as e:
+        sys.stderr.write(f"aws-encryption: {e}\n")
+        raise SystemExit(2) from None
+    run_server(functools.partial(_build_source, allow=allow), address, network, log_format, log_level,
+               "aws-encryption")
 
 
-def add_serve_arguments(parser: Any) -> None:
-    """The SDK's serve flags, so the CLI's invocation works unchanged."""
+def _endpoint_arg(value: str) -> str:
+    if value.strip().lower() != NONE and not _URL.fullmatch(value.strip()):
+        raise argparse.ArgumentTypeError(f"expected an http(s) URL such as http://127.0.0.1:4566, or {NONE}")
+    return value.strip()
+
+
+def add_serve_arguments(parser: Any, spec_allow_lists: bool = True) -> None:
+    """The SDK's serve flags, so the CLI's invocation works unchanged; then ours."""
     parser.add_argument("--address", default="localhost:7777")
     parser.add_argument("--network", default="tcp", choices=["tcp", "unix"])
     parser.add_argument("--log-format", default="text", choices=["text", "json"])
@@ -172,6 +299,19 @@ def add_serve_arguments(parser: Any) -> None:
     for flag in ("--otel-endpoint", "--otel-endpoint-insecure", "--license"):
         parser.add_argument(flag, default="")
     parser.add_argument("--no-sentry", action="store_true")
+    if not spec_allow_lists:
+        return
+    g = parser.add_argument_group(
+        "what a caller's spec may use (source plugin; default: anything)",
+        f"Whoever reaches the port chooses the spec. With these, Init and TestConnection refuse a spec "
+        f"naming another value. Flags win over {ENDPOINTS_ENV} / {PROFILES_ENV} (comma-separated; set "
+        f"but empty = none allowed), which reach a plugin the CloudQuery CLI starts itself.")
+    g.add_argument("--allow-endpoint", action="append", metavar="URL", type=_endpoint_arg,
+                   help="a custom_endpoint_url the spec may use, compared exactly (repeatable; 'none': no "
+                        "custom endpoint)")
+    g.add_argument("--allow-profile", action="append", metavar="NAME",
+                   help="a local_profile the spec may name, anywhere (repeatable; 'none': only the server's "
+                        "default credentials)")
 
 
 def package(argv: list[str]) -> None:

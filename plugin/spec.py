@@ -14,13 +14,20 @@ all deliberate:
   interleaved across accounts and regions.
 - `request_timeout` (seconds, ours) bounds connect and read time of every call, so one hanging
   region cannot stall the sync.
+- Every number has an upper bound (`max_retries` <= 50, `max_backoff` and `request_timeout` <= 3600
+  seconds, `initialization_concurrency` <= 256): a typo such as `request_timeout: 1e23` is an error,
+  not a sync whose every call fails.
+- Region names must be regions this botocore release knows (its partitions data); a typo is an
+  error naming the closest known region. `extra_regions` (ours) lists regions newer than botocore.
 
-Every error names the field (`accounts[1].role_arn`) and the expected form, and is raised before any
-AWS call.
+Every error names the field (`accounts[1].role_arn`) and the expected form, is one line of at most
+MAX_MESSAGE bytes (values in it are shortened), and is raised before any AWS call.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -28,7 +35,8 @@ from typing import Any
 
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$", re.ASCII)
 ROLE_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$", re.ASCII)
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$", re.ASCII)
+# [a-z]{2,4}: eusc-de-east-1 (aws-eusc) has a four-letter prefix.
+REGION_RE = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$", re.ASCII)
 OU_RE = re.compile(r"^((ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})|(r-[0-9a-z]{4,32}))$", re.ASCII)
 ROLE_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 SESSION_NAME_RE = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
@@ -36,10 +44,53 @@ EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$", re.ASCII)
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
 SCHEDULERS = ("dfs", "round-robin", "shuffle")
 MAX_CONCURRENCY = 1024
+MAX_RETRIES = 50
+MAX_SECONDS = 3600
+MAX_INIT_CONCURRENCY = 256
+MAX_MESSAGE = 250  # bytes; errors are one stderr line or one gRPC status, never a dump of the input
+
+
+def one_line(msg: str, limit: int = MAX_MESSAGE) -> str:
+    """`msg` as one printable line of at most `limit` UTF-8 bytes (the last resort; values are shortened first)."""
+    msg = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in msg)
+    b = msg.encode()
+    return msg if len(b) <= limit else b[: limit - 3].decode("utf-8", "ignore") + "\u2026"
+
+
+def _small(v: Any, budget: int) -> bool:
+    """Whether `v` has at most `budget` values, found without walking more than that."""
+    stack = [v]
+    while stack:
+        x = stack.pop()
+        budget -= 1
+        if budget < 0:
+            return False
+        if isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, (list, tuple)):
+            stack.extend(x)
+    return True
+
+
+def show(v: Any, limit: int = 60) -> str:
+    """A short rendering of a value for an error message: JSON, cut at `limit` characters.
+
+    Never the repr of a large structure: an alias-expanded list once made a 7 MB message.
+    """
+    if isinstance(v, (dict, list, tuple)) and not _small(v, 20):
+        return f"a {'mapping' if isinstance(v, dict) else 'list'} of {len(v)} entries"
+    try:
+        s = json.dumps(v, default=str, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        s = type(v).__name__
+    return s if len(s) <= limit else s[: limit - 1] + "\u2026"
 
 
 class SpecError(ValueError):
     """A spec that can't be used; the message names the field and what was expected."""
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(one_line(msg))
 
 
 @dataclass
@@ -97,6 +148,7 @@ class Spec:
     custom_endpoint_hostname_immutable: bool | None = None
     custom_endpoint_partition_id: str = ""
     custom_endpoint_signing_region: str = ""
+    extra_regions: list[str] = field(default_factory=list)
 
     @property
     def partition(self) -> str:
@@ -136,25 +188,35 @@ _SPEC_FIELDS: dict[str, tuple[str, str]] = {
     "org": ("org", "AWS Organizations discovery (mutually exclusive with accounts)"),
     "trusted_accounts": ("account_ids", "accounts treated as inside the organisation by the policy analysis"),
     "aws_debug": ("bool", "log AWS requests and responses (secrets redacted); needs --log-level debug"),
-    "max_retries": ("int0", "retries per AWS call, default 10"),
-    "max_backoff": ("int1", "seconds between retries at most, default 30"),
-    "initialization_concurrency": ("int1", "accounts whose credentials are resolved in parallel, default 4"),
+    "max_retries": ("retries", f"retries per AWS call, default 10, at most {MAX_RETRIES}"),
+    "max_backoff": ("seconds", f"seconds between retries at most, default 30, at most {MAX_SECONDS}"),
+    "initialization_concurrency": ("init_concurrency", "accounts whose credentials are resolved in parallel, "
+                                   f"default 4, at most {MAX_INIT_CONCURRENCY}"),
     "concurrency": ("concurrency", f"AWS calls in flight per process, default 32, at most {MAX_CONCURRENCY}"),
-    "request_timeout": ("int1", "seconds to connect or read before a call is retried or fails, default 60"),
+    "request_timeout": ("seconds", "seconds to connect or read before a call is retried or fails, default 60, "
+                        f"at most {MAX_SECONDS}"),
     "scheduler": ("scheduler", "accepted for compatibility; work is always interleaved"),
     "use_paid_apis": ("bool", "accepted for compatibility; no paid APIs are called"),
     "custom_endpoint_url": ("url", "endpoint for every AWS service (moto, LocalStack, a proxy)"),
     "custom_endpoint_hostname_immutable": ("bool", "required with custom_endpoint_url; true for moto and LocalStack"),
     "custom_endpoint_partition_id": ("partition", "required with custom_endpoint_url, e.g. aws"),
     "custom_endpoint_signing_region": ("region", "required with custom_endpoint_url; region for global calls"),
+    "extra_regions": ("extra_regions", "(ours) region names newer than this botocore release, accepted as known; "
+                      "each must still look like a region"),
+}
+
+# Integer kinds: (lowest, highest) accepted.
+_INT_KINDS: dict[str, tuple[int, int]] = {
+    "retries": (0, MAX_RETRIES),
+    "seconds": (1, MAX_SECONDS),
+    "init_concurrency": (1, MAX_INIT_CONCURRENCY),
+    "concurrency": (1, MAX_CONCURRENCY),
 }
 
 _EXPECTED = {
     "string": "a string",
     "bool": "true or false",
-    "int0": "an integer >= 0",
-    "int1": "an integer >= 1",
-    "concurrency": f"an integer from 1 to {MAX_CONCURRENCY}",
+    **{k: f"an integer from {lo} to {hi}" for k, (lo, hi) in _INT_KINDS.items()},
     "account_id": "a 12-digit account id in quotes, e.g. \"111122223333\"",
     "account_ids": "a list of 12-digit account ids in quotes",
     "role_arn": "a role ARN like arn:aws:iam::111122223333:role/name",
@@ -163,6 +225,7 @@ _EXPECTED = {
     "external_id": "2-1224 characters [A-Za-z0-9+=,.@:/_-]",
     "region": "a region name like us-east-1",
     "regions": 'a list of region names like ["us-east-1", "eu-west-1"], or ["*"]',
+    "extra_regions": 'a list of region names like ["xx-east-1"]',
     "ous": "a list of OU ids (ou-xxxx-xxxxxxxx) or root ids (r-xxxx)",
     "url": "an http:// or https:// URL",
     "partition": "one of " + ", ".join(PARTITIONS),
@@ -171,8 +234,7 @@ _EXPECTED = {
 
 
 def _fail(path: str, kind: str, got: Any) -> SpecError:
-    shown = json.dumps(got) if not isinstance(got, (dict, list)) or len(json.dumps(got)) < 80 else type(got).__name__
-    return SpecError(f"spec field {path}: expected {_EXPECTED.get(kind, kind)}, got {shown}")
+    return SpecError(f"spec field {path}: expected {_EXPECTED.get(kind, kind)}, got {show(got)}")
 
 
 def _str(path: str, v: Any, kind: str = "string", pattern: re.Pattern | None = None) -> str:
@@ -183,8 +245,9 @@ def _str(path: str, v: Any, kind: str = "string", pattern: re.Pattern | None = N
     return v
 
 
-def _int(path: str, v: Any, kind: str, lo: int, hi: int | None = None) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
+def _int(path: str, v: Any, kind: str) -> int:
+    lo, hi = _INT_KINDS[kind]
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
         raise _fail(path, kind, v)
     return v
 
@@ -209,8 +272,83 @@ def _regions(path: str, v: Any) -> list[str]:
         if r == "":
             raise _fail(f"{path}[{i}]", "region", r)
     if "*" in out and len(out) > 1:
-        raise SpecError(f'spec field {path}: "*" must be the only region, got {json.dumps(out)}')
+        raise SpecError(f'spec field {path}: "*" must be the only region, got {show(out)}')
     return out
+
+
+def _extra_regions(path: str, v: Any) -> list[str]:
+    out = []
+    for i, r in enumerate(_list(path, v, "extra_regions")):
+        if not isinstance(r, str) or not REGION_RE.fullmatch(r):
+            raise _fail(f"{path}[{i}]", "region", r)
+        out.append(r)
+    return out
+
+
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Region names of every partition botocore knows (its partitions.json; endpoints.json on old releases)."""
+    from botocore.loaders import create_loader
+
+    loader = create_loader()
+    for data in ("partitions", "endpoints"):
+        try:
+            partitions = loader.load_data(data)["partitions"]
+        except Exception:  # noqa: BLE001 - a botocore without this file: try the other
+            continue
+        # `aws-global` and friends are endpoint names, not regions a resource lives in.
+        return frozenset(r for p in partitions for r in p.get("regions", {}) if REGION_RE.fullmatch(r))
+    return frozenset()
+
+
+def _spec_regions(spec: Spec) -> list[tuple[str, str]]:
+    """(field path, region) of every region name the spec gives, "*" left out."""
+    out = [(f"regions[{i}]", r) for i, r in enumerate(spec.regions)]
+    for j, a in enumerate(spec.accounts):
+        out += [(f"accounts[{j}].regions[{i}]", r) for i, r in enumerate(a.regions)]
+        out.append((f"accounts[{j}].default_region", a.default_region))
+    if spec.org is not None:
+        out += [(f"org.member_regions[{i}]", r) for i, r in enumerate(spec.org.member_regions)]
+    out.append(("custom_endpoint_signing_region", spec.custom_endpoint_signing_region))
+    return [(p, r) for p, r in out if r and r != "*"]
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def closest(name: str, known: frozenset[str] | set[str]) -> str:
+    """The known name fewest edits away (at most 3), ties to the longest common prefix: us-eest-1 is
+    one edit from both us-east-1 and us-west-1, and typos are rarer in the first letters."""
+    def prefix(k: str) -> int:
+        n = 0
+        while n < min(len(k), len(name)) and k[n] == name[n]:
+            n += 1
+        return n
+
+    scored = sorted((_edits(name, k), -prefix(k), k) for k in known)
+    return scored[0][2] if scored and scored[0][0] <= 3 else ""
+
+
+def _check_known_regions(spec: Spec) -> None:
+    known = known_regions()
+    if not known:  # botocore without partition data: the regex is all we have
+        return
+    allowed = known | set(spec.extra_regions)
+    for path, r in _spec_regions(spec):
+        if r not in allowed:
+            close = closest(r, known) if len(r) <= 64 else ""  # the edit distance is quadratic
+            hint = f" (closest known: {close})" if close else ""
+            shown = r if len(r) <= 40 else r[:39] + "\u2026"
+            raise SpecError(f"spec field {path}: unknown region {shown!r}{hint}; expected a region botocore "
+                            "knows, or add it to extra_regions if it is newer than botocore")
 
 
 def _account_ids(path: str, v: Any) -> list[str]:
@@ -224,12 +362,22 @@ def _account_ids(path: str, v: Any) -> list[str]:
 
 def _check_keys(path: str, obj: Any, allowed: dict[str, Any], what: str) -> dict:
     if not isinstance(obj, dict):
-        raise SpecError(f"spec field {path or 'spec'}: expected {what} (a mapping), got {json.dumps(obj)[:80]}")
-    unknown = sorted(set(obj) - set(allowed))
+        raise SpecError(f"spec field {path or 'spec'}: expected {what} (a mapping), got {show(obj)}")
+    unknown = sorted((k for k in obj if k not in allowed), key=str)
     if unknown:
-        where = f"spec field {path}" if path else "spec"
-        raise SpecError(f"{where}: unknown field {unknown[0]!r}; allowed fields are {', '.join(allowed)}")
+        raise SpecError(unknown_field(f"spec field {path}" if path else "spec", unknown[0], allowed))
     return obj
+
+
+def unknown_field(where: str, name: Any, allowed: Any) -> str:
+    """`<where>: unknown field 'x' (did you mean y?); allowed fields are ...`, the list shortened."""
+    close = difflib.get_close_matches(name, list(allowed), n=1) if isinstance(name, str) else []
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    names = ", ".join(allowed)
+    if len(names) > 90:
+        names = names[:90].rsplit(", ", 1)[0] + ", \u2026"
+    shown = repr(name) if not isinstance(name, str) or len(name) <= 40 else repr(name[:39] + "…")
+    return f"{where}: unknown field {shown}{hint}; allowed fields are {names}"
 
 
 def _value(path: str, kind: str, v: Any) -> Any:
@@ -239,12 +387,8 @@ def _value(path: str, kind: str, v: Any) -> Any:
         if not isinstance(v, bool):
             raise _fail(path, kind, v)
         return v
-    if kind == "int0":
-        return _int(path, v, kind, 0)
-    if kind == "int1":
-        return _int(path, v, kind, 1)
-    if kind == "concurrency":
-        return _int(path, v, kind, 1, MAX_CONCURRENCY)
+    if kind in _INT_KINDS:
+        return _int(path, v, kind)
     if kind == "account_id":
         if not isinstance(v, str) or not ACCOUNT_ID_RE.fullmatch(v):
             raise _fail(path, kind, v)
@@ -263,6 +407,8 @@ def _value(path: str, kind: str, v: Any) -> Any:
         return _str(path, v, kind, REGION_RE)
     if kind == "regions":
         return _regions(path, v)
+    if kind == "extra_regions":
+        return _extra_regions(path, v)
     if kind == "ous":
         out = []
         for i, o in enumerate(_list(path, v, kind)):
@@ -335,10 +481,7 @@ def parse_spec(raw: bytes | str | dict | None) -> Spec:
     elif isinstance(raw, dict):
         obj = raw
     else:
-        try:
-            obj = json.loads(raw)
-        except ValueError as e:
-            raise SpecError(f"spec: not valid JSON ({e})") from None
+        obj = _json(raw)
     if obj is None:
         obj = {}
     _check_keys("", obj, _SPEC_FIELDS, "the plugin spec")
@@ -358,7 +501,30 @@ def parse_spec(raw: bytes | str | dict | None) -> Spec:
         if missing:
             raise SpecError(f"spec field {missing[0]}: required when custom_endpoint_url is set; expected "
                             f"{_EXPECTED[_SPEC_FIELDS[missing[0]][0]]}")
+    _check_known_regions(spec)
     return spec
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise SpecError(f"spec: key {show(k)} appears twice in one object; expected each key once")
+        out[k] = v
+    return out
+
+
+def _json(raw: bytes | str) -> Any:
+    """JSON as the CLI sends it; duplicate keys and absurd nesting are errors, not a last-wins or a RecursionError."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except RecursionError:
+        raise SpecError("spec: nested too deeply to parse; expected an ordinary spec") from None
+    except ValueError as e:
+        if isinstance(e, SpecError):
+            raise
+        raise SpecError(f"spec: not valid JSON ({e})") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -381,9 +547,7 @@ def _schema_of(kind: str, desc: str) -> dict[str, Any]:
     m: dict[str, dict[str, Any]] = {
         "string": {"type": "string"},
         "bool": {"type": "boolean"},
-        "int0": {"type": "integer", "minimum": 0},
-        "int1": {"type": "integer", "minimum": 1},
-        "concurrency": {"type": "integer", "minimum": 1, "maximum": MAX_CONCURRENCY},
+        **{k: {"type": "integer", "minimum": lo, "maximum": hi} for k, (lo, hi) in _INT_KINDS.items()},
         "account_id": {"type": "string", "pattern": ACCOUNT_ID_RE.pattern},
         "account_ids": {"type": ["array", "null"], "items": {"type": "string", "pattern": ACCOUNT_ID_RE.pattern}},
         "role_arn": {"type": "string", "pattern": ROLE_ARN_RE.pattern},
@@ -392,6 +556,7 @@ def _schema_of(kind: str, desc: str) -> dict[str, Any]:
         "external_id": {"type": "string", "pattern": EXTERNAL_ID_RE.pattern},
         "region": region,
         "regions": {"type": ["array", "null"], "items": {"anyOf": [region, {"const": "*"}]}},
+        "extra_regions": {"type": ["array", "null"], "items": region},
         "ous": {"type": ["array", "null"], "items": {"type": "string", "pattern": OU_RE.pattern}},
         "url": {"type": "string", "pattern": r"^(https?://[^\s/]+(/\S*)?)?$"},
         "partition": {"type": "string", "enum": ["", *PARTITIONS]},

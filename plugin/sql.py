@@ -1,16 +1,25 @@
-"""`aws-encryption sql DB "SELECT ..."`: ad-hoc queries over a posture database, read-only."""
+"""`aws-encryption sql DB "SELECT ..."`: ad-hoc queries over a posture database, read-only.
+
+The database is opened like `check` opens it (`checks.open_read_only`): read-only, time zone UTC,
+external access off and the configuration locked, so a query can't write, read or fetch any other
+file (`COPY ... TO`, `ATTACH`, `read_text`, `INSTALL`). Every failure is one line (`SqlError`, exit 2).
+
+Output: `json` (one object per row, JSON-escaped), `csv` (string cells that a spreadsheet would
+evaluate as a formula are prefixed with `'`, `safe_text.for_csv`), `table` (escape sequences and
+control characters removed, newlines and tabs shown as spaces, `safe_text.for_terminal`).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 from typing import Any, TextIO
 
 import duckdb
 
-from .checks import plain
-from .duckdb_writer import DatabaseLockedError, _LOCK_RE, _first_line
+from .checks import CheckError, open_read_only, plain
+from .duckdb_writer import _first_line
+from .safe_text import for_csv, for_terminal
 
 
 class SqlError(ValueError):
@@ -18,19 +27,16 @@ class SqlError(ValueError):
 
 
 def query(db: str, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    p = Path(db)
-    if not p.is_file():
-        raise SqlError(f"database {db} does not exist")
+    if not sql.strip():
+        raise SqlError('no SQL given; e.g. aws-encryption sql DB "SELECT count(*) FROM aws_kms_keys"')
     try:
-        con = duckdb.connect(str(p), read_only=True)
-    except duckdb.Error as e:
-        m = _LOCK_RE.search(str(e))
-        if m:
-            raise SqlError(str(DatabaseLockedError(db, int(m.group("pid")), m.group("process")))) from None
-        raise SqlError(f"cannot open database {db}: {_first_line(e)}") from None
+        con = open_read_only(db)
+    except CheckError as e:
+        raise SqlError(str(e)) from None
     try:
-        con.execute("SET TimeZone='UTC'")
         cur = con.execute(sql)
+        if cur is None:  # DuckDB returns None for text without a statement (only comments)
+            raise SqlError("the SQL holds no statement to run")
         if cur.description is None:
             return [], []
         cols = [d[0] for d in cur.description]
@@ -51,6 +57,15 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+def _csv_cell(v: Any) -> str:
+    # Only text can carry someone else's formula; numbers, dates and lists are formatted by us.
+    return for_csv(v) if isinstance(v, str) else _cell(v)
+
+
+def _table_cell(v: Any) -> str:
+    return for_terminal(_cell(v)).replace("\n", " ").replace("\t", " ")
+
+
 def write(cols: list[str], rows: list[tuple[Any, ...]], fmt: str, out: TextIO, max_width: int = 60) -> None:
     if fmt == "json":
         for r in rows:
@@ -58,11 +73,12 @@ def write(cols: list[str], rows: list[tuple[Any, ...]], fmt: str, out: TextIO, m
         return
     if fmt == "csv":
         w = csv.writer(out)
-        w.writerow(cols)
+        w.writerow([for_csv(c) for c in cols])  # a PIVOT's column names come from the data
         for r in rows:
-            w.writerow([_cell(v) for v in r])
+            w.writerow([_csv_cell(v) for v in r])
         return
-    cells = [[_cell(v) for v in r] for r in rows]
+    cols = [_table_cell(c) for c in cols]
+    cells = [[_table_cell(v) for v in r] for r in rows]
     cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in r] for r in cells]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(cols)]
     out.write("  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip() + "\n")

@@ -19,8 +19,11 @@ FROM aws_kms_keys k
 LEFT JOIN aws_encryption_key_types t ON t.key_type = k.key_type
 UNION ALL
 SELECT b.arn, b.account_id, b.region,
-    CASE WHEN e.sse_algorithm IS NULL THEN 'error' ELSE 'pass' END,
+    CASE WHEN e.sse_algorithm IS NULL OR e.key_type IS NULL THEN 'error' ELSE 'pass' END,
     CASE WHEN e.sse_algorithm IS NULL THEN 'The bucket''s default encryption could not be read (see aws_encryption_sync_errors).'
+         WHEN e.key_type IS NULL THEN 'Bucket encrypted with ' || e.sse_algorithm || ' using key ' ||
+              coalesce(e.resolved_key_arn, e.key_reference, '?') || ', whose type is unknown (not described by ' ||
+              'the sync: another account, or no permission).'
          ELSE 'Bucket encrypted with ' || e.sse_algorithm || coalesce(' using ' || t.name, '') ||
               coalesce(' (' || e.resolved_key_arn || ')', '') || '.'
     END,

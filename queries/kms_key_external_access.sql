@@ -20,6 +20,10 @@ WITH ext AS (
 ),
 unreadable AS (
     SELECT DISTINCT resource_arn FROM aws_encryption_sync_errors WHERE operation IN ('GetKeyPolicy', 'ListGrants')
+    UNION
+    SELECT key_arn FROM aws_kms_key_permissions WHERE policy_error IS NOT NULL
+    UNION
+    SELECT k.arn FROM aws_kms_keys k WHERE NOT EXISTS (SELECT 1 FROM aws_kms_key_policies p WHERE p.key_arn = k.arn)
 )
 SELECT k.arn AS resource_arn, k.account_id, k.region,
     CASE
@@ -30,7 +34,8 @@ SELECT k.arn AS resource_arn, k.account_id, k.region,
     CASE
         WHEN ext.key_arn IS NOT NULL THEN 'Key usable by accounts outside the trusted set: ' || ext.detail || '.'
         WHEN k.arn IN (SELECT resource_arn FROM unreadable) THEN
-            'The key policy or grants could not be read (see aws_encryption_sync_errors).'
+            'The key policy or grants could not be read or analysed (see aws_encryption_sync_errors and ' ||
+            'aws_kms_key_permissions.policy_error), so who may use the key is unknown.'
         ELSE 'Only the key''s account and trusted accounts appear in its key policy and grants.'
     END AS reason
 FROM aws_kms_keys k

@@ -23,6 +23,7 @@ SELECT k.arn AS resource_arn, k.account_id, k.region,
         WHEN k.key_manager = 'AWS' THEN 'skip'
         WHEN NOT (k.origin IN ('EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE') OR k.custom_key_store_id IS NOT NULL) THEN 'skip'
         WHEN k.key_state IN ('PendingImport', 'PendingDeletion', 'Disabled') THEN 'skip'
+        WHEN k.arn IN (SELECT resource_arn FROM aws_encryption_sync_errors WHERE operation = 'ListKeyRotations') THEN 'error'
         WHEN coalesce(l.last_rotation, k.creation_date) IS NULL THEN 'error'
         WHEN coalesce(l.last_rotation, k.creation_date) < now()::TIMESTAMP - INTERVAL (/*param:max_age_days*/365) DAY THEN 'fail'
         ELSE 'pass'
@@ -33,6 +34,8 @@ SELECT k.arn AS resource_arn, k.account_id, k.region,
         WHEN NOT (k.origin IN ('EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE') OR k.custom_key_store_id IS NOT NULL) THEN
             'AWS-provided key material: covered by automatic rotation (kms_cmk_rotation_disabled).'
         WHEN k.key_state IN ('PendingImport', 'PendingDeletion', 'Disabled') THEN 'Key is ' || k.key_state || ', not in use.'
+        WHEN k.arn IN (SELECT resource_arn FROM aws_encryption_sync_errors WHERE operation = 'ListKeyRotations') THEN
+            'The key''s rotations could not be listed (see aws_encryption_sync_errors), so its last rotation is unknown.'
         WHEN coalesce(l.last_rotation, k.creation_date) IS NULL THEN 'Neither a rotation nor the creation date is known.'
         ELSE (CASE WHEN l.last_rotation IS NULL THEN 'Never rotated; created ' ELSE 'Last rotated ' END) ||
              strftime(coalesce(l.last_rotation, k.creation_date), '%Y-%m-%d') || ' (' ||

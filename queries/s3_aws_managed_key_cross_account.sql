@@ -33,6 +33,8 @@ unreadable AS (
 SELECT b.arn AS resource_arn, b.account_id, b.region,
     CASE
         WHEN e.bucket_arn IS NULL OR e.sse_algorithm IS NULL THEN 'error'
+        -- an AWS managed key serves only its own account, so only a key of the bucket's account can be one
+        WHEN e.key_type IS NULL AND e.sse_algorithm <> 'SSE-S3' AND coalesce(e.same_account, true) THEN 'error'
         WHEN e.key_type IS DISTINCT FROM 'aws_managed' THEN 'skip'
         WHEN s.bucket_arn IS NOT NULL THEN 'fail'
         WHEN EXISTS (SELECT 1 FROM unreadable u WHERE u.resource_arn = b.arn AND u.operation = 'GetBucketPolicy') THEN 'error'
@@ -41,6 +43,13 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
     CASE
         WHEN e.bucket_arn IS NULL OR e.sse_algorithm IS NULL THEN
             'The bucket''s default encryption could not be read (see aws_encryption_sync_errors).'
+        WHEN e.key_type IS NULL AND e.sse_algorithm <> 'SSE-S3' AND coalesce(e.same_account, true) THEN
+            'The type of key ' || coalesce(e.resolved_key_arn, e.key_reference, '?') ||
+            ' is unknown (the sync could not describe it, see aws_encryption_sync_errors), so whether it is an ' ||
+            'AWS managed key is unknown.'
+        WHEN e.key_type IS NULL THEN
+            'Key ' || coalesce(e.resolved_key_arn, e.key_reference, '?') || ' is in account ' ||
+            coalesce(e.key_account_id, '?') || ': not an AWS managed key of this bucket''s account.'
         WHEN e.key_type IS DISTINCT FROM 'aws_managed' THEN
             'Not encrypted with an AWS managed key (' || coalesce(e.sse_algorithm, '?') ||
             coalesce(', key ' || e.resolved_key_arn, '') || ').'

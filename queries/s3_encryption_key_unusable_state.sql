@@ -12,7 +12,15 @@
 -- references: https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html, https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html
 -- compliance: AWS Security Hub: KMS.3 (extended to keys in use by S3)
 -- peers: none at bucket level (prowler, steampipe and AWS check key state only)
-WITH synced_kms AS (SELECT DISTINCT account_id, region FROM aws_kms_keys)
+WITH synced_kms AS (
+    -- (account, region) whose keys the latest sync listed completely: a key missing there does not exist
+    SELECT account_id, region FROM aws_encryption_sync_coverage c
+    WHERE table_name = 'aws_kms_keys'
+      AND _cq_sync_time = (SELECT max(_cq_sync_time) FROM aws_encryption_sync_coverage c2
+                           WHERE c2._cq_source_name = c._cq_source_name AND c2.account_id = c.account_id
+                             AND c2.region = c.region AND c2.table_name = c.table_name)
+    GROUP BY account_id, region HAVING bool_and(status = 'ok')
+)
 SELECT b.arn AS resource_arn, b.account_id, b.region,
     CASE
         WHEN e.sse_algorithm IS NULL THEN 'error'
@@ -36,7 +44,7 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
             'Key ' || coalesce(e.key_reference, '?') || ' does not exist in account ' || e.key_account_id || ' ' ||
             e.key_region || ': writes that use the default encryption fail.'
         ELSE 'Key ' || coalesce(e.resolved_key_arn, e.key_reference, '?') ||
-            ' is in an account or region this sync did not cover, so its state is unknown.'
+            ' is in an account or region whose keys this sync did not read, so its state is unknown.'
     END AS reason,
     e.resolved_key_arn AS key_arn, e.key_state
 FROM aws_s3_buckets b

@@ -50,28 +50,41 @@ missing AS (
 ),
 policy_unreadable AS (
     SELECT DISTINCT resource_arn FROM aws_encryption_sync_errors WHERE operation IN ('GetKeyPolicy', 'ListGrants')
+),
+bucket_policy_unreadable AS (
+    SELECT DISTINCT resource_arn FROM aws_encryption_sync_errors WHERE operation = 'GetBucketPolicy'
 )
 SELECT b.arn AS resource_arn, b.account_id, b.region,
     CASE
         WHEN e.sse_algorithm IS NULL THEN 'error'
-        WHEN e.key_type IS NULL OR e.key_type NOT LIKE 'customer_managed%' THEN
-            CASE WHEN e.key_known = false AND e.reference_type IS NOT NULL AND e.key_type IS NULL
-                      AND EXISTS (SELECT 1 FROM admitted a WHERE a.bucket_arn = b.arn) THEN 'error' ELSE 'skip' END
+        WHEN e.sse_algorithm = 'SSE-S3' THEN 'skip'
+        WHEN b.arn IN (SELECT resource_arn FROM bucket_policy_unreadable) THEN 'error'
         WHEN NOT EXISTS (SELECT 1 FROM admitted a WHERE a.bucket_arn = b.arn) THEN 'pass'
+        WHEN e.key_type = 'aws_managed' THEN 'skip'
+        WHEN e.key_type IS NULL OR e.key_type NOT LIKE 'customer_managed%' THEN 'error'
         WHEN e.resolved_key_arn IN (SELECT resource_arn FROM policy_unreadable) THEN 'error'
         WHEN m.bucket_arn IS NOT NULL THEN 'fail'
         ELSE 'pass'
     END AS status,
     CASE
         WHEN e.sse_algorithm IS NULL THEN 'The bucket''s default encryption could not be read (see aws_encryption_sync_errors).'
-        WHEN e.key_type IS NULL OR e.key_type NOT LIKE 'customer_managed%' THEN
-            CASE WHEN e.key_known = false AND e.reference_type IS NOT NULL AND e.key_type IS NULL
-                      AND EXISTS (SELECT 1 FROM admitted a WHERE a.bucket_arn = b.arn)
-                 THEN 'The bucket''s key ' || coalesce(e.resolved_key_arn, e.key_reference) ||
-                      ' was not seen by the sync (another account, or not readable), so its policy can''t be checked.'
-                 ELSE 'Not encrypted with a customer managed key (' || coalesce(e.key_type, e.sse_algorithm) || ').' END
+        WHEN e.sse_algorithm = 'SSE-S3' THEN 'Not encrypted with a KMS key (SSE-S3).'
+        WHEN b.arn IN (SELECT resource_arn FROM bucket_policy_unreadable) THEN
+            'The bucket policy could not be read (' || coalesce((SELECT min(error_code) FROM aws_encryption_sync_errors x
+                WHERE x.resource_arn = b.arn AND x.operation = 'GetBucketPolicy'), '?') ||
+            '), so who it admits, and whether key ' || coalesce(e.resolved_key_arn, e.key_reference, 'aws/s3') ||
+            ' lets them in, is unknown.'
         WHEN NOT EXISTS (SELECT 1 FROM admitted a WHERE a.bucket_arn = b.arn) THEN
             'The bucket policy admits no other account to read or write objects.'
+        WHEN e.key_type = 'aws_managed' THEN
+            'Encrypted with an AWS managed key: see s3_aws_managed_key_cross_account.'
+        WHEN e.key_type IS NULL THEN
+            'The bucket policy admits other accounts, but the type and policy of key ' ||
+            coalesce(e.resolved_key_arn, e.key_reference) || ' are unknown: ' ||
+            CASE WHEN e.same_account THEN 'the sync could not describe it (see aws_encryption_sync_errors).'
+                 ELSE 'it is in account ' || coalesce(e.key_account_id, '?') || ', which this sync did not read.' END
+        WHEN e.key_type NOT LIKE 'customer_managed%' THEN
+            'Key type ' || e.key_type || ' is not a customer managed key.'
         WHEN e.resolved_key_arn IN (SELECT resource_arn FROM policy_unreadable) THEN
             'The key policy or grants of ' || e.resolved_key_arn || ' could not be read (see aws_encryption_sync_errors).'
         WHEN m.bucket_arn IS NOT NULL THEN

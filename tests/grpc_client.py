@@ -32,14 +32,19 @@ def plugin_executable(name: str = "aws-encryption") -> str:
 
 
 class PluginServer:
-    def __init__(self, env: dict[str, str], log_level: str = "info", log_file: Path | None = None) -> None:
+    """`aws-encryption serve` on a free loopback port; `flags` are added to its command line and the
+    environment variables in `drop_env` are removed from its environment."""
+
+    def __init__(self, env: dict[str, str], log_level: str = "info", log_file: Path | None = None,
+                 flags: tuple[str, ...] | list[str] = (), drop_env: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.log_file = log_file
         out = open(log_file, "wb") if log_file else subprocess.DEVNULL
+        base = {k: v for k, v in os.environ.items() if k not in drop_env}
         self.proc = subprocess.Popen(
             [plugin_executable(), "serve", "--address", f"127.0.0.1:{self.port}", "--log-format", "json",
-             "--log-level", log_level],
-            env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+             "--log-level", log_level, *flags],
+            env={**base, **env}, stdout=out, stderr=subprocess.STDOUT)
         self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
         grpc.channel_ready_future(self.channel).result(timeout=30)
         self.stub = plugin_pb2_grpc.PluginStub(self.channel)

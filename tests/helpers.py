@@ -46,3 +46,31 @@ def run_sync(spec: dict[str, Any], tables: list[str] | None = None, skip: list[s
             res.batches[name] = res.batches.get(name, 0) + 1
             res.rows.setdefault(name, []).extend(m.record.to_pylist())
     return res
+
+
+def run_in_pty(cmd: list[str], cwd: Any, env: dict[str, str]) -> tuple[int, str, str]:
+    """Run `cmd` with its stdout on a pseudo-terminal (as a person's shell would): (exit status, what the
+    terminal received, stderr)."""
+    import os
+    import pty
+    import subprocess
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.run(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE,
+                           timeout=120, env=env)
+        os.close(slave)
+        slave = -1
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        return p.returncode, b"".join(chunks).decode(), p.stderr.decode(errors="replace")
+    finally:
+        if slave >= 0:
+            os.close(slave)
+        os.close(master)

@@ -27,6 +27,8 @@ from plugin import checks as ck
 from plugin import cli, report
 from plugin.checks import CheckError, CheckFileError
 
+from .helpers import run_in_pty
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "check_fixtures"
 CHECKS = FIXTURES / "checks"
@@ -74,8 +76,27 @@ def make_db(path: Path) -> Path:
                    service VARCHAR, operation VARCHAR, resource_arn VARCHAR, error_code VARCHAR, message VARCHAR)""")
     con.execute(f"""INSERT INTO aws_encryption_sync_errors VALUES ('{A1}', 'eu-west-1', 'aws_kms_keys', 'kms',
                     'GetKeyRotationStatus', '{K_DENIED}', 'AccessDeniedException', 'denied')""")
+    make_coverage(con)
     con.close()
     return path
+
+
+def make_coverage(con: duckdb.DuckDBPyConnection, unread: tuple[str, str, str, str] | None = None) -> None:
+    """aws_encryption_sync_coverage of a sync that read both accounts completely, or left `unread`
+    (account, region, table, operation) unread."""
+    con.execute("""CREATE TABLE IF NOT EXISTS aws_encryption_sync_coverage (_cq_sync_time TIMESTAMP,
+                   _cq_source_name VARCHAR, account_id VARCHAR, region VARCHAR, table_name VARCHAR, service VARCHAR,
+                   operation VARCHAR, status VARCHAR, error_code VARCHAR, message VARCHAR, resources BIGINT,
+                   tables VARCHAR[], kept_rows BIGINT, kept_sync_time TIMESTAMP)""")
+    rows = [(A1, "", "", "sts", "AssumeRole"), (A1, "eu-west-1", "aws_kms_keys", "kms", "ListKeys"),
+            (A2, "", "", "sts", "AssumeRole"), (A2, "", "aws_s3_buckets", "s3", "ListBuckets")]
+    for account, region, table, service, op in rows:
+        failed = unread is not None and unread == (account, region, table, op)
+        con.execute("INSERT INTO aws_encryption_sync_coverage VALUES (TIMESTAMP '2026-11-29 10:00:00', "
+                    "'aws-encryption', ?, ?, ?, ?, ?, ?, ?, ?, 1, [], ?, ?)",
+                    [account, region, table, service, op, "error" if failed else "ok",
+                     "AccessDeniedException" if failed else "", "denied" if failed else "",
+                     4 if failed else None, "2026-11-28 10:00:00" if failed else None])
 
 
 @pytest.fixture
@@ -433,22 +454,51 @@ def test_exit_1_when_a_high_or_critical_check_fails(db: Path) -> None:
 
 
 @pytest.mark.parametrize("args, code", [
-    (["--check", "kms_rotation_off"], 0),                           # medium fails, default --fail-on high
-    (["--check", "kms_rotation_off", "--fail-on", "medium"], 1),
-    (["--fail-on", "none"], 0),                                     # everything fails, never exit 1
+    (["--check", "kms_rotation_off"], 1),                           # its error finding: incomplete
+    (["--check", "kms_rotation_off", "--allow-incomplete"], 0),     # medium fails, default --fail-on high
+    (["--check", "kms_rotation_off", "--fail-on", "medium", "--allow-incomplete"], 1),
+    (["--fail-on", "none"], 1),                                     # findings never fail, incompleteness does
+    (["--fail-on", "none", "--allow-incomplete"], 0),
     (["--check", "s3_bucket_key_disabled", "--fail-on", "low"], 1),
-    (["--check", "s3_bucket_key_disabled"], 0),
+    (["--check", "s3_bucket_key_disabled"], 0),                     # complete, and low is below high
     (["--check", "kms_key_too_old", "--fail-on", "critical"], 0),   # high fails, only critical counts
     (["--check", "s3_bucket_public", "--fail-on", "critical"], 1),
     (["--check", "kms_key_too_old", "--param", "max_age_days=5000"], 0),
-    (["--check", "s3_missing_table", "--fail-on", "info"], 0),      # an error is not a failure ...
-    (["--check", "s3_missing_table", "--fail-on", "info", "--fail-on-error"], 1),  # ... unless asked
-    (["--check", "s3_missing_table", "--fail-on", "low", "--fail-on-error"], 0),   # below the threshold
+    (["--check", "s3_missing_table", "--fail-on", "info"], 1),      # a check that failed to run: incomplete
+    (["--check", "s3_missing_table", "--fail-on", "info", "--allow-incomplete"], 0),
+    (["--check", "s3_missing_table", "--fail-on", "info", "--allow-incomplete", "--fail-on-error"], 1),
+    (["--check", "s3_missing_table", "--fail-on", "low", "--allow-incomplete", "--fail-on-error"], 0),  # below
 ])
-def test_exit_status(db: Path, args: list[str], code: int) -> None:
-    p = run_fixtures(db, "--format", "json", *args)
-    assert p.returncode == code, (p.stdout[-2000:], p.stderr)
-    assert json.loads(p.stdout)["exit_status"] == code
+def test_exit_status(db: Path, inproc: Any, args: list[str], code: int) -> None:
+    got, out = inproc(db, "--format", "json", *args)
+    assert got == code, out[-2000:]
+    assert json.loads(out)["exit_status"] == code
+
+
+def test_unread_scope_or_unknown_coverage_fails_unless_allowed(tmp_path: Path, inproc: Any) -> None:
+    path = tmp_path / "unread.duckdb"
+    make_db(path)
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE aws_encryption_sync_coverage")
+    make_coverage(con, unread=(A1, "eu-west-1", "aws_kms_keys", "ListKeys"))
+    con.close()
+    code, out = inproc(path, "--check", "s3_bucket_key_disabled", "--format", "json")
+    doc = json.loads(out)
+    assert code == 1 and doc["verdict"].startswith("INCOMPLETE: passed")
+    [u] = doc["coverage"]["unread"]
+    assert (u["account_id"], u["region"], u["operation"], u["kept_rows"]) == (A1, "eu-west-1", "kms:ListKeys", 4)
+    assert {a["account_id"]: a["status"] for a in doc["coverage"]["accounts"]} == {A1: "partly read", A2: "read"}
+    assert inproc(path, "--check", "s3_bucket_key_disabled", "--allow-incomplete")[0] == 0
+    code, table = inproc(path, "--check", "s3_bucket_key_disabled", "--format", "table")
+    head = " ".join(" ".join(table.splitlines()[:8]).split())
+    assert "NOT READ (1): the checks below say nothing about these" in head
+    assert f"account {A1} region eu-west-1 aws_kms_keys: kms:ListKeys AccessDeniedException; " \
+           "4 rows kept from 2026-11-28 10:00 UTC" in head
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE aws_encryption_sync_coverage")
+    con.close()
+    code, out = inproc(path, "--check", "s3_bucket_key_disabled", "--format", "json")
+    assert code == 1 and "no aws_encryption_sync_coverage table" in json.loads(out)["verdict"]
 
 
 def test_missing_database_file(tmp_path: Path) -> None:
@@ -495,7 +545,7 @@ def test_bad_severity_and_queries_dir(db: Path, tmp_path: Path) -> None:
 
 def test_unwritable_output(db: Path, tmp_path: Path) -> None:
     assert_usage_error(run_fixtures(db, "--output", str(tmp_path / "no" / "such" / "dir" / "r.json")),
-                       "cannot write", "r.json")
+                       "--output", "r.json", "does not exist or is not writable")
 
 
 def test_no_checks_at_all_is_fine_and_said(db: Path) -> None:
@@ -525,7 +575,7 @@ def test_bundled_checks_are_loaded_from_the_bundled_dir(db: Path, tmp_path: Path
 # Formats
 
 def test_json_document(db: Path, inproc: Any) -> None:
-    code, out = inproc(db, "--format", "json", "--fail-on", "none")
+    code, out = inproc(db, "--format", "json", "--fail-on", "none", "--allow-incomplete")
     assert code == 0
     doc = json.loads(out)
     assert doc["tool"] == {"name": "aws-encryption", "version": plugin.__version__}
@@ -694,33 +744,16 @@ def test_table_report_is_readable_in_100_columns(db: Path) -> None:
     assert "Failures (4)" in out and "Errors (2)" in out
     assert f"{K_NOROT}  account {A1}  region eu-west-1" in out
     assert f"Key {K_NOROT} in account {A1} has automatic rotation disabled." in " ".join(out.split())
-    assert out.rstrip().endswith("FAILED: 2 failing findings at or above high (exit 1)")
+    assert " ".join(out.split()).endswith(
+        "FAILED: 2 failing findings at or above high; incomplete: 1 check failed to run (s3_missing_table); "
+        "1 error finding (inputs the sync could not read) (exit 1)")
 
 
 def _tty_run(db: Path, env: dict[str, str]) -> str:
-    import pty
-    master, slave = pty.openpty()
-    try:
-        p = subprocess.run([EXE, "check", str(db), "--no-bundled", "--queries", str(CHECKS)], cwd=REPO,
-                           stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, timeout=120,
-                           env={k: v for k, v in {**os.environ, **env}.items() if v is not None})
-        os.close(slave)
-        slave = -1
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-        assert p.returncode == 1, p.stderr
-        return b"".join(chunks).decode()
-    finally:
-        if slave >= 0:
-            os.close(slave)
-        os.close(master)
+    code, out, err = run_in_pty([EXE, "check", str(db), "--no-bundled", "--queries", str(CHECKS)], REPO,
+                                {k: v for k, v in {**os.environ, **env}.items() if v is not None})
+    assert code == 1, err
+    return out
 
 
 def test_terminal_gets_a_table_with_colours_unless_no_color(db: Path) -> None:
@@ -737,7 +770,7 @@ def test_output_file(db: Path, tmp_path: Path) -> None:
     assert p.returncode == 1 and p.stdout == "" and p.stderr == ""
     assert json.loads(out.read_text())["version"] == "2.1.0"  # format from the extension
     out2 = tmp_path / "report.txt"
-    p = run_fixtures(db, "--output", str(out2), "--format", "csv", "--fail-on", "none")
+    p = run_fixtures(db, "--output", str(out2), "--format", "csv", "--fail-on", "none", "--allow-incomplete")
     assert p.returncode == 0 and p.stdout == ""
     assert out2.read_text().startswith("check_id,severity,title,")
     out3 = tmp_path / "summary.md"

@@ -14,7 +14,7 @@ from plugin.specfile import SourcePlan, SyncPlan
 from plugin.spec import parse_spec
 
 from .check_world import CHECKS
-from .world import COMPUTE, DATA, World
+from .world import COMPUTE, DATA, DENIED, World
 
 
 def _sync(world: World, db: Path, accounts: list[str], **extra) -> None:
@@ -64,7 +64,7 @@ def test_every_bundled_check_has_a_test_here():
               "kms_cmk_rotation_disabled", "kms_key_manual_rotation_overdue", "kms_key_policy_public",
               "kms_key_external_access", "s3_encryption_key_unusable_state",
               "s3_encryption_key_alias_or_foreign_region", "s3_sse_kms_bucket_key_disabled", "s3_sse_c_not_blocked",
-              "encryption_key_inventory"}
+              "encryption_key_inventory", "sync_coverage"}
     assert ids == tested
 
 
@@ -177,18 +177,8 @@ def test_encryption_key_inventory(results, world, check_cases):
 def test_unreadable_inputs_are_errors_not_passes(world, check_cases, tmp_path):
     """With the calls each check depends on denied, every check says `error` for those resources."""
     deny_ops = {"GetBucketEncryption", "GetBucketPolicy", "GetKeyPolicy", "ListGrants", "DescribeKey"}
-
-    def deny(service, op, detail):
-        return (403, "AccessDenied" if service == "s3" else "AccessDeniedException") if (
-            op in deny_ops and CHECKS.encode() in detail or op in deny_ops and b"chk-" in detail) else None
-
-    world.server.faults.append(deny)
-    try:
-        db = tmp_path / "denied.duckdb"
-        _sync(world, db, [CHECKS], max_retries=0)
-    finally:
-        world.server.faults.remove(deny)
-    res = _statuses(db)
+    res = _statuses_denied(world, tmp_path, lambda op, detail: op in deny_ops and (
+        CHECKS.encode() in detail or b"chk-" in detail))
     bucket = check_cases.buckets["cmk-shared-nokey"]
     key = check_cases.keys["public"]
     for check in ("s3_aws_managed_key_cross_account", "s3_key_unusable_by_bucket_principals",
@@ -199,3 +189,54 @@ def test_unreadable_inputs_are_errors_not_passes(world, check_cases, tmp_path):
     for check in ("kms_cmk_rotation_disabled", "kms_key_manual_rotation_overdue", "kms_key_policy_public",
                   "kms_key_external_access", "encryption_key_inventory"):
         assert res[check][key][0] == "error", check
+
+
+def test_sync_coverage(results, tmp_path, world):
+    c = "sync_coverage"
+    assert {arn: status for arn, (status, _) in results[c].items()} == {
+        f"{DATA}/sts:AssumeRole": "pass", f"{COMPUTE}/sts:AssumeRole": "pass", f"{CHECKS}/sts:AssumeRole": "pass"}
+    assert "2 regions, 5 listings" in _r(results, c, f"{DATA}/sts:AssumeRole")
+    db = tmp_path / "denied.duckdb"
+    _sync(world, db, [DENIED, DATA])
+    res = _statuses(db)[c]
+    assert res[f"{DATA}/sts:AssumeRole"][0] == "pass"
+    status, reason = res[f"{DENIED}/sts:AssumeRole"]
+    assert status == "error" and f"Account {DENIED} could not be read: sts:AssumeRole failed (AccessDenied" in reason
+    assert "no earlier data of it is kept" in reason
+
+
+def test_an_unknown_key_type_is_an_error_not_a_skip(world, check_cases, tmp_path):
+    """DescribeKey denied: the bucket's key type is unknown, so the checks that depend on it say error."""
+    res = _statuses_denied(world, tmp_path, lambda op, detail: op == "DescribeKey" and CHECKS.encode() in detail)
+    shared = check_cases.buckets["cmk-shared-nokey"]  # shared with COMPUTE, key in the same account
+    for check in ("s3_key_unusable_by_bucket_principals", "s3_aws_managed_key_cross_account",
+                  "encryption_key_inventory"):
+        status, reason = res[check][shared]
+        assert status == "error", (check, reason)
+        assert "unknown" in reason, (check, reason)
+    # the same unknown key on a bucket shared with nobody: its type can't change the verdict
+    assert res["s3_key_unusable_by_bucket_principals"][check_cases.buckets["by-alias"]][0] == "pass"
+
+
+def test_rotations_that_could_not_be_listed_are_an_error(world, check_cases, tmp_path):
+    old = check_cases.keys["imported-old"]
+
+    res = _statuses_denied(world, tmp_path, lambda op, detail: op == "ListKeyRotations" and old.encode() in detail)
+    status, reason = res["kms_key_manual_rotation_overdue"][old]
+    assert status == "error" and "could not be listed" in reason
+
+
+def _statuses_denied(world: World, tmp_path: Path, denied) -> dict[str, dict[str, tuple[str, str]]]:
+    """The checks' results on CHECKS synced while AWS denies the calls `denied(op, detail)` picks."""
+    def deny(service, op, detail):
+        if not denied(op, detail):
+            return None
+        return (403, "AccessDenied") if service == "s3" else (400, "AccessDeniedException")
+
+    world.server.faults.append(deny)
+    try:
+        db = tmp_path / "denied.duckdb"
+        _sync(world, db, [CHECKS], max_retries=0)
+    finally:
+        world.server.faults.remove(deny)
+    return _statuses(db)

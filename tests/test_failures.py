@@ -65,7 +65,7 @@ def test_table_selection_makes_only_the_calls_it_needs(scanner_env):
     res = run_sync(w.spec(accounts=[DATA]), tables=["aws_kms_keys"], skip_dependent=True)
     ops = {op for _, op, _ in w.server.since(mark)}
     assert res.table("aws_kms_keys")
-    assert set(res.rows) <= {"aws_kms_keys", "aws_encryption_sync_errors"}
+    assert set(res.rows) <= {"aws_kms_keys", "aws_encryption_sync_errors", "aws_encryption_sync_coverage"}
     assert not ops & {"GetKeyPolicy", "ListGrants", "ListKeyRotations", "ListBuckets", "ListAliases"}
 
 

@@ -254,5 +254,9 @@ def test_sync_then_check(world, tmp_path):
     lake = [f for f in by_id["s3_aws_managed_key_cross_account"]["findings"]
             if f["resource_arn"] == f"arn:aws:s3:::data-lake-{DATA}"]
     assert lake and lake[0]["status"] == "fail"
+    # COMPUTE's audit role can't read rotation statuses: error findings make the data incomplete
     r = _aws_encryption(["sync", "spec.yml", "--check", "--fail-on", "none", "--format", "json"], tmp_path, world.env)
+    assert r.returncode == 1 and "incomplete" in json.loads(r.stdout)["verdict"]
+    r = _aws_encryption(["sync", "spec.yml", "--check", "--fail-on", "none", "--allow-incomplete", "--format", "json"],
+                        tmp_path, world.env)
     assert r.returncode == 0

@@ -37,9 +37,10 @@ def as_json(yaml_text: str) -> bytes:
 # (case id, spec as YAML or raw bytes, expected message substring)
 BAD_SPECS: list[tuple[str, str | bytes, str]] = [
     ("unknown-top-level-key", "region: [us-east-1]\n",
-     "spec: unknown field 'region'; allowed fields are regions, accounts, org,"),
+     "spec: unknown field 'region' (did you mean regions?); allowed fields are regions, accounts, org,"),
     ("unknown-account-key", "accounts:\n  - id: '111122223333'\n    profile: prod\n",
-     "spec field accounts[0]: unknown field 'profile'; allowed fields are id, account_name, local_profile,"),
+     "spec field accounts[0]: unknown field 'profile' (did you mean local_profile?); allowed fields are id, "
+     "account_name, local_profile,"),
     ("account-id-not-12-digits", "accounts:\n  - id: '11112222333'\n",
      'spec field accounts[0].id: expected a 12-digit account id in quotes, e.g. "111122223333", got "11112222333"'),
     ("account-id-alias", "accounts:\n  - id: prod\n",
@@ -78,6 +79,25 @@ BAD_SPECS: list[tuple[str, str | bytes, str]] = [
      'spec field regions[1]: "*" is allowed only as the first and only region'),
     ("star-not-only", "regions: ['*', us-east-1]\n",
      'spec field regions: "*" must be the only region, got ["*", "us-east-1"]'),
+    ("region-typo", "regions: [us-eest-1]\n",
+     "spec field regions[0]: unknown region 'us-eest-1' (closest known: us-east-1); expected a region botocore "
+     "knows, or add it to extra_regions"),
+    ("region-unknown-number", "regions: [eu-west-1, eu-west-9]\n",
+     "spec field regions[1]: unknown region 'eu-west-9' (closest known: eu-west-1)"),
+    ("account-region-unknown", "accounts:\n  - id: '111122223333'\n    regions: [ap-southeast-9]\n",
+     "spec field accounts[0].regions[0]: unknown region 'ap-southeast-9' (closest known: ap-southeast-1)"),
+    ("default-region-unknown", "accounts:\n  - id: '111122223333'\n    default_region: us-east-7\n",
+     "spec field accounts[0].default_region: unknown region 'us-east-7' (closest known: us-east-1)"),
+    ("org-member-region-unknown", "org:\n  member_role_name: audit\n  member_regions: [eu-centrl-1]\n",
+     "spec field org.member_regions[0]: unknown region 'eu-centrl-1' (closest known: eu-central-1)"),
+    ("signing-region-unknown",
+     f"custom_endpoint_url: {DEAD_ENDPOINT}\ncustom_endpoint_partition_id: aws\n"
+     "custom_endpoint_hostname_immutable: true\ncustom_endpoint_signing_region: us-eest-1\n",
+     "spec field custom_endpoint_signing_region: unknown region 'us-eest-1' (closest known: us-east-1)"),
+    ("extra-region-not-a-region", "extra_regions: [mars]\n",
+     'spec field extra_regions[0]: expected a region name like us-east-1, got "mars"'),
+    ("extra-region-star", "extra_regions: ['*']\n",
+     'spec field extra_regions[0]: expected a region name like us-east-1, got "*"'),
     ("regions-not-list", "regions: us-east-1\n",
      'spec field regions: expected a list of region names like ["us-east-1", "eu-west-1"], or ["*"], '
      'got "us-east-1"'),
@@ -88,15 +108,25 @@ BAD_SPECS: list[tuple[str, str | bytes, str]] = [
     ("concurrency-bool", "concurrency: true\n",
      "spec field concurrency: expected an integer from 1 to 1024, got true"),
     ("max-retries-negative", "max_retries: -1\n",
-     "spec field max_retries: expected an integer >= 0, got -1"),
+     "spec field max_retries: expected an integer from 0 to 50, got -1"),
     ("max-retries-string", "max_retries: '3'\n",
-     'spec field max_retries: expected an integer >= 0, got "3"'),
+     'spec field max_retries: expected an integer from 0 to 50, got "3"'),
     ("max-retries-float", "max_retries: 2.5\n",
-     "spec field max_retries: expected an integer >= 0, got 2.5"),
+     "spec field max_retries: expected an integer from 0 to 50, got 2.5"),
+    ("max-retries-too-large", "max_retries: 1000000000000\n",
+     "spec field max_retries: expected an integer from 0 to 50, got 1000000000000"),
     ("max-backoff-zero", "max_backoff: 0\n",
-     "spec field max_backoff: expected an integer >= 1, got 0"),
+     "spec field max_backoff: expected an integer from 1 to 3600, got 0"),
+    ("max-backoff-too-large", "max_backoff: 100000000000000000000\n",
+     "spec field max_backoff: expected an integer from 1 to 3600, got 100000000000000000000"),
     ("request-timeout-zero", "request_timeout: 0\n",
-     "spec field request_timeout: expected an integer >= 1, got 0"),
+     "spec field request_timeout: expected an integer from 1 to 3600, got 0"),
+    ("request-timeout-huge-float", b'{"request_timeout": 1e23}',
+     "spec field request_timeout: expected an integer from 1 to 3600, got 1e+23"),
+    ("initialization-concurrency-too-large", "initialization_concurrency: 257\n",
+     "spec field initialization_concurrency: expected an integer from 1 to 256, got 257"),
+    ("skip-string-false-bool", "use_paid_apis: 'false'\n",
+     'spec field use_paid_apis: expected true or false, got "false"'),
     ("aws-debug-string", "aws_debug: 'yes'\n",
      'spec field aws_debug: expected true or false, got "yes"'),
     ("scheduler-unknown", "scheduler: bfs\n",
@@ -139,7 +169,8 @@ BAD_SPECS: list[tuple[str, str | bytes, str]] = [
      'spec field org.skip_organization_units[0]: expected an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx), '
      'got "Sandbox"'),
     ("org-unknown-key", "org:\n  member_role_name: aws-encryption-audit\n  admin_role: x\n",
-     "spec field org: unknown field 'admin_role'; allowed fields are admin_account, member_trusted_principal,"),
+     "spec field org: unknown field 'admin_role' (did you mean admin_account?); allowed fields are admin_account, "
+     "member_trusted_principal,"),
     ("org-admin-account-unknown-key",
      "org:\n  member_role_name: aws-encryption-audit\n  admin_account:\n    id: '111122223333'\n",
      "spec field org.admin_account: unknown field 'id'; allowed fields are local_profile, role_arn, "
@@ -154,6 +185,11 @@ BAD_SPECS: list[tuple[str, str | bytes, str]] = [
      "accounts:\n  - id: '111122223333'\n  - id: '444455556666'\n  - id: '111122223333'\n    local_profile: b\n",
      "spec field accounts[2].id: account 111122223333 is listed twice; expected each account once"),
     ("invalid-json", b'{"regions": ["us-east-1",]}', "spec: not valid JSON ("),
+    ("json-duplicate-key", b'{"regions": ["us-east-1"], "regions": []}',
+     'spec: key "regions" appears twice in one object; expected each key once'),
+    ("json-deep-nesting", b'{"regions": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+     "spec: nested too deeply to parse; expected an ordinary spec"),
+    ("json-huge-int", b'{"max_retries": ' + b"9" * 5000 + b"}", "spec: not valid JSON ("),
     ("not-a-mapping", b'["us-east-1"]', "expected the plugin spec (a mapping)"),
 ]
 
@@ -441,3 +477,67 @@ def test_account_id_null_is_a_spec_error() -> None:
 def test_patterns_are_ascii_and_anchored(obj: dict[str, Any]) -> None:
     with pytest.raises(SpecError):
         parse_spec(obj)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounds, regions botocore knows, and messages that stay one short line.
+
+
+def test_schema_has_the_upper_bounds(schema: dict[str, Any]) -> None:
+    props = schema["properties"]
+    bounds = {k: (props[k].get("minimum"), props[k].get("maximum")) for k in
+              ("max_retries", "max_backoff", "request_timeout", "initialization_concurrency", "concurrency")}
+    assert bounds == {"max_retries": (0, 50), "max_backoff": (1, 3600), "request_timeout": (1, 3600),
+                      "initialization_concurrency": (1, 256), "concurrency": (1, 1024)}
+    for k in bounds:  # each bound is documented in the field's description
+        assert f"at most {bounds[k][1]}" in props[k]["description"], k
+    assert props["extra_regions"]["items"]["pattern"] == spec_mod.REGION_RE.pattern
+
+
+@pytest.mark.parametrize("field, top", [("max_retries", 50), ("max_backoff", 3600), ("request_timeout", 3600),
+                                        ("initialization_concurrency", 256), ("concurrency", 1024)])
+def test_upper_bounds_are_inclusive(field: str, top: int) -> None:
+    assert getattr(parse_spec({field: top}), field) == top
+    with pytest.raises(SpecError, match=rf"^spec field {field}: expected an integer from \d+ to {top}, got {top + 1}$"):
+        parse_spec({field: top + 1})
+
+
+def test_known_regions_come_from_botocore() -> None:
+    known = spec_mod.known_regions()
+    assert {"us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1", "eusc-de-east-1"} <= known
+    assert "aws-global" not in known and "us-eest-1" not in known
+
+
+def test_extra_regions_accept_a_region_newer_than_botocore() -> None:
+    raw = {"regions": ["us-east-1", "xx-newregion-1"], "extra_regions": ["xx-newregion-1"],
+           "accounts": [{"id": "111122223333", "default_region": "xx-newregion-1", "regions": ["xx-newregion-1"]}]}
+    s = parse_spec(json.dumps(raw).encode())
+    assert s.extra_regions == ["xx-newregion-1"] and s.regions == ["us-east-1", "xx-newregion-1"]
+    assert s.accounts[0].default_region == "xx-newregion-1"
+    with pytest.raises(SpecError, match=r"^spec field regions\[1\]: unknown region 'xx-newregion-1'"):
+        parse_spec({"regions": ["us-east-1", "xx-newregion-1"]})
+
+
+def test_star_is_not_checked_against_botocore() -> None:
+    assert parse_spec({"regions": ["*"], "org": {"member_role_name": "r", "member_regions": ["*"]}}).regions == ["*"]
+
+
+@pytest.mark.parametrize("raw", [
+    {"accounts": [{"id": "1" * 100_000}]},
+    {"regions": ["x" * 100_000]},
+    {"k" * 100_000: 1},
+    {"accounts": {"id": ["a"] * 100_000}},
+    {"accounts": [{"id": "\x1b[2J\x1b]0;title\x07\n\r"}]},
+    {"regions": [["us-east-1"] * 50] * 50},
+], ids=["long-id", "long-region", "long-key", "big-structure", "control-characters", "nested-lists"])
+def test_messages_are_one_short_printable_line(raw: dict[str, Any]) -> None:
+    with pytest.raises(SpecError) as e:
+        parse_spec(raw)
+    msg = str(e.value)
+    assert len(msg.encode()) <= spec_mod.MAX_MESSAGE and msg.isprintable(), msg
+
+
+def test_one_line_caps_bytes_not_characters() -> None:
+    out = spec_mod.one_line("\u00e9" * 400)
+    assert len(out.encode()) <= spec_mod.MAX_MESSAGE and out.endswith("\u2026")
+    assert spec_mod.one_line("a\nb\x1bc") == "a\\nb\\x1bc"

@@ -368,7 +368,8 @@ def run_ours(world: Any, workdir: Path, timeout: float) -> tuple[Path, Path, Tim
     if sync.returncode != 0:
         raise Abort(f"aws-encryption sync failed with status {sync.returncode}; see {sync.log}")
     report = workdir / "ours-check.json"
-    check = _timed([exe, "check", str(db), "--format", "json", "--output", str(report), "--fail-on", "none"],
+    check = _timed([exe, "check", str(db), "--format", "json", "--output", str(report), "--fail-on", "none",
+                    "--allow-incomplete"],
                    env, workdir / "ours-check.log", timeout, workdir)
     if check.returncode != 0:
         raise Abort(f"aws-encryption check failed with status {check.returncode}; see {check.log}")

@@ -4,6 +4,11 @@
 - Assumed-role credentials are fetched once per account, eagerly (so a role that can't be assumed
   is reported as such, naming the account), and refreshed by botocore before they expire.
 - Every client gets the retry, timeout and pool settings from the spec and the custom endpoint.
+  So does the STS client botocore itself creates when a profile assumes a role (`role_arn` with
+  `source_profile` or `credential_source` in ~/.aws/config): with `custom_endpoint_url` set, no call
+  goes to the real STS.
+- Any failure to get an account's credentials, the profile's own AssumeRole included, is a
+  CredentialsError naming the operation, so the account's error row carries the configured id.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import AssumeRoleCredentialFetcher, Credentials, DeferredRefreshableCredentials
+from botocore.exceptions import NoCredentialsError, UnknownCredentialError
 
 from .. import __version__
 from ..redact import register_secret
@@ -36,15 +42,14 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+_PARTITION_PREFIXES = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-iso-", "aws-iso"), ("us-isob-", "aws-iso-b"),
+                       ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"), ("eusc-", "aws-eusc"))
+
+
 def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("us-iso-"):
-        return "aws-iso"
-    if region.startswith("us-isob-"):
-        return "aws-iso-b"
+    for prefix, partition in _PARTITION_PREFIXES:
+        if region.startswith(prefix):
+            return partition
     return "aws"
 
 
@@ -128,8 +133,30 @@ class ClientFactory:
                     self._loader = s._session.get_component("data_loader")
                 else:
                     s._session.register_component("data_loader", self._loader)
+                if self.spec.custom_endpoint_url:
+                    self._route_profile_sts(s._session)
                 self._base[profile] = s
             return s
+
+    def _route_profile_sts(self, session: botocore.session.Session) -> None:
+        """Send the AssumeRole botocore makes for a role profile to the custom endpoint.
+
+        botocore's assume-role providers create their STS client with the session's defaults, which
+        ignore our endpoint: the call went to sts.us-east-1.amazonaws.com. The client creator is the
+        one thing to change (fetchers are built from it when credentials are first loaded); the
+        providers keep reading ~/.aws/config and resolving source profiles themselves.
+        """
+        creator = functools.partial(self._sts_creator, session, self.spec.custom_endpoint_signing_region)
+        resolver = session.get_component("credential_provider")
+        for name in ("assume-role", "assume-role-with-web-identity"):
+            try:
+                provider = resolver.get_provider(name)
+            except UnknownCredentialError:
+                continue
+            if not hasattr(provider, "_client_creator"):  # a botocore that changed it: refuse, don't leak
+                raise RuntimeError(f"botocore {botocore.__version__}: can't send the {name} call of a profile "
+                                   "to custom_endpoint_url")
+            provider._client_creator = creator
 
     def _new_botocore_session(self) -> botocore.session.Session:
         s = botocore.session.Session()
@@ -148,11 +175,15 @@ class ClientFactory:
             base = self._base_session(account.local_profile)
         except Exception as e:  # ProfileNotFound and friends
             raise CredentialsError("LoadProfile", e) from None
-        source = via.botocore_session.get_credentials() if via is not None else base.get_credentials()
-        if source is None:
-            from botocore.exceptions import NoCredentialsError
-            raise CredentialsError("LoadCredentials", NoCredentialsError())
-        frozen = source.get_frozen_credentials()
+        try:
+            # A role profile assumes its role here (botocore defers it to the first use), so a denied
+            # AssumeRole surfaces as this account's failure, not as an exception of the sync.
+            source = via.botocore_session.get_credentials() if via is not None else base.get_credentials()
+            if source is None:
+                raise NoCredentialsError()
+            frozen = source.get_frozen_credentials()
+        except Exception as e:  # noqa: BLE001 - any failure to load credentials is the account's
+            raise CredentialsError(_credentials_operation(base, via), e) from None
         register_secret(frozen.secret_key, frozen.token)
         region = (self.spec.custom_endpoint_signing_region if self.spec.custom_endpoint_url
                   else account.default_region) or "us-east-1"
@@ -197,8 +228,20 @@ class ClientFactory:
         return creds
 
     def _sts_creator(self, session: botocore.session.Session, region: str, service: str, **kwargs: Any) -> Any:
+        """Create `service` (STS) as every other client is: our config, region and custom endpoint."""
         kwargs.setdefault("region_name", region)
         kwargs.setdefault("config", self.config)
         if self.spec.custom_endpoint_url:
             kwargs.setdefault("endpoint_url", self.spec.custom_endpoint_url)
         return session.create_client(service, **kwargs)
+
+
+def _credentials_operation(base: boto3.Session, via: AccountSession | None) -> str:
+    """AssumeRole when the credentials come from a role profile (its own AssumeRole failed), else LoadCredentials."""
+    if via is not None:
+        return "LoadCredentials"
+    try:
+        profile = base._session.get_scoped_config()
+    except Exception:  # noqa: BLE001 - only for naming the operation
+        return "LoadCredentials"
+    return "AssumeRole" if profile.get("role_arn") else "LoadCredentials"

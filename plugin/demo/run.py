@@ -115,7 +115,8 @@ def main(db: str = DEFAULT_DB, fmt: str = "table", keep_running: bool = False,
         err(f"demo terminated; {target} was left as it was")
         return 143
     except Exception as e:  # noqa: BLE001 - one line, not a traceback
-        if type(e).__name__ == "_Interrupted":  # local_sync's SIGTERM
+        from ..local_sync import Interrupted
+        if isinstance(e, Interrupted):  # local_sync's SIGTERM
             err(f"demo terminated; {target} was left as it was")
             return 143
         err(f"demo failed: {type(e).__name__}: {e}")
@@ -364,16 +365,16 @@ def _priority(check_id: str, resource_arn: str) -> tuple[int, str, bool]:
 
 
 def _report(db_path: str) -> Any:
-    from ..checks import SEVERITY_RANK, bundled_queries_dir, load_checks, run_checks
+    from ..checks import SEVERITY_RANK, bundled_queries_dir, load_checks, run_with_coverage
     from ..report import Report
 
-    results = run_checks(db_path, load_checks([bundled_queries_dir()]))
+    results, coverage = run_with_coverage(db_path, load_checks([bundled_queries_dir()]))
     # json, csv, sarif, ocsf and markdown's per-finding sections follow the results' order.
     order = {id(r): i for i, r in enumerate(results)}
     results.sort(key=lambda r: (-SEVERITY_RANK[r.check.severity], _priority(r.check.id, "")[:2], order[id(r)]))
     for r in results:
         r.rows.sort(key=lambda f: (f.status != "fail", _priority(r.check.id, f.resource_arn)[2]))
-    return Report(database=db_path, results=results)
+    return Report(database=db_path, results=results, coverage=coverage)
 
 
 @contextlib.contextmanager

@@ -74,6 +74,16 @@ class RecordingMotoServer(ThreadedMotoServer):
                             payload = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>"
                                        f"<Message>injected {code}</Message></Error>").encode()
                             ctype = "application/xml"
+                        elif op[0] in ("sts", "iam"):  # query-protocol errors
+                            payload = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+                                       f"<Message>injected {code}</Message></Error>"
+                                       "<RequestId>00000000-0000-0000-0000-000000000000</RequestId>"
+                                       "</ErrorResponse>").encode()
+                            ctype = "text/xml"
+                        elif op[0] == "ec2":
+                            payload = (f"<Response><Errors><Error><Code>{code}</Code><Message>injected {code}"
+                                       "</Message></Error></Errors><RequestID>0</RequestID></Response>").encode()
+                            ctype = "text/xml"
                         else:
                             payload = json.dumps({"__type": code, "message": f"injected {code}"}).encode()
                             ctype = "application/x-amz-json-1.1"

@@ -7,6 +7,7 @@ from .key_types import KEY_TYPES_TABLE
 from .kms import ALIASES, KEYS
 from .s3 import BUCKETS
 from .organizations import ORG_ACCOUNTS
+from .sync_coverage import SYNC_COVERAGE
 from .sync_errors import SYNC_ERRORS
 
 from .encryption_keys import S3_BUCKET_ENCRYPTION_KEYS
@@ -16,7 +17,8 @@ from .permissions import KMS_KEY_PERMISSIONS, S3_BUCKET_PERMISSIONS
 KEYS.children.append(KMS_KEY_PERMISSIONS)
 BUCKETS.children.extend([S3_BUCKET_PERMISSIONS, S3_BUCKET_ENCRYPTION_KEYS])
 
-TOP_LEVEL: list[TableDef] = [KEYS, ALIASES, BUCKETS, ORG_ACCOUNTS, KEY_TYPES_TABLE, SYNC_ERRORS]
+TOP_LEVEL: list[TableDef] = [KEYS, ALIASES, BUCKETS, ORG_ACCOUNTS, KEY_TYPES_TABLE, SYNC_ERRORS,
+                             SYNC_COVERAGE]
 
 # Calls made outside any table: identity check per account, region discovery for regions "*".
 SETUP_OPERATIONS = ["sts:GetCallerIdentity", "ec2:DescribeRegions"]

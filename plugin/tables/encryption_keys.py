@@ -110,7 +110,7 @@ def _from_other_shard(ctx: Ctx, r: dict[str, Any], ref: str | None) -> Any:
     if (shard is None or shard.total <= 1 or not ref or r["account"] != ctx.account_id
             or r["region"] not in ctx.regions or shard.owns(r["account"], r["region"])):
         return None
-    d = ctx.with_region(r["region"]).call("kms", "DescribeKey", resource_arn=ref, KeyId=ref)
+    d = ctx.with_region(r["region"]).call("kms", "DescribeKey", resource_arn=ref, expect="KeyMetadata", KeyId=ref)
     if d is None:
         return None
     from ..index import KeyInfo

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from ..aws.answers import KEY_POLICY_MAX_BYTES
 from ..context import Ctx, Parent
 from ..index import KeyInfo
 from ..key_rules import is_customer, supports_auto_rotation, supports_rotation_list
@@ -68,7 +69,7 @@ def index_key(ctx: Ctx, row: dict[str, Any], item: dict[str, Any]) -> None:
 
 def enrich_key(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
     arn = item["KeyArn"]
-    d = ctx.call("kms", "DescribeKey", resource_arn=arn, KeyId=arn)
+    d = ctx.call("kms", "DescribeKey", resource_arn=arn, expect="KeyMetadata", KeyId=arn)
     if d is None:
         # As the CloudQuery plugin does: the row is still written, with arn and key_id only.
         return {"KeyId": item["KeyId"], "Arn": arn, "_meta": None}
@@ -76,7 +77,8 @@ def enrich_key(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
     out = dict(meta)
     out["_meta"] = meta
     if supports_auto_rotation(meta):
-        out["_rotation"] = ctx.call("kms", "GetKeyRotationStatus", resource_arn=arn, KeyId=arn)
+        out["_rotation"] = ctx.call("kms", "GetKeyRotationStatus", resource_arn=arn, expect="KeyRotationEnabled",
+                                    KeyId=arn)
     if is_customer(meta):
         tags = ctx.collect("kms", "ListResourceTags", "Tags", resource_arn=arn, token_in="Marker",
                            token_out="NextMarker", KeyId=arn, Limit=50)
@@ -99,9 +101,10 @@ def fetch_policy(ctx: Ctx, parent: Parent) -> str | None:
     """The key policy, fetched once per key whichever tables need it (None: failed, recorded)."""
     if "_policy" not in parent.item:
         arn = parent.row["arn"]
-        r = ctx.with_table(POLICIES.name).call("kms", "GetKeyPolicy", resource_arn=arn, KeyId=arn,
-                                               PolicyName="default")
-        parent.item["_policy"] = r.get("Policy") if r is not None else None
+        pctx = ctx.with_table(POLICIES.name)
+        r = pctx.call("kms", "GetKeyPolicy", resource_arn=arn, expect="Policy", KeyId=arn, PolicyName="default")
+        parent.item["_policy"] = None if r is None else pctx.bounded_policy(
+            "kms", "GetKeyPolicy", r["Policy"], KEY_POLICY_MAX_BYTES, arn)
     return parent.item["_policy"]
 
 
@@ -220,7 +223,8 @@ KEYS = TableDef(
     name="aws_kms_keys", title="AWS KMS Keys", description=DOC + "API_KeyMetadata.html",
     columns=KEY_COLUMNS, pk_components=["arn"],
     api_calls=["kms:ListKeys", "kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
-    scope="region", resolve=list_keys, enrich=enrich_key, to_row=key_row, on_row=index_key,
+    scope="region", listing="kms:ListKeys", resolve=list_keys, enrich=enrich_key, to_row=key_row,
+    on_row=index_key,
     children=[GRANTS, POLICIES, ROTATION_STATUSES, ROTATIONS],  # + aws_kms_key_permissions, see below
     extra_columns=["key_agreement_algorithms", "current_key_material_id", "key_type"],
 )
@@ -230,6 +234,7 @@ ALIASES = TableDef(
     columns=[Col("account_id", STR), Col("region", STR), Col("arn", STR), Col("alias_arn", STR),
              Col("alias_name", STR), Col("creation_date", TS), Col("last_updated_date", TS),
              Col("target_key_id", STR)],
-    pk_components=["arn"], api_calls=["kms:ListAliases"], scope="region", resolve=list_aliases,
+    pk_components=["arn"], api_calls=["kms:ListAliases"], scope="region", listing="kms:ListAliases",
+    resolve=list_aliases,
     to_row=alias_row, on_row=index_alias,
 )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
+from ..aws.answers import BUCKET_POLICY_MAX_BYTES
 from ..context import Ctx, Parent
 from ..schema import BOOL, JSON, STR, TS, Col, TableDef
 
@@ -72,9 +73,10 @@ def enrich_bucket(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
     if _bucket_policy(ctx.with_table(POLICIES.name), item) == "":
         item["_policy_status"] = None
     else:
-        ps = ctx.call("s3", "GetBucketPolicyStatus", resource_arn=arn, absent=NO_POLICY, Bucket=name)
+        ps = ctx.call("s3", "GetBucketPolicyStatus", resource_arn=arn, absent=NO_POLICY, expect="PolicyStatus",
+                      Bucket=name)
         item["_policy_status"] = ps.get("PolicyStatus") if ps else None
-    tg = ctx.call("s3", "GetBucketTagging", resource_arn=arn, absent=NO_TAGS, Bucket=name)
+    tg = ctx.call("s3", "GetBucketTagging", resource_arn=arn, absent=NO_TAGS, expect="TagSet", Bucket=name)
     item["_tags"] = {t["Key"]: t["Value"] for t in tg.get("TagSet", [])} if tg else None
     return item
 
@@ -93,7 +95,7 @@ def fetch_encryption(ctx: Ctx, parent: Parent) -> list[dict[str, Any]] | None:
         failed: list[bool] = []
         c = ctx.with_table(ENCRYPTION_RULES.name)
         r = c.call("s3", "GetBucketEncryption", resource_arn=parent.row["arn"], absent=NO_ENCRYPTION,
-                   Bucket=parent.row["name"], _failed=failed)
+                   expect="ServerSideEncryptionConfiguration", Bucket=parent.row["name"], _failed=failed)
         if failed:
             parent.item["_encryption"] = None
         else:
@@ -104,9 +106,15 @@ def fetch_encryption(ctx: Ctx, parent: Parent) -> list[dict[str, Any]] | None:
 def _bucket_policy(ctx: Ctx, item: dict[str, Any]) -> str | None:
     if "_policy" not in item:
         failed: list[bool] = []
-        r = ctx.call("s3", "GetBucketPolicy", resource_arn=item["_arn"], absent=NO_POLICY, Bucket=item["Name"],
-                     _failed=failed)
-        item["_policy"] = None if failed else ((r or {}).get("Policy") or "")
+        r = ctx.call("s3", "GetBucketPolicy", resource_arn=item["_arn"], absent=NO_POLICY, expect="Policy",
+                     Bucket=item["Name"], _failed=failed)
+        if failed:
+            item["_policy"] = None
+        elif r is None:
+            item["_policy"] = ""  # NoSuchBucketPolicy: the bucket has none
+        else:
+            item["_policy"] = ctx.bounded_policy("s3", "GetBucketPolicy", r["Policy"], BUCKET_POLICY_MAX_BYTES,
+                                                 item["_arn"])
     return item["_policy"]
 
 
@@ -129,14 +137,14 @@ def policies(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
         return
     try:
         parsed: Any = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         parsed = None
     yield {"bucket_arn": parent.row["arn"], "policy_json": parsed, "policy": raw}
 
 
 def public_access_blocks(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     r = ctx.call("s3", "GetPublicAccessBlock", resource_arn=parent.row["arn"], absent=NO_PAB,
-                 Bucket=parent.row["name"])
+                 expect="PublicAccessBlockConfiguration", Bucket=parent.row["name"])
     if r is not None:
         yield {"bucket_arn": parent.row["arn"],
                "public_access_block_configuration": r.get("PublicAccessBlockConfiguration")}
@@ -144,7 +152,7 @@ def public_access_blocks(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
 
 def ownership_controls(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     r = ctx.call("s3", "GetBucketOwnershipControls", resource_arn=parent.row["arn"], absent=NO_OWNERSHIP,
-                 Bucket=parent.row["name"])
+                 expect="OwnershipControls", Bucket=parent.row["name"])
     if r is None:
         return
     for rule in r.get("OwnershipControls", {}).get("Rules", []) or []:
@@ -196,6 +204,6 @@ BUCKETS = TableDef(
              Col("region", STR), Col("policy_status", JSON, '{"IsPublic": bool}'), Col("tags", JSON)],
     pk_components=["arn"],
     api_calls=["s3:ListBuckets", "s3:GetBucketLocation", "s3:GetBucketPolicyStatus", "s3:GetBucketTagging"],
-    scope="account", resolve=list_buckets, enrich=enrich_bucket, to_row=bucket_row,
+    scope="account", listing="s3:ListBuckets", resolve=list_buckets, enrich=enrich_bucket, to_row=bucket_row,
     children=[ENCRYPTION_RULES, POLICIES, PUBLIC_ACCESS_BLOCKS, OWNERSHIP_CONTROLS],
 )
