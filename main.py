@@ -2,7 +2,7 @@
 
 import sys
 
-from plugin.cli import main
+from plugin.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""How long `plugin.policy.analyze` takes on a maximal KMS key policy (32 KB, the KMS limit).
+"""How long `plugin.analysis.policy.analyze` takes on a maximal KMS key policy (32 KB, the KMS limit).
 
 The policy is generated deterministically from the statement shapes real key policies use: the
 default root statement, key administrators and key users (role lists), persistent-resource grants
@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from plugin import policy as P  # noqa: E402
+from plugin.analysis import policy as P  # noqa: E402
 
 OWNER = "111122223333"
 USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]

@@ -185,7 +185,7 @@ def count_rows(db: Path) -> tuple[dict[str, int], list[tuple]]:
 
 def expected_rows(world: fake_aws.World) -> dict[str, int]:
     """Rows a correct sync of the world gives, using the plugin's own rules for which call is made."""
-    from plugin.tables.kms import supports_auto_rotation, supports_rotation_list
+    from plugin.tables.kms.keys import supports_auto_rotation, supports_rotation_list
 
     srv = fake_aws.Server(world, 0, 0)
     exp: Counter = Counter()
@@ -230,7 +230,7 @@ class _Ctx:
 
 def writer_rows(target: int, seed: int) -> dict[str, list[dict[str, Any]]]:
     """~target plugin-shaped rows: aws_kms_keys (40 %), their grants (~35 %), aws_s3_buckets (25 %)."""
-    from plugin.context import Parent
+    from plugin.aws.calls import Parent
     from plugin.tables import by_name
 
     t = by_name()
@@ -283,8 +283,8 @@ def writer_rows(target: int, seed: int) -> dict[str, list[dict[str, Any]]]:
 
 def bench_writer(target_rows: int, batch_sizes: list[int], seed: int, workdir: Path,
                  repeat: int = 3) -> list[dict[str, Any]]:
-    from plugin.duckdb_writer import DuckDBWriter, add_cq_columns
-    from plugin.schema import rows_to_batch
+    from plugin.store.writer import DuckDBWriter, add_cq_columns
+    from plugin.tables.schema import rows_to_batch
     from plugin.tables import by_name
 
     tdefs = by_name()

@@ -56,8 +56,8 @@ import boto3
 import yaml
 from botocore.config import Config
 
-from plugin.key_rules import is_customer, supports_auto_rotation, supports_rotation_list
-from plugin.shard import Shard
+from plugin.tables.kms.key_rules import is_customer, supports_auto_rotation, supports_rotation_list
+from plugin.source.sharding import Shard
 
 
 # -- the plugin's rules for which call is made, imported so they can't drift (both modules are light)

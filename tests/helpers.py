@@ -9,7 +9,7 @@ import pyarrow as pa
 from cloudquery.sdk import message
 from cloudquery.sdk import plugin as sdk_plugin
 
-from plugin.plugin import AwsEncryptionPlugin
+from plugin.source.plugin import AwsEncryptionPlugin
 
 
 class SyncResult:

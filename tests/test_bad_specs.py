@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from plugin.specfile import SpecFileError, load
+from plugin.cli.specfile import SpecFileError, load
 
 # ---------------------------------------------------------------------------------------------
 # The canary: an HTTP server that only counts. Every spec points custom_endpoint_url at it, so any

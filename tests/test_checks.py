@@ -8,10 +8,10 @@ from typing import Iterator
 
 import pytest
 
-from plugin.checks import bundled_queries_dir, load_checks, run_checks
-from plugin.local_sync import run
-from plugin.specfile import SourcePlan, SyncPlan
-from plugin.spec import parse_spec
+from plugin.checks.runner import bundled_queries_dir, load_checks, run_checks
+from plugin.cli.sync import run
+from plugin.cli.specfile import SourcePlan, SyncPlan
+from plugin.source.spec import parse_spec
 
 from .check_world import CHECKS
 from .world import COMPUTE, DATA, DENIED, World

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 import yaml
 
-from plugin import cli
+from plugin.cli import main as cli
 
 from .check_world import CHECKS
 from .world import AUDIT_ROLE, COMPUTE, DATA, World

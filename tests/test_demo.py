@@ -180,7 +180,7 @@ def test_demo_without_moto_says_how_to_install_it(tmp_path: Path) -> None:
         "        if name == 'moto' or name.startswith('moto.'):\n"
         "            raise ModuleNotFoundError(name)\n"
         "sys.meta_path.insert(0, NoMoto())\n"
-        "from plugin.cli import main\n"
+        "from plugin.cli.main import main\n"
         "sys.exit(main(['demo', '--db', sys.argv[1]]))\n"
     )
     db = tmp_path / "demo.duckdb"

@@ -16,9 +16,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from plugin.duckdb_writer import (DatabaseLockedError, DuckDBWriter, MigrationError, NotADuckDBFileError,
-                                  NotWritableError, WriterError, add_cq_columns, check_can_open, duckdb_type)
-from plugin.schema import JSON, UUID, rows_to_batch
+from plugin.store.writer import DatabaseLockedError, DuckDBWriter, MigrationError, NotADuckDBFileError, NotWritableError, WriterError, add_cq_columns, check_can_open, duckdb_type
+from plugin.tables.schema import JSON, UUID, rows_to_batch
 from plugin.tables import by_name
 
 KEYS = by_name()["aws_kms_keys"]
@@ -296,7 +295,7 @@ _KILLED_WRITER = textwrap.dedent("""
     import sys
     sys.path.insert(0, sys.argv[2])
     from tests.test_duckdb_writer import many_keys, T2
-    from plugin.duckdb_writer import DuckDBWriter
+    from plugin.store.writer import DuckDBWriter
     with DuckDBWriter(sys.argv[1]) as w:
         w.write(many_keys(200_000, T2))
         w.delete_stale("aws_kms_keys", "aws", T2)

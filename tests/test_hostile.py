@@ -17,7 +17,7 @@ import duckdb
 import pytest
 import yaml
 
-from plugin.context import MAX_PAGES
+from plugin.aws.calls import MAX_PAGES
 
 from .grpc_client import plugin_executable
 from .helpers import SyncResult, run_sync

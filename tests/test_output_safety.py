@@ -22,9 +22,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from plugin import cli, report
-from plugin import checks as ck
-from plugin.safe_text import for_csv, for_markdown, for_terminal
+from plugin.cli import main as cli
+from plugin.checks import report
+from plugin.checks import runner as ck
+from plugin.checks.safe_text import for_csv, for_markdown, for_terminal
 
 from .helpers import run_in_pty
 

@@ -1,4 +1,4 @@
-"""plugin.policy: resource-policy analysis, one test (or parametrized case) per rule of the module
+"""plugin.analysis.policy: resource-policy analysis, one test (or parametrized case) per rule of the module
 docstring, each on a real policy document from tests/policies/ (its origin is in its "_source").
 
 Accounts used by the documents: 111122223333 / 123412341234 / 123456789012 own the resource in the
@@ -14,16 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.policy import (
-    Analysis,
-    Principal,
-    Statement,
-    action_matches,
-    admits_account,
-    analyze,
-    statement_allows_action,
-    statement_allows_via_service,
-)
+from plugin.analysis.policy import Analysis, Principal, Statement, action_matches, admits_account, analyze, statement_allows_action, statement_allows_via_service
 
 POLICIES = Path(__file__).parent / "policies"
 AWS_DOCS = "111122223333"

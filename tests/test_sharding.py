@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from plugin.shard import Shard
+from plugin.source.sharding import Shard
 from plugin.tables import all_tables
 
 from .check_world import CHECKS

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from plugin import spec as spec_mod
-from plugin.plugin import AwsEncryptionPlugin
-from plugin.spec import SpecError, parse_spec
+from plugin.source import spec as spec_mod
+from plugin.source.plugin import AwsEncryptionPlugin
+from plugin.source.spec import SpecError, parse_spec
 
 # Loopback port 9 (discard): nobody listens there, so any connection attempt would fail or hang.
 DEAD_ENDPOINT = "http://127.0.0.1:9"

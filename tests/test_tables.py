@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from plugin.schema import cq_id
+from plugin.tables.schema import cq_id
 
 from .helpers import SyncResult, run_sync
 from .world import COMPUTE, COMPUTE_READER, DATA, World, aws_managed_s3_policy, cmk_policy

@@ -1,6 +1,6 @@
 """The pacer: per-(account, region, operation) token buckets at 80% of the KMS quotas, AIMD on throttling."""
 
-from plugin.throttle import KMS_QUOTAS, SHARE, Pacer
+from plugin.aws.pacing import KMS_QUOTAS, SHARE, Pacer
 
 
 def _bucket(p: Pacer, op: str = "ListGrants"):

@@ -27,8 +27,8 @@ from botocore.credentials import AssumeRoleCredentialFetcher, Credentials, Defer
 from botocore.exceptions import NoCredentialsError, UnknownCredentialError
 
 from .. import __version__
-from ..redact import register_secret
-from ..spec import Account, Spec
+from .redact import register_secret
+from ..source.spec import Account, Spec
 
 log = logging.getLogger("aws_encryption.clients")
 
@@ -91,7 +91,7 @@ class AccountSession:
                 if self.spec.custom_endpoint_url:
                     kwargs["endpoint_url"] = self.spec.custom_endpoint_url
                 if service != "sts":
-                    # Calls made through plugin.context.Ctx retry themselves (plugin/aws/retry.py);
+                    # Calls made through plugin.aws.calls.Ctx retry themselves (plugin/aws/retry.py);
                     # STS (credentials, identity) keeps botocore's standard retries.
                     kwargs["config"] = self.config.merge(NO_RETRIES)
                 c = self.botocore_session.create_client(service, **kwargs)

@@ -12,7 +12,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from ..redact import redact
+from .redact import redact
 
 ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
 THROTTLED = {"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",

@@ -115,7 +115,7 @@ def main(db: str = DEFAULT_DB, fmt: str = "table", keep_running: bool = False,
         err(f"demo terminated; {target} was left as it was")
         return 143
     except Exception as e:  # noqa: BLE001 - one line, not a traceback
-        from ..local_sync import Interrupted
+        from ..cli.sync import Interrupted
         if isinstance(e, Interrupted):  # local_sync's SIGTERM
             err(f"demo terminated; {target} was left as it was")
             return 143
@@ -142,8 +142,8 @@ def _missing_extra() -> str | None:
 
 def check_target(db: str) -> Path:
     """The demo database path, if the demo may write it; DemoError (exit 2) otherwise. Touches nothing."""
-    from ..checks import CheckError, open_read_only
-    from ..duckdb_writer import WriterError, check_database_path
+    from ..checks.runner import CheckError, open_read_only
+    from ..store.writer import WriterError, check_database_path
 
     try:
         p = check_database_path(db)  # directory, not a DuckDB file, unwritable: refused
@@ -272,7 +272,7 @@ def _quiet_plugin_logs() -> Iterator[None]:
 def _run(target: Path, fmt: str, keep_running: bool, stdout: TextIO, stderr: TextIO) -> int:
     import plugin
 
-    from ..local_sync import is_tty
+    from ..cli.sync import is_tty
 
     t0 = time.monotonic()
     tty = is_tty(stderr)
@@ -322,9 +322,9 @@ def _run(target: Path, fmt: str, keep_running: bool, stdout: TextIO, stderr: Tex
 
 
 def _sync(world: Any, db_path: Path, progress: TextIO | None) -> Any:
-    from ..local_sync import run
-    from ..spec import parse_spec
-    from ..specfile import SourcePlan, SyncPlan
+    from ..cli.sync import run
+    from ..source.spec import parse_spec
+    from ..cli.specfile import SourcePlan, SyncPlan
 
     raw = world.spec()
     plan = SyncPlan(sources=[SourcePlan(name=DEMO_SOURCE, spec=parse_spec(raw), raw_spec=raw, tables=["*"],
@@ -365,8 +365,8 @@ def _priority(check_id: str, resource_arn: str) -> tuple[int, str, bool]:
 
 
 def _report(db_path: str) -> Any:
-    from ..checks import SEVERITY_RANK, bundled_queries_dir, load_checks, run_with_coverage
-    from ..report import Report
+    from ..checks.runner import SEVERITY_RANK, bundled_queries_dir, load_checks, run_with_coverage
+    from ..checks.report import Report
 
     results, coverage = run_with_coverage(db_path, load_checks([bundled_queries_dir()]))
     # json, csv, sarif, ocsf and markdown's per-finding sections follow the results' order.
@@ -381,8 +381,8 @@ def _report(db_path: str) -> Any:
 def _demo_order() -> Iterator[None]:
     """The table and markdown renderers sort failures by (severity, check id, resource); the demo
     re-sorts them, stably, by (severity, DEMO_PRIORITY)."""
-    from .. import report as report_mod
-    from ..checks import SEVERITY_RANK
+    from ..checks import report as report_mod
+    from ..checks.runner import SEVERITY_RANK
 
     original = getattr(report_mod, "_sorted_findings", None)
     if original is None:
@@ -402,7 +402,7 @@ def _demo_order() -> Iterator[None]:
 
 
 def _print_report(report: Any, fmt: str, stdout: TextIO) -> None:
-    from ..report import render
+    from ..checks.report import render
 
     tty = bool(getattr(stdout, "isatty", lambda: False)())
     with _demo_order():

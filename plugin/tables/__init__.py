@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from ..schema import TableDef
-from .key_types import KEY_TYPES_TABLE
-from .kms import ALIASES, KEYS
-from .s3 import BUCKETS
-from .organizations import ORG_ACCOUNTS
-from .sync_coverage import SYNC_COVERAGE
-from .sync_errors import SYNC_ERRORS
+from .schema import TableDef
+from .aws_encryption.key_types import KEY_TYPES_TABLE
+from .kms.keys import ALIASES, KEYS
+from .s3.buckets import BUCKETS
+from .organizations.accounts import ORG_ACCOUNTS
+from .aws_encryption.sync_coverage import SYNC_COVERAGE
+from .aws_encryption.sync_errors import SYNC_ERRORS
 
-from .encryption_keys import S3_BUCKET_ENCRYPTION_KEYS
-from .permissions import KMS_KEY_PERMISSIONS, S3_BUCKET_PERMISSIONS
+from ..analysis.encryption_keys import S3_BUCKET_ENCRYPTION_KEYS
+from ..analysis.permissions import KMS_KEY_PERMISSIONS, S3_BUCKET_PERMISSIONS
 
 # Derived children (ours) come after the CloudQuery children: they reuse their responses.
 KEYS.children.append(KMS_KEY_PERMISSIONS)

@@ -24,16 +24,16 @@ from typing import Any, Callable, Iterator
 
 import pyarrow as pa
 
-from .aws.clients import AccountSession, ClientFactory, CredentialsError
-from .aws.errors import describe
-from .context import Ctx, Parent, SyncError
-from .index import Index
-from .throttle import Pacer
-from .shard import ALL, Shard
-from .schema import TableDef, rows_to_batch
+from ..aws.clients import AccountSession, ClientFactory, CredentialsError
+from ..aws.errors import describe
+from ..aws.calls import Ctx, Parent, SyncError
+from .sync_index import Index
+from ..aws.pacing import Pacer
+from .sharding import ALL, Shard
+from ..tables.schema import TableDef, rows_to_batch
 from .spec import Account, Spec
-from .tables.sync_coverage import ERROR, OK, SYNC_COVERAGE
-from .tables.sync_errors import SYNC_ERRORS
+from ..tables.aws_encryption.sync_coverage import ERROR, OK, SYNC_COVERAGE
+from ..tables.aws_encryption.sync_errors import SYNC_ERRORS
 
 log = logging.getLogger("aws_encryption.sync")
 
@@ -190,7 +190,7 @@ class SyncEngine:
         row = {"account_id": account_id, "region": region, "table_name": table_name, "service": service,
                "operation": operation, "status": status, "error_code": code, "message": message,
                "resources": resources, "tables": sorted(tables or []), "kept_rows": None, "kept_sync_time": None}
-        from .schema import cq_id
+        from ..tables.schema import cq_id
         row["_cq_id"] = cq_id({k: row.get(k) for k in SYNC_COVERAGE.pk_components})
         row["_cq_parent_id"] = None
         with self._plock:
@@ -230,8 +230,8 @@ class SyncEngine:
 
     def _discover(self) -> None:
         """Organizations discovery, then every member account is opened like a listed one."""
-        from .org import discover
-        from .tables.organizations import ORG_ACCOUNTS
+        from .organizations import discover
+        from ..tables.organizations.accounts import ORG_ACCOUNTS
         failed: list[SyncError] = []
 
         def note(err: SyncError) -> None:
@@ -580,7 +580,7 @@ class _UnitCounter:
 
 
 def _error_row(row: dict[str, Any]) -> dict[str, Any]:
-    from .schema import cq_id
+    from ..tables.schema import cq_id
     out = dict(row)
     out["_cq_id"] = cq_id({k: row.get(k) for k in SYNC_ERRORS.pk_components})
     out["_cq_parent_id"] = None

@@ -18,7 +18,7 @@ from cloudquery.sdk.internal.servers.plugin_v3 import PluginServicer
 from cloudquery.sdk.internal.servers.plugin_v3.plugin import sanitize_spec
 
 from .plugin import AwsEncryptionPlugin
-from .server import SpecAllowList
+from ..server.serve import SpecAllowList
 from .spec import SpecError, parse_spec
 
 
@@ -52,7 +52,7 @@ class Servicer(PluginServicer):
 
     def Sync(self, request: Any, context: Any) -> Any:
         # The SDK drops the request's shard; CloudQuery's `--shard i/n` arrives here.
-        from .shard import ALL, Shard
+        from .sharding import ALL, Shard
         total = request.shard.total if request.HasField("shard") else 0
         self._p.shard = Shard(request.shard.num, total) if total > 1 else ALL
         if total > 1:

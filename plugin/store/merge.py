@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .duckdb_writer import DuckDBWriter, add_cq_columns, check_database_path
-from .tables import all_tables
+from .writer import DuckDBWriter, add_cq_columns, check_database_path
+from ..tables import all_tables
 
 
 def merge(out: str, inputs: list[str]) -> dict[str, int]:
     for i in inputs:
         p = check_database_path(i)
         if not p.exists():
-            from .duckdb_writer import NotWritableError
+            from .writer import NotWritableError
             raise NotWritableError(f"database {i} does not exist")
     counts: dict[str, int] = {}
     epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)

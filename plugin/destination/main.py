@@ -6,14 +6,14 @@ import argparse
 import sys
 from typing import Any
 
-from . import __version__
-from .server import add_serve_arguments, run_server
+from .. import __version__
+from ..server.serve import add_serve_arguments, run_server
 
 NAME = "aws-encryption-duckdb"
 
 
 def _build(logger: Any) -> Any:
-    from .destination import build_servicer
+    from .plugin import build_servicer
     return build_servicer(logger)
 
 

@@ -12,13 +12,13 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from .aws.answers import PolicyMalformed, PolicyTooLarge, check_policy
-from .aws.clients import AccountSession
-from .aws.errors import UNREACHABLE, describe
-from .aws.retry import backoff, retryable
+from .answers import PolicyMalformed, PolicyTooLarge, check_policy
+from .clients import AccountSession
+from .errors import UNREACHABLE, describe
+from .retry import backoff, retryable
 
 if TYPE_CHECKING:
-    from .schema import TableDef
+    from ..tables.schema import TableDef
 
 
 class RegionUnavailable(Exception):
@@ -72,8 +72,8 @@ class Ctx:
     # Shared by the whole sync: what was seen (for derived tables) and who counts as "inside".
     index: Any = None
     trusted: frozenset[str] = frozenset()
-    shard: Any = None                      # plugin.shard.Shard; None: everything is ours
-    pacer: Any = None                      # plugin.throttle.Pacer; None: no pacing
+    shard: Any = None                      # plugin.source.sharding.Shard; None: everything is ours
+    pacer: Any = None                      # plugin.aws.pacing.Pacer; None: no pacing
     account_error: Callable[[SyncError], None] | None = None  # for account-level failures (see shard.py)
     # Set by the engine while a table's listing runs: items its pages returned (before any filtering).
     listed: list[int] | None = None

@@ -53,11 +53,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import NAME, __version__
+from .. import NAME, __version__
 from .safe_text import for_csv, for_markdown, for_terminal
-from .checks import (SEVERITIES, SEVERITY_RANK, Check, CheckError, CheckResult, Coverage, Finding,
-                     bundled_queries_dir, failing, finding_uid, load_checks, parse_fail_on, parse_params,
-                     parse_severity_filter, run_with_coverage, select_checks, summarize, validate_params)
+from .runner import SEVERITIES, SEVERITY_RANK, Check, CheckError, CheckResult, Coverage, Finding, bundled_queries_dir, failing, finding_uid, load_checks, parse_fail_on, parse_params, parse_severity_filter, run_with_coverage, select_checks, summarize, validate_params
 
 FORMATS = ("table", "json", "csv", "sarif", "ocsf", "markdown")
 # The bundled check that turns aws_encryption_sync_coverage into findings; it runs whenever the

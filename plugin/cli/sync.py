@@ -16,11 +16,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .duckdb_writer import DuckDBWriter, add_cq_columns, check_can_open
-from .engine import SyncEngine
-from .plugin import flatten, select_tables
-from .redact import install_log_redaction
-from .shard import ALL, Shard
+from ..store.writer import DuckDBWriter, add_cq_columns, check_can_open
+from ..source.engine import SyncEngine
+from ..source.plugin import flatten, select_tables
+from ..aws.redact import install_log_redaction
+from ..source.sharding import ALL, Shard
 from .specfile import SyncPlan
 
 log = logging.getLogger("aws_encryption.local_sync")
@@ -105,7 +105,7 @@ def run(plan: SyncPlan, *, tables: list[str] | None = None, skip_tables: list[st
 def _run_processes(w: DuckDBWriter, source: str, sync_time: dt.datetime, summary: SyncSummary,
                    spec_files: list[str], processes: int, tables: list[str] | None,
                    skip_tables: list[str] | None) -> None:
-    from .parallel import run_workers
+    from ..source.shard_workers import run_workers
     for kind, value in run_workers(spec_files, source, processes, tables, skip_tables):
         if kind == "batch":
             w.write(add_cq_columns(value, source, sync_time))

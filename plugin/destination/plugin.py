@@ -57,9 +57,8 @@ from cloudquery.sdk.message import (WriteDeleteStale, WriteInsertMessage, WriteM
                                     WriteMigrateTableMessage)
 from cloudquery.sdk.schema import Table
 
-from . import TEAM, __version__
-from .duckdb_writer import (DEFAULT_WRITE_MODE, DatabaseLockedError, DuckDBWriter, NotADuckDBFileError,
-                            NotWritableError, WriterError, check_can_open, table_name)
+from .. import TEAM, __version__
+from ..store.writer import DEFAULT_WRITE_MODE, DatabaseLockedError, DuckDBWriter, NotADuckDBFileError, NotWritableError, WriterError, check_can_open, table_name
 
 NAME = "aws-encryption-duckdb"
 DEFAULT_CONNECTION_STRING = "./posture.duckdb"

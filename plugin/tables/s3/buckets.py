@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-from ..aws.answers import BUCKET_POLICY_MAX_BYTES
-from ..context import Ctx, Parent
+from ...aws.answers import BUCKET_POLICY_MAX_BYTES
+from ...aws.calls import Ctx, Parent
 from ..schema import BOOL, JSON, STR, TS, Col, TableDef
 
 DOC = "https://docs.aws.amazon.com/AmazonS3/latest/API/"

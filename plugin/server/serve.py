@@ -32,7 +32,7 @@ import structlog
 from cloudquery.discovery_v1 import discovery_pb2, discovery_pb2_grpc
 from cloudquery.plugin_v3 import plugin_pb2_grpc
 
-from .redact import install_log_redaction, redact
+from ..aws.redact import install_log_redaction, redact
 
 _LEVELS = {"trace": logging.DEBUG, "debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
            "warning": logging.WARNING, "error": logging.ERROR}
@@ -263,8 +263,8 @@ def _profiles(spec: Any) -> list[tuple[str, str]]:
 
 
 def _build_source(logger: Any, allow: SpecAllowList | None = None) -> Any:
-    from .plugin import AwsEncryptionPlugin
-    from .servicer import Servicer
+    from ..source.plugin import AwsEncryptionPlugin
+    from ..source.grpc_service import Servicer
     p = AwsEncryptionPlugin()
     p.set_logger(logger)
     allow = allow or SpecAllowList()
@@ -318,5 +318,5 @@ def package(argv: list[str]) -> None:
     """`package`: delegated to the SDK (needs Docker buildx)."""
     from cloudquery.sdk.serve import plugin as sdk_serve
 
-    from .plugin import AwsEncryptionPlugin
+    from ..source.plugin import AwsEncryptionPlugin
     sdk_serve.PluginCommand(AwsEncryptionPlugin()).run(["package", *argv])

@@ -1,7 +1,7 @@
 """`aws-encryption sync --processes N`: N shard processes, one writer.
 
 Python spends 1-3 ms of CPU per AWS call, so one process tops out at a few hundred calls per second
-(reference performance s0). The parent starts N workers (`python -m plugin.parallel`), each syncing
+(reference performance s0). The parent starts N workers (`python -m plugin.source.shard_workers`), each syncing
 shard i/N of every source with the in-process engine and streaming its Arrow batches back over a
 pipe; the parent alone writes them into the DuckDB file, in one transaction, and deletes stale
 rows once every worker has finished. A worker that fails makes the whole sync fail and roll back:
@@ -68,7 +68,7 @@ def run_workers(spec_files: list[str], source: str, processes: int, tables: list
     q: queue.Queue = queue.Queue(maxsize=64)
     procs: list[subprocess.Popen] = []
     for i in range(1, processes + 1):
-        cmd = [sys.executable, "-m", "plugin.parallel", "--source", source, "--shard", f"{i}/{processes}"]
+        cmd = [sys.executable, "-m", "plugin.source.shard_workers", "--source", source, "--shard", f"{i}/{processes}"]
         if tables:
             cmd += ["--tables", ",".join(tables)]
         if skip_tables is not None:
@@ -116,9 +116,9 @@ def _worker_main(argv: list[str]) -> int:
 
     from .engine import SyncEngine
     from .plugin import select_tables
-    from .redact import install_log_redaction
-    from .shard import Shard
-    from .specfile import load
+    from ..aws.redact import install_log_redaction
+    from .sharding import Shard
+    from ..cli.specfile import load
 
     ap = argparse.ArgumentParser(prog="aws-encryption shard worker")
     ap.add_argument("specs", nargs="+")

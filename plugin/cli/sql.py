@@ -17,9 +17,9 @@ from typing import Any, TextIO
 
 import duckdb
 
-from .checks import CheckError, open_read_only, plain
-from .duckdb_writer import _first_line
-from .safe_text import for_csv, for_terminal
+from ..checks.runner import CheckError, open_read_only, plain
+from ..store.writer import _first_line
+from ..checks.safe_text import for_csv, for_terminal
 
 
 class SqlError(ValueError):

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..aws.answers import KEY_POLICY_MAX_BYTES
-from ..context import Ctx, Parent
-from ..index import KeyInfo
-from ..key_rules import is_customer, supports_auto_rotation, supports_rotation_list
-from .key_types import classify
+from ...aws.answers import KEY_POLICY_MAX_BYTES
+from ...aws.calls import Ctx, Parent
+from ...source.sync_index import KeyInfo
+from .key_rules import is_customer, supports_auto_rotation, supports_rotation_list
+from ..aws_encryption.key_types import classify
 from ..schema import BOOL, INT, JSON, STR, STR_LIST, TS, Col, TableDef, project
 
 DOC = "https://docs.aws.amazon.com/kms/latest/APIReference/"

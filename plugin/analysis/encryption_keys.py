@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from ..context import Ctx, Parent
-from ..schema import BOOL, STR, Col, TableDef
-from .key_types import AWS_MANAGED, AWS_OWNED
+from ..aws.calls import Ctx, Parent
+from ..tables.schema import BOOL, STR, Col, TableDef
+from ..tables.aws_encryption.key_types import AWS_MANAGED, AWS_OWNED
 
 _ALGORITHMS = {"AES256": "SSE-S3", "aws:kms": "SSE-KMS", "aws:kms:dsse": "DSSE-KMS"}
 _KEY_ARN = re.compile(r"^arn:(?P<p>[\w-]+):kms:(?P<region>[\w-]+):(?P<account>\d{12}):key/(?P<id>.+)$")
@@ -28,7 +28,7 @@ _ALIAS_ARN = re.compile(r"^arn:(?P<p>[\w-]+):kms:(?P<region>[\w-]+):(?P<account>
 
 
 def prefetch(ctx: Ctx, parent: Parent) -> None:
-    from .s3 import fetch_encryption
+    from ..tables.s3.buckets import fetch_encryption
     fetch_encryption(ctx, parent)
 
 
@@ -113,8 +113,8 @@ def _from_other_shard(ctx: Ctx, r: dict[str, Any], ref: str | None) -> Any:
     d = ctx.with_region(r["region"]).call("kms", "DescribeKey", resource_arn=ref, expect="KeyMetadata", KeyId=ref)
     if d is None:
         return None
-    from ..index import KeyInfo
-    from .key_types import classify
+    from ..source.sync_index import KeyInfo
+    from ..tables.aws_encryption.key_types import classify
     m = d["KeyMetadata"]
     return KeyInfo(arn=m["Arn"], key_id=m["KeyId"], account_id=r["account"], region=r["region"],
                    key_manager=m.get("KeyManager"), key_state=m.get("KeyState"), origin=m.get("Origin"),

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from .spec import Spec, SpecError, one_line, parse_spec, show, unknown_field
+from ..source.spec import Spec, SpecError, one_line, parse_spec, show, unknown_field
 from .yamlspec import YamlSpecError, load_all
 
 DEFAULT_DB = "./posture.duckdb"

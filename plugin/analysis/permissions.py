@@ -1,6 +1,6 @@
 """Derived tables: who each key policy, grant and bucket policy lets in (ours).
 
-One row per (resource, statement or grant, principal), from `plugin.policy.analyze`. A wildcard
+One row per (resource, statement or grant, principal), from `plugin.analysis.policy.analyze`. A wildcard
 principal narrowed by a positive `kms:CallerAccount` / `aws:PrincipalAccount` / `aws:SourceAccount`
 condition becomes one row per account it admits (the `aws/s3` key: the owner, via S3 only), so
 "can account X use this key?" is a join on `principal_account`.
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..context import Ctx, Parent
-from ..policy import Analysis, Principal, Statement, analyze, statement_allows_action
-from ..schema import BOOL, INT, JSON, STR, STR_LIST, Col, TableDef
+from ..aws.calls import Ctx, Parent
+from .policy import Analysis, Principal, Statement, analyze, statement_allows_action
+from ..tables.schema import BOOL, INT, JSON, STR, STR_LIST, Col, TableDef
 
 KMS_USE = {
     "allows_decrypt": "kms:Decrypt",
@@ -153,7 +153,7 @@ def _grant_rows(grants: list[dict[str, Any]], owner: str, trusted: frozenset[str
 
 
 def kms_permissions(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
-    from .kms import fetch_grants, fetch_policy
+    from ..tables.kms.keys import fetch_grants, fetch_policy
     owner = ctx.account_id
     arn = parent.row["arn"]
     synced = ctx.trusted - frozenset(ctx.acc.spec.trusted_accounts)
@@ -173,7 +173,7 @@ def _object_resource(bucket: str):
 
 def _covers(st: Statement, target: str, bucket: str, objects: bool = False) -> bool:
     """Does the statement's Resource reach the bucket (or, with objects, some object in it)?"""
-    from ..policy import action_matches
+    from .policy import action_matches
     if st.not_resources:
         return not any(action_matches(r.replace("arn:aws-cn:", "arn:aws:").replace("arn:aws-us-gov:", "arn:aws:"),
                                       target) for r in st.not_resources)
@@ -187,7 +187,7 @@ def _covers(st: Statement, target: str, bucket: str, objects: bool = False) -> b
 
 
 def bucket_permissions(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
-    from .s3 import fetch_bucket_policy
+    from ..tables.s3.buckets import fetch_bucket_policy
     synced = ctx.trusted - frozenset(ctx.acc.spec.trusted_accounts)
     for r in policy_rows(fetch_bucket_policy(ctx, parent), ctx.account_id, ctx.trusted, synced, S3_USE,
                          _object_resource(parent.row["name"])):
@@ -197,7 +197,7 @@ def bucket_permissions(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
 KMS_KEY_PERMISSIONS = TableDef(
     name="aws_kms_key_permissions", title="aws-encryption KMS Key Permissions",
     description="Who each key policy statement and grant lets use or manage the key (ours, derived by "
-                "plugin.policy).",
+                "plugin.analysis.policy).",
     columns=[Col("account_id", STR), Col("region", STR), Col("key_arn", STR),
              Col("source", STR, "key_policy or grant"), *_COMMON,
              *[Col(n, BOOL, f"An Allow for {a}") for n, a in KMS_USE.items()]],
@@ -209,7 +209,7 @@ KMS_KEY_PERMISSIONS = TableDef(
 S3_BUCKET_PERMISSIONS = TableDef(
     name="aws_s3_bucket_permissions", title="aws-encryption S3 Bucket Permissions",
     description="Who each bucket policy statement lets read, write or list the bucket (ours, derived by "
-                "plugin.policy).",
+                "plugin.analysis.policy).",
     columns=[Col("account_id", STR), Col("bucket_arn", STR), Col("source", STR, "bucket_policy"), *_COMMON,
              *[Col(n, BOOL, f"An Allow for {a} on the bucket's objects" if n != "grants_list" else
                    f"An Allow for {a} on the bucket") for n, a in S3_USE.items()]],

@@ -1,6 +1,6 @@
 """README sections generated from the table declarations, so the docs can't drift from the code.
 
-`python -m plugin.docs README.md` rewrites the sections between `<!-- generated:NAME -->` and
+`python -m plugin.cli.docs README.md` rewrites the sections between `<!-- generated:NAME -->` and
 `<!-- end:NAME -->`; tests/test_docs.py checks the README holds them verbatim.
 """
 
@@ -10,8 +10,8 @@ import json
 
 import pyarrow as pa
 
-from .schema import TableDef
-from .tables import TOP_LEVEL, all_tables, iam_policy, org_admin_policy
+from ..tables.schema import TableDef
+from ..tables import TOP_LEVEL, all_tables, iam_policy, org_admin_policy
 
 
 def type_name(t: pa.DataType) -> str:

@@ -96,7 +96,7 @@ import duckdb
 
 import plugin
 
-from .duckdb_writer import _LOCK_RE, DatabaseLockedError, _first_line
+from ..store.writer import _LOCK_RE, DatabaseLockedError, _first_line
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK: dict[str, int] = {s: len(SEVERITIES) - i for i, s in enumerate(SEVERITIES)}  # info=1 .. critical=5

@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 
-from . import NAME, __version__
+from .. import NAME, __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -28,7 +28,7 @@ def _err(msg: str) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .server import add_serve_arguments
+    from ..server.serve import add_serve_arguments
 
     parser = argparse.ArgumentParser(prog=NAME, description="Encryption posture of AWS organisations, as SQL.")
     parser.add_argument("--version", action="version", version=f"{NAME} {__version__}")
@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     sy.add_argument("--check", dest="run_checks", action="store_true",
                     help="run the checks right after the sync; every option of `check` applies (validated before "
                          "any AWS call), with --check-id to choose checks")
-    from .report import add_report_options
+    from ..checks.report import add_report_options
     add_report_options(sy.add_argument_group("with --check"), select_flag="--check-id")
 
     mg = sub.add_parser("merge", help="merge per-shard posture databases into one")
@@ -59,14 +59,14 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--format", choices=["table", "csv", "json"], help="default: table on a terminal, csv otherwise")
 
     ck = sub.add_parser("check", help="run the posture checks on a posture database, read-only")
-    from .report import add_check_arguments
+    from ..checks.report import add_check_arguments
     add_check_arguments(ck)
 
     dm = sub.add_parser("demo", help="sync and check a two-account demo world on an embedded AWS endpoint "
                                      "(no AWS account; needs the demo extra)")
     dm.add_argument("--db", default="./demo.duckdb",
                     help="the demo database (default ./demo.duckdb); an existing file must be a previous demo's")
-    from .report import FORMATS
+    from ..checks.report import FORMATS
     dm.add_argument("--format", choices=FORMATS, default="table", help="report format (default: table)")
     dm.add_argument("--keep-running", action="store_true",
                     help="keep the endpoint up after the report, for the AWS CLI, until Ctrl-C")
@@ -80,12 +80,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "package":
-        from .server import package
+        from ..server.serve import package
         package(argv[1:])
         return EXIT_OK
     args = _parser().parse_args(argv)
     if args.command == "serve":
-        from .server import serve
+        from ..server.serve import serve
         serve(args.address, args.network, args.log_format, args.log_level, args.allow_endpoint, args.allow_profile)
         return EXIT_OK
     if args.command == "sql":
@@ -105,7 +105,7 @@ def _split(v: str | None) -> list[str] | None:
 
 def _sync(args: argparse.Namespace) -> int:
     # The spec (and --check's options) first, before the heavy imports: bad input is refused at once.
-    from .shard import ALL, Shard
+    from ..source.sharding import ALL, Shard
     from .specfile import SpecFileError, load
     try:
         plan = load(args.specs)
@@ -115,14 +115,14 @@ def _sync(args: argparse.Namespace) -> int:
         check_run = None
         if args.run_checks:
             # Every check option is checked now, before any AWS call, not after a long sync.
-            from .report import prepare_check
+            from ..checks.report import prepare_check
             check_run = prepare_check(args)
     except ValueError as e:  # SpecFileError, CheckError, a bad --shard
         _err(str(e))
         return EXIT_USAGE
-    from .checks import CheckError
-    from .duckdb_writer import WriterError
-    from .local_sync import FieldsFormatter, Interrupted, format_summary, is_tty, run
+    from ..checks.runner import CheckError
+    from ..store.writer import WriterError
+    from .sync import FieldsFormatter, Interrupted, format_summary, is_tty, run
 
     level = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
     handler = logging.StreamHandler(sys.stderr)
@@ -153,7 +153,7 @@ def _sync(args: argparse.Namespace) -> int:
     print(format_summary(summary), file=sys.stderr if check_run else sys.stdout)
     status = EXIT_FAILED if summary.nothing_read else EXIT_OK
     if check_run is not None:
-        from .report import run_check
+        from ..checks.report import run_check
         try:
             status = max(status, run_check(check_run, plan.db_path, sys.stdout))
         except CheckError as e:
@@ -172,8 +172,8 @@ def _exit_now(code: int) -> None:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from .duckdb_writer import WriterError
-    from .merge import merge
+    from ..store.writer import WriterError
+    from ..store.merge import merge
     try:
         counts = merge(args.out, args.inputs)
     except WriterError as e:
@@ -184,7 +184,7 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _before_sync(e: Exception) -> bool:
-    from .duckdb_writer import DatabaseLockedError, NotADuckDBFileError, NotWritableError
+    from ..store.writer import DatabaseLockedError, NotADuckDBFileError, NotWritableError
     return isinstance(e, (DatabaseLockedError, NotADuckDBFileError, NotWritableError))
 
 
@@ -203,8 +203,8 @@ def _sql(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     """`aws-encryption check DB`: 0 nothing fails at or above --fail-on, 1 something does, 2 bad input."""
-    from .checks import CheckError
-    from .report import check_command
+    from ..checks.runner import CheckError
+    from ..checks.report import check_command
 
     try:
         return check_command(args, sys.stdout)
@@ -219,7 +219,7 @@ def _check(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     """`aws-encryption demo`: 0 the demo ran (findings included), 1 it failed, 2 bad --db or no moto."""
     try:
-        from .demo.run import main as demo_main
+        from ..demo.run import main as demo_main
         return demo_main(args.db, args.format, args.keep_running)
     except KeyboardInterrupt:
         _err("interrupted")

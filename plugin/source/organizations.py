@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .aws.clients import AccountSession, ClientFactory, CredentialsError
-from .context import Ctx, SyncError
+from ..aws.clients import AccountSession, ClientFactory, CredentialsError
+from ..aws.calls import Ctx, SyncError
 from .spec import Account, Credentials, Org, Spec
 
 
@@ -47,7 +47,7 @@ def discover(spec: Spec, factory: ClientFactory, on_error: Callable[[SyncError],
     try:
         d.admin = factory.open(_creds_account(org.admin_account, region))
     except CredentialsError as e:
-        from .aws.errors import describe
+        from ..aws.errors import describe
         code, msg = describe(e.cause)
         on_error(SyncError("", region, "aws_organizations_accounts", "sts", e.operation,
                            (org.admin_account.role_arn if org.admin_account else ""), code, msg))
@@ -67,7 +67,7 @@ def discover(spec: Spec, factory: ClientFactory, on_error: Callable[[SyncError],
         try:
             d.trusted_via = factory.open(_creds_account(org.member_trusted_principal, region))
         except CredentialsError as e:
-            from .aws.errors import describe
+            from ..aws.errors import describe
             code, msg = describe(e.cause)
             on_error(SyncError("", region, "", "sts", e.operation, org.member_trusted_principal.role_arn,
                                code, msg))

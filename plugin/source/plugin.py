@@ -18,17 +18,17 @@ from cloudquery.sdk import message, plugin
 from cloudquery.sdk.schema import Table
 from cloudquery.sdk.schema.table import filter_dfs, flatten_tables
 
-from . import NAME, TEAM, __version__
-from .aws.clients import ClientFactory, CredentialsError
-from .aws.errors import describe
+from .. import NAME, TEAM, __version__
+from ..aws.clients import ClientFactory, CredentialsError
+from ..aws.errors import describe
 from .engine import SyncEngine
-from .redact import install_log_redaction
-from .schema import TableDef
-from .shard import ALL, Shard
+from ..aws.redact import install_log_redaction
+from ..tables.schema import TableDef
+from .sharding import ALL, Shard
 from .spec import Spec, SpecError, json_schema, parse_spec
-from .tables import TOP_LEVEL, by_name
-from .tables.sync_coverage import SYNC_COVERAGE
-from .tables.sync_errors import SYNC_ERRORS
+from ..tables import TOP_LEVEL, by_name
+from ..tables.aws_encryption.sync_coverage import SYNC_COVERAGE
+from ..tables.aws_encryption.sync_errors import SYNC_ERRORS
 
 
 def sdk_tables() -> list[Table]:
