@@ -283,7 +283,8 @@ def writer_rows(target: int, seed: int) -> dict[str, list[dict[str, Any]]]:
 
 def bench_writer(target_rows: int, batch_sizes: list[int], seed: int, workdir: Path,
                  repeat: int = 3) -> list[dict[str, Any]]:
-    from plugin.store.writer import DuckDBWriter, add_cq_columns
+    from plugin.store.writer import DuckDBWriter
+    from plugin.store.duckdb_types import add_cq_columns
     from plugin.tables.schema import rows_to_batch
     from plugin.tables import by_name
 

@@ -339,7 +339,7 @@ def test_the_sql_runs_unchanged_in_plain_duckdb(db: Path) -> None:
 def test_hub_destination_layout(tmp_path: Path) -> None:
     """Every fixture check and every bundled check runs, without a check error, on a database with the
     exact DDL the hub cloudquery/duckdb destination creates (also: what `aws-encryption sync` writes)."""
-    from plugin.store.writer import add_cq_columns, column_defs, create_table_sql
+    from plugin.store.duckdb_types import add_cq_columns, column_defs, create_table_sql
     from plugin.tables import all_tables
 
     path = tmp_path / "hub.duckdb"

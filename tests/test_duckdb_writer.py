@@ -16,7 +16,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from plugin.store.writer import DatabaseLockedError, DuckDBWriter, MigrationError, NotADuckDBFileError, NotWritableError, WriterError, add_cq_columns, check_can_open, duckdb_type
+from plugin.store.files import DatabaseLockedError, MigrationError, NotADuckDBFileError, NotWritableError, WriterError, check_can_open
+from plugin.store.writer import DuckDBWriter
+from plugin.store.duckdb_types import add_cq_columns, duckdb_type
 from plugin.tables.schema import JSON, UUID, rows_to_batch
 from plugin.tables import by_name
 

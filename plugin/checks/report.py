@@ -46,7 +46,6 @@ import datetime as dt
 import io
 import json
 import os
-import re
 import tempfile
 import textwrap
 from dataclasses import dataclass, field

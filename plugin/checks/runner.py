@@ -96,7 +96,8 @@ import duckdb
 
 import plugin
 
-from ..store.writer import _LOCK_RE, DatabaseLockedError, _first_line
+from ..store import files
+from ..store.files import WriterError, first_line
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK: dict[str, int] = {s: len(SEVERITIES) - i for i, s in enumerate(SEVERITIES)}  # info=1 .. critical=5
@@ -459,60 +460,13 @@ def render_sql(check: Check, params: dict[str, str] | None = None) -> tuple[str,
 # ---------------------------------------------------------------------------------------------
 # Running
 
-# DuckDB settings for every connection that runs SQL we did not write (`check`, `check --queries`,
-# `sql`): read_only protects the posture database, these protect every other file. External access
-# off refuses COPY TO, ATTACH, EXPORT, read_text/read_csv/glob, http(s) URLs and INSTALL/LOAD; with
-# extensions neither installed nor loaded on demand, a query can't fetch code either. DuckDB still
-# opens (and replays the WAL of) the database file itself.
-SANDBOX_CONFIG: dict[str, Any] = {
-    "enable_external_access": False,
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-}
-
-
-def sandboxed_connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """`path` opened read-only with SANDBOX_CONFIG, the session time zone UTC, and the configuration
-    locked, so the SQL that follows can't `SET enable_external_access = true` (or anything else)."""
-    con = duckdb.connect(str(path), read_only=True, config=dict(SANDBOX_CONFIG))
-    try:
-        # TimeZone is the ICU extension's setting: connect(config=) rejects it, and after the lock
-        # SET refuses it, so it is set here, in between.
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET lock_configuration = true")
-    except BaseException:
-        con.close()
-        raise
-    return con
-
-
 def open_read_only(db_path: str | Path) -> duckdb.DuckDBPyConnection:
-    """The posture database for SQL we did not write: read-only, sandboxed (see SANDBOX_CONFIG), UTC.
-    CheckError (one line) when it is missing, not a file, not DuckDB, locked or unopenable."""
-    p = Path(db_path)
-    if not p.exists():
-        raise CheckError(f"database {db_path} does not exist")
-    if not p.is_file():
-        raise CheckError(f"database {db_path} is not a file")
+    """The posture database, read-only and sandboxed (plugin/store/files.py); CheckError (one line)
+    when it can't be opened."""
     try:
-        with open(p, "rb") as fh:
-            head = fh.read(12)
-    except OSError as e:
-        raise CheckError(f"database {db_path} cannot be read: {e.strerror or e}") from None
-    if head[8:12] != b"DUCK":  # the DuckDB file header's magic bytes
-        raise CheckError(f"database {db_path} is not a DuckDB database file")
-    try:
-        return sandboxed_connect(p)
-    except duckdb.Error as e:
-        msg = str(e)
-        m = _LOCK_RE.search(msg)
-        if m:
-            raise CheckError(str(DatabaseLockedError(str(db_path), int(m.group("pid")), m.group("process")))) from None
-        if "Could not set lock" in msg:
-            raise CheckError(str(DatabaseLockedError(str(db_path), None, "another process"))) from None
-        if "not a valid DuckDB database file" in msg:
-            raise CheckError(f"database {db_path} is not a DuckDB database file") from None
-        raise CheckError(f"cannot open database {db_path}: {_first_line(e)}") from None
+        return files.open_read_only(db_path)
+    except WriterError as e:
+        raise CheckError(str(e)) from None
 
 
 def our_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -649,7 +603,7 @@ def _run_one(con: duckdb.DuckDBPyConnection, check: Check, sql: str, used: dict[
         cols = [d[0] for d in cur.description]
         rows = cur.fetchall()
     except duckdb.Error as e:
-        return failed(_first_line(e))
+        return failed(first_line(e))
     index: dict[str, int] = {}
     for i, col in enumerate(cols):
         index.setdefault(col.lower(), i)

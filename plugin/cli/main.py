@@ -121,7 +121,7 @@ def _sync(args: argparse.Namespace) -> int:
         _err(str(e))
         return EXIT_USAGE
     from ..checks.runner import CheckError
-    from ..store.writer import WriterError
+    from ..store.files import WriterError
     from .sync import FieldsFormatter, Interrupted, format_summary, is_tty, run
 
     level = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
@@ -172,7 +172,7 @@ def _exit_now(code: int) -> None:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from ..store.writer import WriterError
+    from ..store.files import WriterError
     from ..store.merge import merge
     try:
         counts = merge(args.out, args.inputs)
@@ -184,7 +184,7 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _before_sync(e: Exception) -> bool:
-    from ..store.writer import DatabaseLockedError, NotADuckDBFileError, NotWritableError
+    from ..store.files import DatabaseLockedError, NotADuckDBFileError, NotWritableError
     return isinstance(e, (DatabaseLockedError, NotADuckDBFileError, NotWritableError))
 
 

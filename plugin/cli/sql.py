@@ -18,7 +18,7 @@ from typing import Any, TextIO
 import duckdb
 
 from ..checks.runner import CheckError, open_read_only, plain
-from ..store.writer import _first_line
+from ..store.files import first_line
 from ..checks.safe_text import for_csv, for_terminal
 
 
@@ -42,7 +42,7 @@ def query(db: str, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         cols = [d[0] for d in cur.description]
         return cols, cur.fetchall()
     except duckdb.Error as e:
-        raise SqlError(f"query failed: {_first_line(e)}") from None
+        raise SqlError(f"query failed: {first_line(e)}") from None
     finally:
         con.close()
 

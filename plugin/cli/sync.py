@@ -16,7 +16,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from ..store.writer import DuckDBWriter, add_cq_columns, check_can_open
+from ..store.writer import DuckDBWriter
+from ..store.duckdb_types import add_cq_columns
+from ..store.files import check_can_open
 from ..source.engine import SyncEngine
 from ..source.plugin import flatten, select_tables
 from ..aws.redact import install_log_redaction

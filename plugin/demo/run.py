@@ -143,7 +143,7 @@ def _missing_extra() -> str | None:
 def check_target(db: str) -> Path:
     """The demo database path, if the demo may write it; DemoError (exit 2) otherwise. Touches nothing."""
     from ..checks.runner import CheckError, open_read_only
-    from ..store.writer import WriterError, check_database_path
+    from ..store.files import WriterError, check_database_path
 
     try:
         p = check_database_path(db)  # directory, not a DuckDB file, unwritable: refused

@@ -58,7 +58,9 @@ from cloudquery.sdk.message import (WriteDeleteStale, WriteInsertMessage, WriteM
 from cloudquery.sdk.schema import Table
 
 from .. import TEAM, __version__
-from ..store.writer import DEFAULT_WRITE_MODE, DatabaseLockedError, DuckDBWriter, NotADuckDBFileError, NotWritableError, WriterError, check_can_open, table_name
+from ..store.duckdb_types import DEFAULT_WRITE_MODE, table_name
+from ..store.files import DatabaseLockedError, NotADuckDBFileError, NotWritableError, WriterError, check_can_open
+from ..store.writer import DuckDBWriter
 
 NAME = "aws-encryption-duckdb"
 DEFAULT_CONNECTION_STRING = "./posture.duckdb"

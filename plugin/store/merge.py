@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .writer import DuckDBWriter, add_cq_columns, check_database_path
+from .writer import DuckDBWriter
+from .duckdb_types import add_cq_columns
+from .files import check_database_path
 from ..tables import all_tables
 
 
@@ -17,7 +19,7 @@ def merge(out: str, inputs: list[str]) -> dict[str, int]:
     for i in inputs:
         p = check_database_path(i)
         if not p.exists():
-            from .writer import NotWritableError
+            from .files import NotWritableError
             raise NotWritableError(f"database {i} does not exist")
     counts: dict[str, int] = {}
     epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
