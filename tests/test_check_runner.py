@@ -23,10 +23,12 @@ import duckdb
 import pytest
 
 import plugin
+from plugin.checks import files as ckf
 from plugin.checks import runner as ck
 from plugin.cli import main as cli
 from plugin.checks import report
-from plugin.checks.runner import CheckError, CheckFileError
+from plugin.cli import check as check_cli
+from plugin.checks.files import CheckError, CheckFileError
 
 from .helpers import run_in_pty
 
@@ -146,7 +148,7 @@ def statuses(results: list[ck.CheckResult]) -> dict[str, dict[str, str]]:
 # Loading check files
 
 def test_header_is_parsed_into_the_check_metadata() -> None:
-    checks = {c.id: c for c in ck.load_checks([CHECKS])}
+    checks = {c.id: c for c in ckf.load_checks([CHECKS])}
     assert sorted(checks) == sorted(EXPECTED)
     c = checks["kms_rotation_off"]
     assert (c.title, c.severity, c.resource_type) == (
@@ -198,7 +200,7 @@ HEADER = """-- id: {id}
 def test_bad_headers_name_the_file_and_the_key(tmp_path: Path, name: str, text: str, key: str, problem: str) -> None:
     (tmp_path / f"{name}.sql").write_text(text)
     with pytest.raises(CheckFileError) as e:
-        ck.load_checks([tmp_path])
+        ckf.load_checks([tmp_path])
     msg = str(e.value)
     assert f"{name}.sql" in msg and f"'{key}'" in msg and problem in msg, msg
     assert "\n" not in msg
@@ -207,28 +209,28 @@ def test_bad_headers_name_the_file_and_the_key(tmp_path: Path, name: str, text: 
 def test_a_file_without_header_or_sql_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "plain.sql").write_text("SELECT 1\n")
     with pytest.raises(CheckFileError, match=r"plain\.sql: no metadata header"):
-        ck.load_checks([tmp_path])
+        ckf.load_checks([tmp_path])
     (tmp_path / "plain.sql").unlink()
     (tmp_path / "only_header.sql").write_text(HEADER.format(id="only_header"))
     with pytest.raises(CheckFileError, match=r"only_header\.sql: no SQL after the header"):
-        ck.load_checks([tmp_path])
+        ckf.load_checks([tmp_path])
 
 
 def test_header_ends_at_the_first_other_line(tmp_path: Path) -> None:
     text = HEADER.format(id="ends") + "\n-- note: a comment in the SQL, not a header key\nSELECT 1 AS x\n"
     (tmp_path / "ends.sql").write_text(text)
-    [c] = ck.load_checks([tmp_path])
+    [c] = ckf.load_checks([tmp_path])
     assert c.sql.startswith("-- note: a comment in the SQL") and c.risk == ""
 
 
 def test_an_id_defined_twice_and_a_missing_directory_are_errors(tmp_path: Path) -> None:
     (tmp_path / "s3_bucket_public.sql").write_text((CHECKS / "s3_bucket_public.sql").read_text())
     with pytest.raises(CheckError, match="check s3_bucket_public is defined twice"):
-        ck.load_checks([CHECKS, tmp_path])
+        ckf.load_checks([CHECKS, tmp_path])
     with pytest.raises(CheckError, match="check directory .*nowhere does not exist"):
-        ck.load_checks([tmp_path / "nowhere"])
+        ckf.load_checks([tmp_path / "nowhere"])
     # a single file is accepted too
-    assert [c.id for c in ck.load_checks([CHECKS / "s3_bucket_public.sql"])] == ["s3_bucket_public"]
+    assert [c.id for c in ckf.load_checks([CHECKS / "s3_bucket_public.sql"])] == ["s3_bucket_public"]
 
 
 def test_bundled_queries_dir_prefers_the_checkout_then_the_package(tmp_path: Path,
@@ -236,45 +238,45 @@ def test_bundled_queries_dir_prefers_the_checkout_then_the_package(tmp_path: Pat
     pkg = tmp_path / "site" / "plugin"
     pkg.mkdir(parents=True)
     monkeypatch.setattr(plugin, "__file__", str(pkg / "__init__.py"))
-    assert ck.bundled_queries_dir() == pkg / "queries"
+    assert ckf.bundled_queries_dir() == pkg / "queries"
     (tmp_path / "site" / "queries").mkdir()
-    assert ck.bundled_queries_dir() == tmp_path / "site" / "queries"
+    assert ckf.bundled_queries_dir() == tmp_path / "site" / "queries"
 
 
 # ---------------------------------------------------------------------------------------------
 # Parameters
 
 def test_params_are_substituted_typed_and_quoted() -> None:
-    [c] = ck.load_checks([CHECKS / "kms_key_too_old.sql"])
-    sql, used = ck.render_sql(c)
+    [c] = ckf.load_checks([CHECKS / "kms_key_too_old.sql"])
+    sql, used = ckf.render_sql(c)
     assert sql == c.sql and used == {"max_age_days": "365", "manager": "CUSTOMER"}  # defaults: runs unchanged
-    sql, used = ck.render_sql(c, {"max_age_days": "30", "manager": "O'Brien"})
+    sql, used = ckf.render_sql(c, {"max_age_days": "30", "manager": "O'Brien"})
     assert "/*param:" not in sql and "> 30 THEN" in sql and "<> 'O''Brien'" in sql and "'CUSTOMER'" not in sql
     assert used == {"max_age_days": "30", "manager": "O'Brien"}
-    sql, used = ck.render_sql(c, {"kms_key_too_old.max_age_days": "7", "max_age_days": "30"})
+    sql, used = ckf.render_sql(c, {"kms_key_too_old.max_age_days": "7", "max_age_days": "30"})
     assert used["max_age_days"] == "7"  # CHECK_ID.NAME beats NAME
     with pytest.raises(CheckError, match="expects a number"):
-        ck.render_sql(c, {"max_age_days": "1; DROP TABLE aws_kms_keys"})
+        ckf.render_sql(c, {"max_age_days": "1; DROP TABLE aws_kms_keys"})
 
 
 def test_param_names_and_values_are_validated() -> None:
-    checks = ck.load_checks([CHECKS])
-    assert ck.parse_params(["max_age_days=30", "kms_key_too_old.manager=AWS"]) == {
+    checks = ckf.load_checks([CHECKS])
+    assert ckf.parse_params(["max_age_days=30", "kms_key_too_old.manager=AWS"]) == {
         "max_age_days": "30", "kms_key_too_old.manager": "AWS"}
     for bad in ("max_age_days", "=3", "Max=3", "a.b.c=1"):
         with pytest.raises(CheckError, match="expected NAME=VALUE"):
-            ck.parse_params([bad])
-    ck.validate_params(checks, {"max_age_days": "1.5", "manager": "42"})
+            ckf.parse_params([bad])
+    ckf.validate_params(checks, {"max_age_days": "1.5", "manager": "42"})
     with pytest.raises(CheckError, match="no check declares a parameter days"):
-        ck.validate_params(checks, {"days": "3"})
+        ckf.validate_params(checks, {"days": "3"})
     with pytest.raises(CheckError, match="check s3_bucket_public has no parameter manager"):
-        ck.validate_params(checks, {"s3_bucket_public.manager": "x"})
+        ckf.validate_params(checks, {"s3_bucket_public.manager": "x"})
     with pytest.raises(CheckError, match="kms_key_too_old expects a number for max_age_days"):
-        ck.validate_params(checks, {"max_age_days": "a year"})
+        ckf.validate_params(checks, {"max_age_days": "a year"})
 
 
 def test_param_values_change_the_results(db: Path) -> None:
-    [c] = ck.load_checks([CHECKS / "kms_key_too_old.sql"])
+    [c] = ckf.load_checks([CHECKS / "kms_key_too_old.sql"])
     [default] = ck.run_checks(db, [c])
     [lenient] = ck.run_checks(db, [c], {"max_age_days": "5000"})
     [strict] = ck.run_checks(db, [c], {"max_age_days": "1"})
@@ -290,7 +292,7 @@ def test_param_values_change_the_results(db: Path) -> None:
 # Running
 
 def test_run_checks_returns_every_evaluated_resource(db: Path) -> None:
-    checks = ck.load_checks([CHECKS])
+    checks = ckf.load_checks([CHECKS])
     results = ck.run_checks(db, checks)
     assert statuses(results) == EXPECTED
     by_id = {r.check.id: r for r in results}
@@ -305,7 +307,7 @@ def test_run_checks_returns_every_evaluated_resource(db: Path) -> None:
 
 
 def test_a_failing_check_is_an_error_result_and_the_others_still_run(db: Path) -> None:
-    results = ck.run_checks(db, ck.load_checks([CHECKS]))
+    results = ck.run_checks(db, ckf.load_checks([CHECKS]))
     broken = next(r for r in results if r.check.id == "s3_missing_table")
     assert broken.error and "aws_s3_table_that_does_not_exist does not exist" in broken.error
     assert [(f.resource_arn, f.status) for f in broken.rows] == [("", "error")]
@@ -314,7 +316,7 @@ def test_a_failing_check_is_an_error_result_and_the_others_still_run(db: Path) -
 
 
 def test_results_outside_the_contract_are_check_errors(db: Path) -> None:
-    results = {r.check.id: r for r in ck.run_checks(db, ck.load_checks([CONTRACT]))}
+    results = {r.check.id: r for r in ck.run_checks(db, ckf.load_checks([CONTRACT]))}
     bad = results["bad_status_value"]
     assert "status 'alarm'" in bad.error and "pass, fail, skip or error" in bad.error
     assert [f.status for f in bad.rows] == ["error"]
@@ -324,10 +326,10 @@ def test_results_outside_the_contract_are_check_errors(db: Path) -> None:
 
 def test_the_sql_runs_unchanged_in_plain_duckdb(db: Path) -> None:
     """The check file minus its header is ordinary SQL: same rows through duckdb as through the runner."""
-    results = {r.check.id: r for r in ck.run_checks(db, ck.load_checks([CHECKS]))}
+    results = {r.check.id: r for r in ck.run_checks(db, ckf.load_checks([CHECKS]))}
     con = duckdb.connect(str(db), read_only=True)
     con.execute("SET TimeZone = 'UTC'")
-    for c in ck.load_checks([CHECKS]):
+    for c in ckf.load_checks([CHECKS]):
         if c.id == "s3_missing_table":
             continue
         rows = con.execute(c.sql).fetchall()
@@ -348,16 +350,16 @@ def test_hub_destination_layout(tmp_path: Path) -> None:
         schema = add_cq_columns(t.arrow_schema(), "aws", dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
         con.execute(create_table_sql(t.name, column_defs(schema)))
     con.close()
-    bundled = ck.bundled_queries_dir()
+    bundled = ckf.bundled_queries_dir()
     dirs = [CHECKS] + ([bundled] if bundled.is_dir() else [])
-    checks = [c for c in ck.load_checks(dirs) if c.id != "s3_missing_table"]
+    checks = [c for c in ckf.load_checks(dirs) if c.id != "s3_missing_table"]
     results = ck.run_checks(path, checks)
     assert {r.check.id: r.error for r in results} == {c.id: None for c in checks}
     assert "kms_rotation_off" in {r.check.id for r in results}
 
 
 def test_database_input_errors(tmp_path: Path) -> None:
-    checks = ck.load_checks([CHECKS])
+    checks = ckf.load_checks([CHECKS])
     with pytest.raises(CheckError, match=r"database .*nope\.duckdb does not exist"):
         ck.run_checks(tmp_path / "nope.duckdb", checks)
     text = tmp_path / "notes.txt"
@@ -373,7 +375,7 @@ def test_database_input_errors(tmp_path: Path) -> None:
 def test_a_database_with_only_one_of_our_tables_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "errors_only.duckdb"
     duckdb.connect(str(path)).execute("CREATE TABLE aws_encryption_sync_errors (resource_arn VARCHAR)").close()
-    results = ck.run_checks(path, ck.load_checks([CHECKS / "s3_bucket_public.sql"]))
+    results = ck.run_checks(path, ckf.load_checks([CHECKS / "s3_bucket_public.sql"]))
     assert results[0].error and "aws_s3_buckets" in results[0].error
 
 
@@ -381,7 +383,7 @@ def test_the_database_is_opened_read_only(db: Path) -> None:
     (tmp := db.parent / "writer").mkdir()
     (tmp / "writes.sql").write_text(HEADER.format(id="writes")
                                     + "CREATE TABLE x AS SELECT 1 AS resource_arn")
-    [r] = ck.run_checks(db, ck.load_checks([tmp]))
+    [r] = ck.run_checks(db, ckf.load_checks([tmp]))
     assert r.error and "read-only" in r.error.lower()
 
 
@@ -393,7 +395,7 @@ def test_a_locked_database_names_the_process(db: Path) -> None:
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         with pytest.raises(CheckError, match=rf"is locked by PID {holder.pid}"):
-            ck.run_checks(db, ck.load_checks([CHECKS]))
+            ck.run_checks(db, ckf.load_checks([CHECKS]))
         p = run_fixtures(db)
         assert_usage_error(p, f"locked by PID {holder.pid}")
     finally:
@@ -405,7 +407,7 @@ def test_a_locked_database_names_the_process(db: Path) -> None:
 # Summaries, selection and the exit decision
 
 def test_summarize_counts_per_check_severity_and_status(db: Path) -> None:
-    s = ck.summarize(ck.run_checks(db, ck.load_checks([CHECKS])))
+    s = ck.summarize(ck.run_checks(db, ckf.load_checks([CHECKS])))
     assert s["checks"] == 5 and s["checks_failed_to_run"] == 1 and s["findings"] == 13
     assert s["status"] == {"pass": 4, "fail": 4, "skip": 3, "error": 2}
     assert s["by_severity"]["medium"] == {"checks": 1, "pass": 1, "fail": 1, "skip": 1, "error": 1}
@@ -415,16 +417,16 @@ def test_summarize_counts_per_check_severity_and_status(db: Path) -> None:
 
 
 def test_severity_filter_and_check_selection() -> None:
-    checks = ck.load_checks([CHECKS])
-    assert ck.parse_severity_filter("high") == {"critical", "high"}
-    assert ck.parse_severity_filter("medium,low") == {"medium", "low"}
-    assert ck.parse_severity_filter("info") == set(ck.SEVERITIES)
+    checks = ckf.load_checks([CHECKS])
+    assert ckf.parse_severity_filter("high") == {"critical", "high"}
+    assert ckf.parse_severity_filter("medium,low") == {"medium", "low"}
+    assert ckf.parse_severity_filter("info") == set(ckf.SEVERITIES)
     with pytest.raises(CheckError, match="unknown severity 'severe'"):
-        ck.parse_severity_filter("severe")
-    ids = [c.id for c in ck.select_checks(checks, ["s3_bucket_public,kms_rotation_off"], {"critical"})]
+        ckf.parse_severity_filter("severe")
+    ids = [c.id for c in ckf.select_checks(checks, ["s3_bucket_public,kms_rotation_off"], {"critical"})]
     assert ids == ["s3_bucket_public"]
     with pytest.raises(CheckError, match="unknown check id kms_nope .known: kms_key_too_old, kms_rotation_off"):
-        ck.select_checks(checks, ["kms_nope"])
+        ckf.select_checks(checks, ["kms_nope"])
 
 
 @pytest.mark.parametrize("fail_on, fail_on_error, expected", [
@@ -438,7 +440,7 @@ def test_severity_filter_and_check_selection() -> None:
     ("none", True, set()),
 ])
 def test_failing_findings_follow_fail_on(db: Path, fail_on: str, fail_on_error: bool, expected: set) -> None:
-    results = ck.run_checks(db, ck.load_checks([CHECKS]))
+    results = ck.run_checks(db, ckf.load_checks([CHECKS]))
     got = {(c.id, f.resource_arn) for c, f in ck.failing(results, fail_on, fail_on_error)}
     assert got == expected
 
@@ -559,13 +561,13 @@ def test_bundled_checks_are_loaded_from_the_bundled_dir(db: Path, tmp_path: Path
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     empty = tmp_path / "queries"
     empty.mkdir()
-    monkeypatch.setattr(report, "bundled_queries_dir", lambda: empty)
+    monkeypatch.setattr(check_cli, "bundled_queries_dir", lambda: empty)
     assert cli.main(["check", str(db), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["checks"] == [] and doc["notes"] == [f"no bundled checks: {empty} is empty",
                                                      "0 checks loaded: nothing to run"]
     (empty / "s3_bucket_public.sql").write_text((CHECKS / "s3_bucket_public.sql").read_text())
-    monkeypatch.setattr(ck, "bundled_queries_dir", lambda: empty)  # load_checks marks it bundled
+    monkeypatch.setattr(ckf, "bundled_queries_dir", lambda: empty)  # load_checks marks it bundled
     assert cli.main(["check", str(db), "--format", "sarif"]) == 1
     sarif = json.loads(capsys.readouterr().out)
     [res] = sarif["runs"][0]["results"]

@@ -8,7 +8,8 @@ from typing import Iterator
 
 import pytest
 
-from plugin.checks.runner import bundled_queries_dir, load_checks, run_checks
+from plugin.checks.files import bundled_queries_dir, load_checks
+from plugin.checks.runner import run_checks
 from plugin.cli.sync import run
 from plugin.cli.specfile import SourcePlan, SyncPlan
 from plugin.source.spec import parse_spec

@@ -24,8 +24,9 @@ import pytest
 
 from plugin.cli import main as cli
 from plugin.checks import report
+from plugin.checks import files as ckf
 from plugin.checks import runner as ck
-from plugin.checks.safe_text import for_csv, for_markdown, for_terminal
+from plugin.checks.report.safe_text import for_csv, for_markdown, for_terminal
 
 from .helpers import run_in_pty
 
@@ -82,7 +83,7 @@ def check_file(tmp_path: Path) -> Path:
 
 
 def _report(db: Path, check_file: Path) -> report.Report:
-    results = ck.run_checks(db, ck.load_checks([check_file]))
+    results = ck.run_checks(db, ckf.load_checks([check_file]))
     assert results[0].error is None, results[0].error
     assert {f.reason for f in results[0].rows} >= set(HOSTILE)  # the data really is hostile
     return report.Report(database=str(db), results=results)
@@ -308,7 +309,7 @@ def test_a_custom_check_cannot_turn_the_sandbox_off(db: Path, tmp_path: Path) ->
                                        + "SET lock_configuration = false;\n"
                                        "SELECT '' AS resource_arn, '' AS account_id, '' AS region, 'pass' AS status, "
                                        "'' AS reason")
-    [r] = ck.run_checks(db, ck.load_checks([checks]))
+    [r] = ck.run_checks(db, ckf.load_checks([checks]))
     assert r.error and "locked" in r.error
 
 

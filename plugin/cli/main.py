@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     sy.add_argument("--check", dest="run_checks", action="store_true",
                     help="run the checks right after the sync; every option of `check` applies (validated before "
                          "any AWS call), with --check-id to choose checks")
-    from ..checks.report import add_report_options
+    from .check import add_report_options
     add_report_options(sy.add_argument_group("with --check"), select_flag="--check-id")
 
     mg = sub.add_parser("merge", help="merge per-shard posture databases into one")
@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--format", choices=["table", "csv", "json"], help="default: table on a terminal, csv otherwise")
 
     ck = sub.add_parser("check", help="run the posture checks on a posture database, read-only")
-    from ..checks.report import add_check_arguments
+    from .check import add_check_arguments
     add_check_arguments(ck)
 
     dm = sub.add_parser("demo", help="sync and check a two-account demo world on an embedded AWS endpoint "
@@ -115,12 +115,12 @@ def _sync(args: argparse.Namespace) -> int:
         check_run = None
         if args.run_checks:
             # Every check option is checked now, before any AWS call, not after a long sync.
-            from ..checks.report import prepare_check
+            from .check import prepare_check
             check_run = prepare_check(args)
     except ValueError as e:  # SpecFileError, CheckError, a bad --shard
         _err(str(e))
         return EXIT_USAGE
-    from ..checks.runner import CheckError
+    from ..checks.files import CheckError
     from ..store.files import WriterError
     from .sync import FieldsFormatter, Interrupted, format_summary, is_tty, run
 
@@ -153,7 +153,7 @@ def _sync(args: argparse.Namespace) -> int:
     print(format_summary(summary), file=sys.stderr if check_run else sys.stdout)
     status = EXIT_FAILED if summary.nothing_read else EXIT_OK
     if check_run is not None:
-        from ..checks.report import run_check
+        from .check import run_check
         try:
             status = max(status, run_check(check_run, plan.db_path, sys.stdout))
         except CheckError as e:
@@ -203,8 +203,8 @@ def _sql(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     """`aws-encryption check DB`: 0 nothing fails at or above --fail-on, 1 something does, 2 bad input."""
-    from ..checks.runner import CheckError
-    from ..checks.report import check_command
+    from ..checks.files import CheckError
+    from .check import check_command
 
     try:
         return check_command(args, sys.stdout)

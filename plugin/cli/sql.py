@@ -17,9 +17,10 @@ from typing import Any, TextIO
 
 import duckdb
 
-from ..checks.runner import CheckError, open_read_only, plain
+from ..checks.files import CheckError
+from ..checks.runner import open_read_only, plain
 from ..store.files import first_line
-from ..checks.safe_text import for_csv, for_terminal
+from ..checks.report.safe_text import for_csv, for_terminal
 
 
 class SqlError(ValueError):

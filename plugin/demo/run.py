@@ -142,7 +142,8 @@ def _missing_extra() -> str | None:
 
 def check_target(db: str) -> Path:
     """The demo database path, if the demo may write it; DemoError (exit 2) otherwise. Touches nothing."""
-    from ..checks.runner import CheckError, open_read_only
+    from ..checks.files import CheckError
+    from ..checks.runner import open_read_only
     from ..store.files import WriterError, check_database_path
 
     try:
@@ -365,7 +366,8 @@ def _priority(check_id: str, resource_arn: str) -> tuple[int, str, bool]:
 
 
 def _report(db_path: str) -> Any:
-    from ..checks.runner import SEVERITY_RANK, bundled_queries_dir, load_checks, run_with_coverage
+    from ..checks.files import SEVERITY_RANK, bundled_queries_dir, load_checks
+    from ..checks.runner import run_with_coverage
     from ..checks.report import Report
 
     results, coverage = run_with_coverage(db_path, load_checks([bundled_queries_dir()]))
@@ -374,39 +376,15 @@ def _report(db_path: str) -> Any:
     results.sort(key=lambda r: (-SEVERITY_RANK[r.check.severity], _priority(r.check.id, "")[:2], order[id(r)]))
     for r in results:
         r.rows.sort(key=lambda f: (f.status != "fail", _priority(r.check.id, f.resource_arn)[2]))
-    return Report(database=db_path, results=results, coverage=coverage)
-
-
-@contextlib.contextmanager
-def _demo_order() -> Iterator[None]:
-    """The table and markdown renderers sort failures by (severity, check id, resource); the demo
-    re-sorts them, stably, by (severity, DEMO_PRIORITY)."""
-    from ..checks import report as report_mod
-    from ..checks.runner import SEVERITY_RANK
-
-    original = getattr(report_mod, "_sorted_findings", None)
-    if original is None:
-        yield
-        return
-
-    def sorted_findings(report: Any, statuses: tuple[str, ...]) -> list[Any]:
-        found = original(report, statuses)
-        found.sort(key=lambda cf: (-SEVERITY_RANK[cf[0].severity], _priority(cf[0].id, cf[1].resource_arn)))
-        return found
-
-    report_mod._sorted_findings = sorted_findings
-    try:
-        yield
-    finally:
-        report_mod._sorted_findings = original
+    return Report(database=db_path, results=results, coverage=coverage,
+                  finding_order=lambda check, finding: _priority(check.id, finding.resource_arn))
 
 
 def _print_report(report: Any, fmt: str, stdout: TextIO) -> None:
     from ..checks.report import render
 
     tty = bool(getattr(stdout, "isatty", lambda: False)())
-    with _demo_order():
-        text = render(report, fmt, color=fmt == "table" and tty and not os.environ.get("NO_COLOR"))
+    text = render(report, fmt, color=fmt == "table" and tty and not os.environ.get("NO_COLOR"))
     stdout.write(text)
     stdout.flush()
 
