@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plugin.demo.world import AUDIT_ROLE, _client, _create_key, _policy
-from plugin.tables import org_admin_policy
+from plugin.tables.iam import org_admin_policy
 
 
 @dataclass

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import plugin
-from plugin.tables import iam_action, iam_policy, operations
+from plugin.tables.iam import iam_action, iam_policy, operations
 
 from .helpers import run_sync
 from .world import DATA

@@ -11,7 +11,8 @@ import json
 import pyarrow as pa
 
 from ..tables.schema import TableDef
-from ..tables import TOP_LEVEL, all_tables, iam_policy, org_admin_policy
+from ..tables import TOP_LEVEL, all_tables
+from ..tables.iam import iam_policy, org_admin_policy
 
 
 def type_name(t: pa.DataType) -> str:
