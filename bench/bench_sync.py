@@ -8,7 +8,7 @@
    (os.wait4 rusage of that child only), asks the fake how many calls it served, counts the rows
    per table in the DuckDB file (read-only) and compares them with what the world should give.
 2. Writer alone: ~100k plugin-shaped rows of aws_kms_keys / aws_kms_key_grants / aws_s3_buckets
-   (built with the plugin's own row functions, plugin.schema.rows_to_batch and add_cq_columns),
+   (built with the plugin's own row functions, plugin.tables.schema.rows_to_batch and add_cq_columns),
    ingested by DuckDBWriter into a fresh file (migrate + write + commit), per batch size.
 
 Prints one table of figures. Targets: writer >= 100,000 rows/s; peak RSS of the sync < 500 MB;
@@ -185,7 +185,7 @@ def count_rows(db: Path) -> tuple[dict[str, int], list[tuple]]:
 
 def expected_rows(world: fake_aws.World) -> dict[str, int]:
     """Rows a correct sync of the world gives, using the plugin's own rules for which call is made."""
-    from plugin.tables.kms.keys import supports_auto_rotation, supports_rotation_list
+    from plugin.tables.kms.key_rules import supports_auto_rotation, supports_rotation_list
 
     srv = fake_aws.Server(world, 0, 0)
     exp: Counter = Counter()
@@ -301,7 +301,7 @@ def bench_writer(target_rows: int, batch_sizes: list[int], seed: int, workdir: P
         for name, rs in rows.items():
             schemas[name] = tdefs[name].arrow_schema()
             for i in range(0, len(rs), bs):
-                batches.append(rows_to_batch(tdefs[name], schemas[name], rs[i:i + bs]))
+                batches.append(rows_to_batch(schemas[name], rs[i:i + bs]))
         t_build = time.perf_counter() - t0
         rec: dict[str, Any] = {"batch": bs, "rows": total, "batches": len(batches), "rows_s_build": t_rows,
                                "build_s": t_build, "per_table": {k: len(v) for k, v in rows.items()}, "runs": []}

@@ -20,7 +20,7 @@ from .world import COMPUTE, DATA, DENIED, World
 
 def _sync(world: World, db: Path, accounts: list[str], **extra) -> None:
     raw = world.spec(accounts=accounts, **extra)
-    plan = SyncPlan(sources=[SourcePlan(name="aws-encryption", spec=parse_spec(raw), raw_spec=raw, tables=["*"],
+    plan = SyncPlan(sources=[SourcePlan(name="aws-encryption", spec=parse_spec(raw), tables=["*"],
                                         skip_tables=[], skip_dependent_tables=False, file="test")],
                     db_path=str(db))
     saved = {k: os.environ.get(k) for k in world.env}

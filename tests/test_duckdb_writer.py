@@ -45,7 +45,7 @@ def key_row(i: int, **over: Any) -> dict[str, Any]:
 
 def keys_batch(rows: list[dict[str, Any]], source: str = "aws", sync_time: dt.datetime = T1,
                schema: pa.Schema | None = None) -> pa.RecordBatch:
-    return add_cq_columns(rows_to_batch(KEYS, schema or KEYS.arrow_schema(), rows), source, sync_time)
+    return add_cq_columns(rows_to_batch(schema or KEYS.arrow_schema(), rows), source, sync_time)
 
 
 def sync(path: Path, batch: pa.RecordBatch, source: str = "aws", sync_time: dt.datetime = T1,
@@ -176,7 +176,7 @@ def test_json_lists_survive_slices_and_null_lists(tmp_path: Path) -> None:
 
 
 def test_add_cq_columns_prepends_what_the_cli_sends() -> None:
-    base = rows_to_batch(KEYS, KEYS.arrow_schema(), [key_row(1), key_row(2)])
+    base = rows_to_batch(KEYS.arrow_schema(), [key_row(1), key_row(2)])
     b = add_cq_columns(base, "src", T1)
     assert b.schema.names[:3] == ["_cq_sync_time", "_cq_source_name", "_cq_id"]
     assert b.schema.field("_cq_sync_time").type == pa.timestamp("us", tz="UTC")

@@ -1,6 +1,10 @@
 """The pacer: per-(account, region, operation) token buckets at 80% of the KMS quotas, AIMD on throttling."""
 
-from plugin.aws.pacing import KMS_QUOTAS, SHARE, Pacer
+from plugin.aws.pacing import SHARE, Pacer
+from plugin.tables import quotas
+from plugin.tables.kms import SERVICE as KMS
+
+KMS_QUOTAS = KMS.quotas
 
 
 def _bucket(p: Pacer, op: str = "ListGrants"):
@@ -10,7 +14,7 @@ def _bucket(p: Pacer, op: str = "ListGrants"):
 def test_a_burst_of_throttled_calls_halves_the_rate_once():
     # The calls in flight when the first throttle comes back all report retries; counting each of them
     # collapsed a bucket to 1 request/s at 10% throttling.
-    p = Pacer()
+    p = Pacer(quotas())
     for _ in range(50):
         p.after("111111111111", "us-east-1", "kms", "ListGrants", retries=1)
     assert _bucket(p).rate == KMS_QUOTAS["ListGrants"] * SHARE / 2
@@ -18,7 +22,7 @@ def test_a_burst_of_throttled_calls_halves_the_rate_once():
 
 
 def test_successes_restore_the_rate_up_to_the_quota_share():
-    p = Pacer()
+    p = Pacer(quotas())
     p.after("111111111111", "us-east-1", "kms", "ListGrants", retries=2)
     for _ in range(100):
         p.after("111111111111", "us-east-1", "kms", "ListGrants", retries=0)
@@ -26,7 +30,7 @@ def test_successes_restore_the_rate_up_to_the_quota_share():
 
 
 def test_buckets_are_per_operation_and_s3_is_not_paced():
-    p = Pacer()
+    p = Pacer(quotas())
     p.after("111111111111", "us-east-1", "kms", "ListGrants", retries=1)
     assert _bucket(p, "DescribeKey").rate == KMS_QUOTAS["DescribeKey"] * SHARE
     assert p._bucket("111111111111", "us-east-1", "s3", "GetBucketPolicy") is None

@@ -28,7 +28,7 @@ _ALIAS_ARN = re.compile(r"^arn:(?P<p>[\w-]+):kms:(?P<region>[\w-]+):(?P<account>
 
 
 def prefetch(ctx: Ctx, parent: Parent) -> None:
-    from ..tables.s3.buckets import fetch_encryption
+    from ..tables.s3.bucket_encryption_rules import fetch_encryption
     fetch_encryption(ctx, parent)
 
 

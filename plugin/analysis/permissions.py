@@ -153,7 +153,8 @@ def _grant_rows(grants: list[dict[str, Any]], owner: str, trusted: frozenset[str
 
 
 def kms_permissions(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
-    from ..tables.kms.keys import fetch_grants, fetch_policy
+    from ..tables.kms.key_grants import fetch_grants
+    from ..tables.kms.key_policies import fetch_policy
     owner = ctx.account_id
     arn = parent.row["arn"]
     synced = ctx.trusted - frozenset(ctx.acc.spec.trusted_accounts)
@@ -187,7 +188,7 @@ def _covers(st: Statement, target: str, bucket: str, objects: bool = False) -> b
 
 
 def bucket_permissions(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
-    from ..tables.s3.buckets import fetch_bucket_policy
+    from ..tables.s3.bucket_policies import fetch_bucket_policy
     synced = ctx.trusted - frozenset(ctx.acc.spec.trusted_accounts)
     for r in policy_rows(fetch_bucket_policy(ctx, parent), ctx.account_id, ctx.trusted, synced, S3_USE,
                          _object_resource(parent.row["name"])):

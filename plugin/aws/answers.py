@@ -9,16 +9,18 @@ stored or analysed, instead of costing memory, time or a RecursionError further 
 
 from __future__ import annotations
 
+from .errors import OurError
+
 KEY_POLICY_MAX_BYTES = 32 * 1024       # https://docs.aws.amazon.com/kms/latest/developerguide/resource-limits.html
 BUCKET_POLICY_MAX_BYTES = 20 * 1024    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html
 MAX_DEPTH = 32
 
 
-class PolicyTooLarge(Exception):
+class PolicyTooLarge(OurError):
     """A policy document larger than AWS allows."""
 
 
-class PolicyMalformed(Exception):
+class PolicyMalformed(OurError):
     """A policy document nested deeper than any AWS policy can be."""
 
 

@@ -12,29 +12,15 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from botocore import xform_name
+
 from .answers import PolicyMalformed, PolicyTooLarge, check_policy
 from .clients import AccountSession
-from .errors import UNREACHABLE, describe
+from .errors import UNREACHABLE, MalformedResponse, PaginationLoop, RegionUnavailable, SyncStopped, describe
 from .retry import backoff, retryable
 
 if TYPE_CHECKING:
     from ..tables.schema import TableDef
-
-
-class RegionUnavailable(Exception):
-    """A call not made because its region timed out or refused connections earlier in the sync."""
-
-
-class SyncStopped(Exception):
-    """A call not made because the sync is being interrupted (Ctrl-C, SIGTERM)."""
-
-
-class MalformedResponse(Exception):
-    """An answer that parsed but lacks what the API documents (e.g. a 200 with a body that is not JSON)."""
-
-
-class PaginationLoop(Exception):
-    """A listing whose next-page token repeats, or that goes on past MAX_PAGES pages."""
 
 
 # A listing of more pages than this is treated as hostile (a token that never ends): 2,000 pages are
@@ -79,6 +65,8 @@ class Ctx:
     listed: list[int] | None = None
     # Set when the sync is interrupted: no new call starts, listings stop between pages.
     stop: Any = None                       # threading.Event
+    # The services' own transient error codes (plugin/tables/<service>), retried like throttling.
+    retry_codes: frozenset[str] = frozenset()
 
     def owns(self, region: str) -> bool:
         return self.shard is None or self.shard.owns(self.account_id, region)
@@ -97,6 +85,10 @@ class Ctx:
 
     def with_region(self, region: str) -> "Ctx":
         return self if region == self.region else replace(self, region=region)
+
+    def with_errors(self, on_error: Callable[[SyncError], None]) -> "Ctx":
+        """The same context, with failures going to `on_error` instead."""
+        return replace(self, on_error=on_error)
 
     def with_table(self, table: str) -> "Ctx":
         return self if table == self.table else replace(self, table=table)
@@ -162,7 +154,7 @@ class Ctx:
                 # that hangs would otherwise hold each of its calls for (max_retries + 1) x
                 # request_timeout (11 minutes with the defaults) before the circuit breaker opens.
                 limit = min(spec.max_retries, 1) if isinstance(e, UNREACHABLE) else spec.max_retries
-                if attempt < limit and retryable(e):
+                if attempt < limit and retryable(e, self.retry_codes):
                     attempt += 1
                     time.sleep(backoff(attempt, spec.max_backoff))
                     continue
@@ -237,9 +229,5 @@ def _shape(r: Any) -> str:
 
 
 def _method(operation: str) -> str:
-    out = []
-    for i, ch in enumerate(operation):
-        if ch.isupper() and i and not operation[i - 1].isupper():
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
+    """The boto3 client method of an API operation (DescribeDBInstances -> describe_db_instances)."""
+    return xform_name(operation)

@@ -14,7 +14,6 @@ from botocore.exceptions import (
 
 from .redact import redact
 
-ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
 THROTTLED = {"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
              "TooManyRequestsException", "SlowDown", "RequestThrottled", "RequestThrottledException"}
 
@@ -22,12 +21,28 @@ THROTTLED = {"Throttling", "ThrottlingException", "ThrottledException", "Request
 TIMEOUTS = (ConnectTimeoutError, ReadTimeoutError)
 UNREACHABLE = (*TIMEOUTS, EndpointConnectionError)
 
+class OurError(Exception):
+    """A failure we detect ourselves around an AWS call; its class name is its error code."""
+
+
+class RegionUnavailable(OurError):
+    """A call not made because its region timed out or refused connections earlier in the sync."""
+
+
+class SyncStopped(OurError):
+    """A call not made because the sync is being interrupted (Ctrl-C, SIGTERM)."""
+
+
+class MalformedResponse(OurError):
+    """An answer that parsed but lacks what the API documents (e.g. a 200 with a body that is not JSON)."""
+
+
+class PaginationLoop(OurError):
+    """A listing whose next-page token repeats, or that goes on past MAX_PAGES pages."""
+
+
 _XML_CODE = re.compile(r"<Code>([^<]+)</Code>")
 _XML_MSG = re.compile(r"<Message>([^<]*)</Message>")
-
-
-def error_code(exc: BaseException) -> str:
-    return describe(exc)[0]
 
 
 def describe(exc: BaseException) -> tuple[str, str]:
@@ -49,8 +64,8 @@ def describe(exc: BaseException) -> tuple[str, str]:
         return "Timeout", redact(str(exc))
     if isinstance(exc, EndpointConnectionError):
         return "EndpointConnectionError", redact(str(exc))
-    if type(exc).__name__ == "RegionUnavailable":
-        return "RegionUnavailable", redact(str(exc))
+    if isinstance(exc, OurError):
+        return type(exc).__name__, redact(str(exc))
     if isinstance(exc, NoCredentialsError):
         return "NoCredentials", "no AWS credentials found (environment, profile or instance role)"
     return type(exc).__name__, redact(str(exc))

@@ -1,7 +1,8 @@
-"""Client-side pacing: per (account, region, operation) token buckets set from the published KMS
-quotas, adaptive on throttling, and a circuit breaker for regions that stop answering.
+"""Client-side pacing: per (account, region, operation) token buckets set from the quotas each
+service declares (AWS's published ones), adaptive on throttling, and a circuit breaker for regions
+that stop answering.
 
-Why (reference performance s3.5, s3.8): botocore's adaptive mode paces a whole client, so a
+Why: botocore's adaptive mode paces a whole client, so a
 ListGrants throttle (100 rps) would slow DescribeKey (2000 rps) too. Pacing each operation of each
 (account, region) at 80% of its quota avoids throttling instead of detecting it; the call's own
 retries (plugin/aws/retry.py) stay as the safety net. A call that needed retries halves that
@@ -18,11 +19,6 @@ from __future__ import annotations
 import threading
 import time
 
-# Requests per second per account and region (AWS KMS quotas, shared-by-operation where AWS says so).
-KMS_QUOTAS = {
-    "ListGrants": 100, "ListKeyRotations": 100, "GetKeyRotationStatus": 1000, "GetKeyPolicy": 1000,
-    "DescribeKey": 2000, "ListResourceTags": 2000, "ListKeys": 500, "ListAliases": 500,
-}
 SHARE = 0.8
 DECREASE_INTERVAL_S = 1.0
 UNAVAILABLE_CODES = {"Timeout", "EndpointConnectionError"}
@@ -49,20 +45,25 @@ class _Bucket:
 
 
 class Pacer:
-    def __init__(self) -> None:
-        self._buckets: dict[tuple[str, str, str], _Bucket] = {}
+    """`quotas`: requests per second per account and region, by (service, operation), as the services
+    declare them (plugin/tables/service.py); operations without a quota are not paced."""
+
+    def __init__(self, quotas: dict[tuple[str, str], float] | None = None) -> None:
+        self.quotas = dict(quotas or {})
+        self._buckets: dict[tuple[str, str, str, str], _Bucket] = {}
         self._lock = threading.Lock()
         self._down: dict[tuple[str, str], str] = {}
         self.throttled = 0
 
     def _bucket(self, account: str, region: str, service: str, op: str) -> _Bucket | None:
-        if service != "kms" or op not in KMS_QUOTAS:
+        quota = self.quotas.get((service, op))
+        if quota is None:
             return None
-        key = (account, region, op)
+        key = (account, region, service, op)
         b = self._buckets.get(key)
         if b is None:
             with self._lock:
-                b = self._buckets.setdefault(key, _Bucket(KMS_QUOTAS[op] * SHARE))
+                b = self._buckets.setdefault(key, _Bucket(quota * SHARE))
         return b
 
     def before(self, account: str, region: str, service: str, op: str) -> None:

@@ -20,15 +20,16 @@ from .errors import THROTTLED
 
 TRANSIENT = {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "InternalError",
              "InternalFailure", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException",
-             "KMSInternalException", "DependencyTimeoutException", "BadGateway", "GatewayTimeout"}
+             "BadGateway", "GatewayTimeout"}
 BASE_S = 0.25
 
 
-def retryable(exc: BaseException) -> bool:
+def retryable(exc: BaseException, service_codes: frozenset[str] = frozenset()) -> bool:
+    """`service_codes`: the services' own transient codes (declared in plugin/tables/<service>)."""
     if isinstance(exc, ClientError):
         code = (exc.response.get("Error") or {}).get("Code") or ""
         status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0
-        return code in THROTTLED or code in TRANSIENT or status in (500, 502, 503, 504)
+        return code in THROTTLED or code in TRANSIENT or code in service_codes or status in (500, 502, 503, 504)
     return isinstance(exc, (ConnectionError, HTTPClientError))
 
 

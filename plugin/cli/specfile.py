@@ -67,7 +67,6 @@ class SpecFileError(ValueError):
 class SourcePlan:
     name: str
     spec: Spec
-    raw_spec: dict[str, Any]
     tables: list[str]
     skip_tables: list[str]
     skip_dependent_tables: bool
@@ -229,7 +228,7 @@ def _source(file: str, s: dict[str, Any], names: dict[str, str]) -> SourcePlan:
         spec = parse_spec(raw)
     except SpecError as e:
         raise SpecFileError(f"{file}: {where}: {e}") from None
-    return SourcePlan(name=name, spec=spec, raw_spec=raw, tables=s.get("tables") or ["*"],
+    return SourcePlan(name=name, spec=spec, tables=s.get("tables") or ["*"],
                       skip_tables=s.get("skip_tables") or [],
                       skip_dependent_tables=_get(s, "skip_dependent_tables", True), file=file)
 

@@ -20,7 +20,8 @@ from ..store.writer import DuckDBWriter
 from ..store.duckdb_types import add_cq_columns
 from ..store.files import check_can_open
 from ..source.engine import SyncEngine
-from ..source.plugin import flatten, select_tables
+from ..source.plugin import select_tables
+from ..tables.schema import walk
 from ..aws.redact import install_log_redaction
 from ..source.sharding import ALL, Shard
 from .specfile import SyncPlan
@@ -70,7 +71,7 @@ def run(plan: SyncPlan, *, tables: list[str] | None = None, skip_tables: list[st
     try:
         with DuckDBWriter(plan.db_path, write_mode=plan.write_mode, migrate_mode=plan.migrate_mode) as w:
             for src, defs in selections:
-                tdefs = flatten(defs)
+                tdefs = walk(defs)
                 for t in tdefs:
                     w.migrate(add_cq_columns(t.arrow_schema(), src.name, sync_time))
                 if processes > 1:

@@ -328,7 +328,7 @@ def _sync(world: Any, db_path: Path, progress: TextIO | None) -> Any:
     from ..cli.specfile import SourcePlan, SyncPlan
 
     raw = world.spec()
-    plan = SyncPlan(sources=[SourcePlan(name=DEMO_SOURCE, spec=parse_spec(raw), raw_spec=raw, tables=["*"],
+    plan = SyncPlan(sources=[SourcePlan(name=DEMO_SOURCE, spec=parse_spec(raw), tables=["*"],
                                         skip_tables=[], skip_dependent_tables=True, file="<demo>")],
                     db_path=str(db_path))
     return run(plan, progress=progress)

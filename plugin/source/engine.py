@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Iterator
 
 import pyarrow as pa
@@ -32,6 +32,8 @@ from ..aws.pacing import Pacer
 from .sharding import ALL, Shard
 from ..tables.schema import TableDef, rows_to_batch
 from .spec import Account, Spec
+from ..tables import quotas, retryable_codes
+from ..tables.account_setup import enabled_regions
 from ..tables.aws_encryption.sync_coverage import ERROR, OK, SYNC_COVERAGE
 from ..tables.aws_encryption.sync_errors import SYNC_ERRORS
 
@@ -87,12 +89,12 @@ class SyncEngine:
         self._init_sem = threading.BoundedSemaphore(spec.initialization_concurrency)
         self._stop = threading.Event()
         self.index = Index()
-        self.pacer = Pacer()
+        self.pacer = Pacer(quotas())
+        self.retry_codes = retryable_codes()
         # Accounts whose principals are "inside": the spec's trusted accounts and every synced account.
         self._trusted: set[str] = set(spec.trusted_accounts) | {a.id for a in spec.accounts if a.id}
         self._deferred: list[tuple[Ctx, TableDef, Parent]] = []
-        self._error_ids: set[Any] = set()
-        self._coverage_ids: set[Any] = set()
+        self._emitted_ids: set[Any] = set()   # _cq_id of error and coverage rows: one each per sync
         self._dlock = threading.Lock()
 
     # -- task bookkeeping ---------------------------------------------------------------------
@@ -154,20 +156,29 @@ class SyncEngine:
             self._error(err)
 
     def _error(self, err: SyncError) -> None:
+        row = self._error_row(err)
+        if row is not None:
+            self._emit(SYNC_ERRORS, row)
+
+    def _error_row(self, err: SyncError) -> dict[str, Any] | None:
+        """Count and log a failure; its aws_encryption_sync_errors row, or None when that table is not
+        synced or the same (account, region, table, call, resource) already failed in this sync."""
         with self._plock:
             self.progress.errors += 1
         log.warning("AWS call failed: account=%s region=%s table=%s operation=%s:%s resource=%s code=%s: %s",
                     err.account_id, err.region, err.table_name, err.service, err.operation,
                     err.resource_arn, err.error_code, err.message)
-        if self.errors_selected:
-            row = {k: getattr(err, k) for k in ("account_id", "region", "table_name", "service", "operation",
-                                                "resource_arn", "error_code", "message")}
-            out = _error_row(row)
-            with self._plock:  # one row per (account, region, table, call, resource): the first failure
-                if out["_cq_id"] in self._error_ids:
-                    return
-                self._error_ids.add(out["_cq_id"])
-            self._emit(SYNC_ERRORS, out)
+        if not self.errors_selected:
+            return None
+        return self._first(SYNC_ERRORS.make_row(None, asdict(err)))
+
+    def _first(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        """`row` the first time its `_cq_id` comes up in this sync, else None (one row per key)."""
+        with self._plock:
+            if row["_cq_id"] in self._emitted_ids:
+                return None
+            self._emitted_ids.add(row["_cq_id"])
+        return row
 
     def _cover(self, account_id: str, region: str, table_name: str, call: str, status: str, *,
                code: str = "", message: str = "", resources: int | None = None,
@@ -187,17 +198,12 @@ class SyncEngine:
                 "consequence": "not read; rows of earlier syncs for this scope are kept"}})
         if not self.coverage_selected:
             return
-        row = {"account_id": account_id, "region": region, "table_name": table_name, "service": service,
-               "operation": operation, "status": status, "error_code": code, "message": message,
-               "resources": resources, "tables": sorted(tables or []), "kept_rows": None, "kept_sync_time": None}
-        from ..tables.schema import cq_id
-        row["_cq_id"] = cq_id({k: row.get(k) for k in SYNC_COVERAGE.pk_components})
-        row["_cq_parent_id"] = None
-        with self._plock:
-            if row["_cq_id"] in self._coverage_ids:
-                return
-            self._coverage_ids.add(row["_cq_id"])
-        self._emit(SYNC_COVERAGE, row)
+        row = self._first(SYNC_COVERAGE.make_row(None, {
+            "account_id": account_id, "region": region, "table_name": table_name, "service": service,
+            "operation": operation, "status": status, "error_code": code, "message": message, "resources": resources,
+            "tables": sorted(tables or []), "kept_rows": None, "kept_sync_time": None}))
+        if row is not None:
+            self._emit(SYNC_COVERAGE, row)
 
     def _account_tables(self) -> list[str]:
         """Every selected table whose rows belong to a synced account (what an unread account loses)."""
@@ -229,9 +235,10 @@ class SyncEngine:
         return [Account(id="", default_region="us-east-1")]
 
     def _discover(self) -> None:
-        """Organizations discovery, then every member account is opened like a listed one."""
-        from .organizations import discover
-        from ..tables.organizations.accounts import ORG_ACCOUNTS
+        """Organisation discovery, then every member account is opened like a listed one."""
+        from . import discovery
+        table = discovery.TABLE
+        service, _, operation = table.listing.partition(":")
         failed: list[SyncError] = []
 
         def note(err: SyncError) -> None:
@@ -239,35 +246,28 @@ class SyncEngine:
             if self.shard.first:
                 self._error(err)
 
-        d = discover(self.spec, self.factory, note)
+        d = discovery.discover(self.spec, self.factory, note)
         if d is None:
             # Nobody knows which accounts were meant: every account's earlier rows are kept.
             if self.shard.first:
-                err = failed[0] if failed else SyncError("", "", ORG_ACCOUNTS.name, "organizations", "ListAccounts",
-                                                         "", "Unknown", "organisation discovery failed")
-                self._cover("", "", ORG_ACCOUNTS.name, f"{err.service}:{err.operation}", ERROR,
-                            code=err.error_code, message=err.message,
-                            tables=[ORG_ACCOUNTS.name, *self._account_tables()])
+                err = failed[0] if failed else SyncError("", "", table.name, service, operation, "", "Unknown",
+                                                         "organisation discovery failed")
+                self._cover("", "", table.name, f"{err.service}:{err.operation}", ERROR, code=err.error_code,
+                            message=err.message, tables=[table.name, *self._account_tables()])
             return
         if self.shard.first:
-            self._cover(d.admin.account_id if d.admin else "", "", ORG_ACCOUNTS.name, "organizations:ListAccounts",
-                        OK if not failed else ERROR, resources=len(d.members),
-                        code=failed[0].error_code if failed else "", message=failed[0].message if failed else "",
-                        tables=[ORG_ACCOUNTS.name])
+            self._cover(d.admin.account_id if d.admin else "", "", table.name, table.listing, OK,
+                        resources=len(d.members), tables=[table.name])
         with self._plock:
             self._trusted.update(a["Id"] for a in d.org_accounts)
             self.progress.accounts_total = len(d.members)
-        if any(t.name == ORG_ACCOUNTS.name for t in self.tables) and d.admin is not None and self.shard.first:
-            ctx = Ctx(d.admin, d.admin.global_region, ORG_ACCOUNTS.name, self._error)
-            for a in d.org_accounts:
-                tags = ctx.collect("organizations", "ListTagsForResource", "Tags", resource_arn=a.get("Arn", ""),
-                                   token_in="NextToken", token_out="NextToken", ResourceId=a["Id"])
-                item = {**a, "_tags": None if tags is None else {t["Key"]: t["Value"] for t in tags}}
-                row = {"request_account_id": d.admin.account_id, "tags": item["_tags"], "arn": a.get("Arn"),
-                       "email": a.get("Email"), "id": a["Id"], "joined_method": a.get("JoinedMethod"),
-                       "joined_timestamp": a.get("JoinedTimestamp"), "name": a.get("Name"),
-                       "status": a.get("Status"), "state": a.get("State")}
-                self._resolve_tree(ctx, ORG_ACCOUNTS, row, None)
+        if d.admin is not None and self.shard.first:
+            for t in self.tables:
+                if t.scope == "org":
+                    assert t.resolve is not None
+                    ctx = Ctx(d.admin, d.admin.global_region, t.name, self._error)
+                    for item in t.resolve(ctx, d):
+                        self._resolve_tree(ctx, t, item, None)
         via = d.trusted_via or d.admin
         for m in d.members:
             self._submit(self._open_account, m, via)
@@ -332,27 +332,18 @@ class SyncEngine:
         configured = acc.account.regions or self.spec.regions
         if configured and configured != ["*"]:
             return list(configured)
-        failed: list[SyncError] = []
-
-        def note(err: SyncError) -> None:
-            failed.append(err)
-
-        ctx = Ctx(acc, acc.global_region, "", note)
-        r = ctx.call("ec2", "DescribeRegions", AllRegions=False)
-        regions = None if r is None else r.get("Regions")
-        if not isinstance(regions, list):
-            err = failed[0] if failed else SyncError(acc.account_id, acc.global_region, "", "ec2", "DescribeRegions",
-                                                     "", "MalformedResponse", "the answer has no Regions list")
-            self._account_failed(replace(err, account_id=acc.account_id))
+        found = enabled_regions(Ctx(acc, acc.global_region, "", self._account_error, stop=self._stop))
+        if isinstance(found, SyncError):
+            self._account_failed(replace(found, account_id=acc.account_id))
             return None
-        return sorted(x["RegionName"] for x in regions
-                      if x.get("OptInStatus", "opt-in-not-required") != "not-opted-in")
+        return found
 
     def _unit(self, unit: tuple[AccountSession, str, TableDef], regions: list[str], remaining: list[int]) -> None:
         acc, region, table = unit
         ctx = Ctx(acc, region, table.name, self._error, regions=tuple(regions), index=self.index,
                   trusted=frozenset(self._trusted), shard=self.shard,
-                  account_error=self._account_error, pacer=self.pacer, stop=self._stop)
+                  account_error=self._account_error, pacer=self.pacer, stop=self._stop,
+                  retry_codes=self.retry_codes)
         counter = _UnitCounter(self, acc, region, table, remaining)
         assert table.resolve is not None
         # Failures of the listing itself (calls about no particular resource) make the scope unread.
@@ -435,13 +426,10 @@ class SyncEngine:
             except Exception as e:  # keep going; the failure is data
                 log.exception("internal error deriving %s", child.name)
                 code, msg = describe(e)
-                err = SyncError(cctx.account_id, cctx.region, child.name, "aws-encryption", "derive",
-                                parent.row.get("arn", ""), code, msg)
-                self.progress.errors += 1
-                if self.errors_selected:
-                    yield SYNC_ERRORS, _error_row({k: getattr(err, k) for k in (
-                        "account_id", "region", "table_name", "service", "operation", "resource_arn",
-                        "error_code", "message")})
+                row = self._error_row(SyncError(cctx.account_id, cctx.region, child.name, "aws-encryption", "derive",
+                                                parent.row.get("arn", ""), code, msg))
+                if row is not None:
+                    yield SYNC_ERRORS, row
         self._deferred = []
 
     # -- the caller's side --------------------------------------------------------------------
@@ -472,7 +460,7 @@ class SyncEngine:
             def batch(t: TableDef, rows: list[dict[str, Any]]) -> tuple[TableDef, pa.RecordBatch]:
                 if t.name not in schemas:
                     schemas[t.name] = t.arrow_schema()
-                return t, rows_to_batch(t, schemas[t.name], rows)
+                return t, rows_to_batch(schemas[t.name], rows)
 
             while True:
                 try:
@@ -578,10 +566,3 @@ class _UnitCounter:
         if account_done:
             self.acc.release()
 
-
-def _error_row(row: dict[str, Any]) -> dict[str, Any]:
-    from ..tables.schema import cq_id
-    out = dict(row)
-    out["_cq_id"] = cq_id({k: row.get(k) for k in SYNC_ERRORS.pk_components})
-    out["_cq_parent_id"] = None
-    return out

@@ -23,7 +23,7 @@ from ..aws.clients import ClientFactory, CredentialsError
 from ..aws.errors import describe
 from .engine import SyncEngine
 from ..aws.redact import install_log_redaction
-from ..tables.schema import TableDef
+from ..tables.schema import TableDef, walk
 from .sharding import ALL, Shard
 from .spec import Spec, SpecError, json_schema, parse_spec
 from ..tables import TOP_LEVEL, by_name
@@ -75,19 +75,6 @@ def _match(name: str, pattern: str) -> bool:
     return fnmatch.fnmatch(name, pattern)
 
 
-def flatten(defs: list[TableDef]) -> list[TableDef]:
-    out: list[TableDef] = []
-
-    def walk(t: TableDef) -> None:
-        out.append(t)
-        for c in t.children:
-            walk(c)
-
-    for d in defs:
-        walk(d)
-    return out
-
-
 class AwsEncryptionPlugin(plugin.Plugin):
     def __init__(self) -> None:
         super().__init__(NAME, __version__, plugin.plugin.Options(team=TEAM, kind="source",
@@ -122,7 +109,7 @@ class AwsEncryptionPlugin(plugin.Plugin):
     def get_tables(self, options: plugin.TableOptions) -> list[Table]:
         tables = list(options.tables or ["*"])
         defs = select_tables(tables, list(options.skip_tables or []), bool(options.skip_dependent_tables))
-        names = {t.name for t in flatten(defs)}
+        names = {t.name for t in walk(defs)}
         out = []
 
         def keep(t: Table) -> Table | None:
@@ -140,7 +127,7 @@ class AwsEncryptionPlugin(plugin.Plugin):
     def sync(self, options: plugin.SyncOptions) -> Generator[message.SyncMessage, None, None]:
         defs = select_tables(list(options.tables or []), list(options.skip_tables or []),
                              bool(options.skip_dependent_tables))
-        for t in flatten(defs):
+        for t in walk(defs):
             yield message.SyncMigrateTableMessage(table=t.arrow_schema())
         engine = SyncEngine(self.spec, defs, shard=self.shard)
         self.last_engine = engine

@@ -590,3 +590,31 @@ def json_schema() -> str:
         },
     }
     return json.dumps(schema, indent=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# The reference documentation (docs/spec.md is generated from these rows by plugin/cli/docs.py)
+
+def fields_reference() -> list[dict[str, Any]]:
+    """Every spec field, as rows: `field` (path: `regions`, `accounts[].id`, `org.member_role_name`,
+    `credentials.role_arn`), `kind`, `expected` (the form error messages name), `default`, `required`
+    and `description`, from the same declarations that drive parsing and the JSON schema."""
+    import dataclasses
+
+    def defaults(cls: type) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.default is not dataclasses.MISSING:
+                out[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                out[f.name] = f.default_factory()
+        return out
+
+    rows = []
+    for prefix, fields, cls in (("", _SPEC_FIELDS, Spec), ("accounts[].", _ACCOUNT_FIELDS, Account),
+                                ("org.", _ORG_FIELDS, Org), ("credentials.", _CRED_FIELDS, Credentials)):
+        d = defaults(cls)
+        for name, (kind, desc) in fields.items():
+            rows.append({"field": prefix + name, "kind": kind, "expected": _EXPECTED.get(kind, kind),
+                         "default": d.get(name), "required": name not in d, "description": desc})
+    return rows

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass
@@ -30,8 +29,6 @@ class Index:
     keys: dict[str, KeyInfo] = field(default_factory=dict)                 # key ARN -> info
     key_ids: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (account, region, key id) -> ARN
     aliases: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (account, region, alias/name) -> key id
-    kms_listed: set[tuple[str, str]] = field(default_factory=set)           # (account, region) whose keys were listed
-    aliases_listed: set[tuple[str, str]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_key(self, info: KeyInfo) -> None:
@@ -45,16 +42,9 @@ class Index:
         with self._lock:
             self.aliases[(account, region, name)] = target_key_id
 
-    def mark(self, what: str, account: str, region: str) -> None:
-        with self._lock:
-            (self.kms_listed if what == "keys" else self.aliases_listed).add((account, region))
-
     def key_by_id(self, account: str, region: str, key_id: str) -> KeyInfo | None:
         arn = self.key_ids.get((account, region, key_id))
         return self.keys.get(arn) if arn else None
 
     def alias_target(self, account: str, region: str, alias: str) -> str | None:
         return self.aliases.get((account, region, alias))
-
-    def snapshot_size(self) -> dict[str, Any]:
-        return {"keys": len(self.keys), "aliases": len(self.aliases)}

@@ -1,37 +1,44 @@
-"""The table registry: every top-level table, with its children under `children`."""
+"""The registry: every service the sync knows, in order, and through them every table.
+
+Adding a service is one package under plugin/tables/ with a `SERVICE` and one line in SERVICES;
+adding a table of an existing service is its own module plus a line in that service's `tables` (or
+its parent's `children`).
+"""
 
 from __future__ import annotations
 
-from .schema import TableDef
-from .aws_encryption.key_types import KEY_TYPES_TABLE
-from .kms.keys import ALIASES, KEYS
-from .s3.buckets import BUCKETS
-from .organizations.accounts import ORG_ACCOUNTS
-from .aws_encryption.sync_coverage import SYNC_COVERAGE
-from .aws_encryption.sync_errors import SYNC_ERRORS
-
 from ..analysis.encryption_keys import S3_BUCKET_ENCRYPTION_KEYS
 from ..analysis.permissions import KMS_KEY_PERMISSIONS, S3_BUCKET_PERMISSIONS
+from . import account_setup, aws_encryption, kms, organizations, s3
+from .kms.keys import KEYS
+from .s3.buckets import BUCKETS
+from .schema import TableDef, walk
+from .service import Service
 
-# Derived children (ours) come after the CloudQuery children: they reuse their responses.
+SERVICES: list[Service] = [*account_setup.SERVICES, kms.SERVICE, s3.SERVICE, organizations.SERVICE,
+                           aws_encryption.SERVICE]
+
+# Derived children (ours, no call of their own) come after the CloudQuery children: they reuse their
+# responses.
 KEYS.children.append(KMS_KEY_PERMISSIONS)
 BUCKETS.children.extend([S3_BUCKET_PERMISSIONS, S3_BUCKET_ENCRYPTION_KEYS])
 
-TOP_LEVEL: list[TableDef] = [KEYS, ALIASES, BUCKETS, ORG_ACCOUNTS, KEY_TYPES_TABLE, SYNC_ERRORS,
-                             SYNC_COVERAGE]
+TOP_LEVEL: list[TableDef] = [t for s in SERVICES for t in s.tables]
+
 
 def all_tables() -> list[TableDef]:
-    out: list[TableDef] = []
-
-    def walk(t: TableDef) -> None:
-        out.append(t)
-        for c in t.children:
-            walk(c)
-
-    for t in TOP_LEVEL:
-        walk(t)
-    return out
+    return walk(TOP_LEVEL)
 
 
 def by_name() -> dict[str, TableDef]:
     return {t.name: t for t in all_tables()}
+
+
+def quotas() -> dict[tuple[str, str], float]:
+    """(service, operation) -> requests per second per account and region, for the pacer."""
+    return {(s.name, op): q for s in SERVICES for op, q in s.quotas.items()}
+
+
+def retryable_codes() -> frozenset[str]:
+    """The services' own error codes that mean "try again", for the call layer's retries."""
+    return frozenset().union(*(s.retryable_codes for s in SERVICES))

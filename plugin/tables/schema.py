@@ -211,7 +211,7 @@ def build_array(col_type: pa.DataType, values: list[Any]) -> pa.Array:
     return pa.array(values, type=col_type)
 
 
-def rows_to_batch(tdef: TableDef, schema: pa.Schema, rows: list[dict[str, Any]]) -> pa.RecordBatch:
+def rows_to_batch(schema: pa.Schema, rows: list[dict[str, Any]]) -> pa.RecordBatch:
     arrays = [build_array(f.type, [r.get(f.name) for r in rows]) for f in schema]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
@@ -242,4 +242,16 @@ def project(item: dict[str, Any], columns: Iterable[Col], **fixed: Any) -> dict[
     return row
 
 
-Resolver = Callable[..., Iterable[dict[str, Any]]]
+
+def walk(tables: Iterable[TableDef]) -> list[TableDef]:
+    """The tables and all their descendants, parents first, in declaration order: the one tree walk."""
+    out: list[TableDef] = []
+
+    def visit(t: TableDef) -> None:
+        out.append(t)
+        for c in t.children:
+            visit(c)
+
+    for t in tables:
+        visit(t)
+    return out

@@ -6,7 +6,23 @@ ListTagsForResource, through the admin account's credentials. Components (reques
 
 from __future__ import annotations
 
+from typing import Any, Iterator
+
+from ...aws.calls import Ctx
 from ..schema import JSON, STR, TS, Col, TableDef
+
+
+def list_accounts(ctx: Ctx, discovery: Any) -> Iterator[dict[str, Any]]:
+    """Every account of the organisation (any state), as discovery listed them (`discovery.org_accounts`),
+    with its tags; `ctx` is the admin account's."""
+    for a in discovery.org_accounts:
+        tags = ctx.collect("organizations", "ListTagsForResource", "Tags", resource_arn=a.get("Arn", ""),
+                           token_in="NextToken", token_out="NextToken", ResourceId=a["Id"])
+        yield {"request_account_id": ctx.account_id,
+               "tags": None if tags is None else {t["Key"]: t["Value"] for t in tags},
+               "arn": a.get("Arn"), "email": a.get("Email"), "id": a["Id"], "joined_method": a.get("JoinedMethod"),
+               "joined_timestamp": a.get("JoinedTimestamp"), "name": a.get("Name"), "status": a.get("Status"),
+               "state": a.get("State")}
 
 ORG_ACCOUNTS = TableDef(
     name="aws_organizations_accounts", title="AWS Organizations Accounts",
@@ -18,7 +34,8 @@ ORG_ACCOUNTS = TableDef(
     pk_components=["request_account_id", "arn"],
     api_calls=["organizations:ListAccounts", "organizations:ListAccountsForParent", "organizations:ListChildren",
                "organizations:ListRoots", "organizations:ListTagsForResource"],
-    scope="org", extra_columns=["state"], to_row=lambda ctx, item, parent: dict(item),
+    scope="org", listing="organizations:ListAccounts", resolve=list_accounts, extra_columns=["state"],
+    to_row=lambda ctx, item, parent: dict(item),
     notes="Only synced with `org` in the spec. Its calls are made with the admin account's credentials, not "
           "the member audit role's (see the IAM section).",
 )

@@ -17,20 +17,17 @@ are not synced (the spec's regions bound the whole sync, as for KMS).
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterator
 
-from ...aws.answers import BUCKET_POLICY_MAX_BYTES
 from ...aws.calls import Ctx, Parent
-from ..schema import BOOL, JSON, STR, TS, Col, TableDef
+from ..schema import JSON, STR, TS, Col, TableDef
+from .bucket_encryption_rules import ENCRYPTION_RULES
+from .bucket_ownership_controls import OWNERSHIP_CONTROLS
+from .bucket_policies import NO_POLICY, POLICIES, bucket_policy
+from .bucket_public_access_blocks import PUBLIC_ACCESS_BLOCKS
 
 DOC = "https://docs.aws.amazon.com/AmazonS3/latest/API/"
-
-NO_POLICY = ("NoSuchBucketPolicy",)
 NO_TAGS = ("NoSuchTagSet", "NoSuchTagSetError")
-NO_ENCRYPTION = ("ServerSideEncryptionConfigurationNotFoundError",)
-NO_PAB = ("NoSuchPublicAccessBlockConfiguration",)
-NO_OWNERSHIP = ("OwnershipControlsNotFoundError",)
 
 
 def bucket_region(location: dict[str, Any] | None) -> str | None:
@@ -40,7 +37,6 @@ def bucket_region(location: dict[str, Any] | None) -> str | None:
     if not c:
         return "us-east-1"
     return "eu-west-1" if c == "EU" else c
-
 
 def list_buckets(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
     # moto 5.2 truncates at MaxBuckets without a ContinuationToken and omits BucketRegion; with
@@ -64,13 +60,12 @@ def list_buckets(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
             continue
         yield {**b, "_arn": arn, "_region": region}
 
-
 def enrich_bucket(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
     name, arn = item["Name"], item["_arn"]
     # GetBucketPolicy first: on a bucket without a policy GetBucketPolicyStatus can only answer
     # NoSuchBucketPolicy (S3 API reference), so it is asked only when there is a policy or the
     # policy could not be read. Most buckets have none: one call in seven saved per bucket.
-    if _bucket_policy(ctx.with_table(POLICIES.name), item) == "":
+    if bucket_policy(ctx.with_table(POLICIES.name), item) == "":
         item["_policy_status"] = None
     else:
         ps = ctx.call("s3", "GetBucketPolicyStatus", resource_arn=arn, absent=NO_POLICY, expect="PolicyStatus",
@@ -80,7 +75,6 @@ def enrich_bucket(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
     item["_tags"] = {t["Key"]: t["Value"] for t in tg.get("TagSet", [])} if tg else None
     return item
 
-
 def bucket_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
     return {
         "account_id": ctx.account_id, "arn": item["_arn"], "creation_date": item.get("CreationDate"),
@@ -88,115 +82,6 @@ def bucket_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[st
         "tags": item["_tags"],
     }
 
-
-def fetch_encryption(ctx: Ctx, parent: Parent) -> list[dict[str, Any]] | None:
-    """The bucket's encryption rules, fetched once: [] when not configured, None when unreadable."""
-    if "_encryption" not in parent.item:
-        failed: list[bool] = []
-        c = ctx.with_table(ENCRYPTION_RULES.name)
-        r = c.call("s3", "GetBucketEncryption", resource_arn=parent.row["arn"], absent=NO_ENCRYPTION,
-                   expect="ServerSideEncryptionConfiguration", Bucket=parent.row["name"], _failed=failed)
-        if failed:
-            parent.item["_encryption"] = None
-        else:
-            parent.item["_encryption"] = (r or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", []) or []
-    return parent.item["_encryption"]
-
-
-def _bucket_policy(ctx: Ctx, item: dict[str, Any]) -> str | None:
-    if "_policy" not in item:
-        failed: list[bool] = []
-        r = ctx.call("s3", "GetBucketPolicy", resource_arn=item["_arn"], absent=NO_POLICY, expect="Policy",
-                     Bucket=item["Name"], _failed=failed)
-        if failed:
-            item["_policy"] = None
-        elif r is None:
-            item["_policy"] = ""  # NoSuchBucketPolicy: the bucket has none
-        else:
-            item["_policy"] = ctx.bounded_policy("s3", "GetBucketPolicy", r["Policy"], BUCKET_POLICY_MAX_BYTES,
-                                                 item["_arn"])
-    return item["_policy"]
-
-
-def fetch_bucket_policy(ctx: Ctx, parent: Parent) -> str | None:
-    """The bucket policy text: "" when there is none, None when unreadable (fetched once per bucket)."""
-    return _bucket_policy(ctx.with_table(POLICIES.name), parent.item)
-
-
-def encryption_rules(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
-    for rule in fetch_encryption(ctx, parent) or []:
-        yield {"bucket_arn": parent.row["arn"],
-               "apply_server_side_encryption_by_default": rule.get("ApplyServerSideEncryptionByDefault"),
-               "bucket_key_enabled": rule.get("BucketKeyEnabled"),
-               "blocked_encryption_types": rule.get("BlockedEncryptionTypes")}
-
-
-def policies(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
-    raw = fetch_bucket_policy(ctx, parent)
-    if not raw:
-        return
-    try:
-        parsed: Any = json.loads(raw)
-    except (ValueError, RecursionError):
-        parsed = None
-    yield {"bucket_arn": parent.row["arn"], "policy_json": parsed, "policy": raw}
-
-
-def public_access_blocks(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
-    r = ctx.call("s3", "GetPublicAccessBlock", resource_arn=parent.row["arn"], absent=NO_PAB,
-                 expect="PublicAccessBlockConfiguration", Bucket=parent.row["name"])
-    if r is not None:
-        yield {"bucket_arn": parent.row["arn"],
-               "public_access_block_configuration": r.get("PublicAccessBlockConfiguration")}
-
-
-def ownership_controls(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
-    r = ctx.call("s3", "GetBucketOwnershipControls", resource_arn=parent.row["arn"], absent=NO_OWNERSHIP,
-                 expect="OwnershipControls", Bucket=parent.row["name"])
-    if r is None:
-        return
-    for rule in r.get("OwnershipControls", {}).get("Rules", []) or []:
-        yield {"bucket_arn": parent.row["arn"], "object_ownership": rule.get("ObjectOwnership")}
-
-
-def _child_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
-    return {"account_id": ctx.account_id, **item}
-
-
-ENCRYPTION_RULES = TableDef(
-    name="aws_s3_bucket_encryption_rules", title="AWS S3 Bucket Encryption Rules",
-    description=DOC + "API_ServerSideEncryptionRule.html",
-    columns=[Col("account_id", STR), Col("bucket_arn", STR),
-             Col("apply_server_side_encryption_by_default", JSON,
-                 '{"SSEAlgorithm": "aws:kms"|"AES256"|"aws:kms:dsse", "KMSMasterKeyID": ...}'),
-             Col("bucket_key_enabled", BOOL),
-             Col("blocked_encryption_types", JSON, "ServerSideEncryptionRule.BlockedEncryptionTypes")],
-    pk_components=["bucket_arn"], api_calls=["s3:GetBucketEncryption"], parent="aws_s3_buckets",
-    resolve=encryption_rules, to_row=_child_row, extra_columns=["blocked_encryption_types"],
-)
-
-POLICIES = TableDef(
-    name="aws_s3_bucket_policies", title="AWS S3 Bucket Policies", description=DOC + "API_GetBucketPolicy.html",
-    columns=[Col("account_id", STR), Col("bucket_arn", STR), Col("policy_json", JSON), Col("policy", STR)],
-    pk_components=["bucket_arn"], api_calls=["s3:GetBucketPolicy"], parent="aws_s3_buckets",
-    resolve=policies, to_row=_child_row,
-)
-
-PUBLIC_ACCESS_BLOCKS = TableDef(
-    name="aws_s3_bucket_public_access_blocks", title="AWS S3 Bucket Public Access Blocks",
-    description=DOC + "API_GetPublicAccessBlock.html",
-    columns=[Col("account_id", STR), Col("bucket_arn", STR), Col("public_access_block_configuration", JSON)],
-    pk_components=["bucket_arn"], api_calls=["s3:GetPublicAccessBlock"], parent="aws_s3_buckets",
-    resolve=public_access_blocks, to_row=_child_row,
-)
-
-OWNERSHIP_CONTROLS = TableDef(
-    name="aws_s3_bucket_ownership_controls", title="AWS S3 Bucket Ownership Controls",
-    description=DOC + "API_GetBucketOwnershipControls.html",
-    columns=[Col("account_id", STR), Col("bucket_arn", STR), Col("object_ownership", STR)],
-    pk_components=["bucket_arn", "object_ownership"], api_calls=["s3:GetBucketOwnershipControls"],
-    parent="aws_s3_buckets", resolve=ownership_controls, to_row=_child_row,
-)
 
 BUCKETS = TableDef(
     name="aws_s3_buckets", title="AWS S3 Buckets", description=DOC + "API_ListBuckets.html",

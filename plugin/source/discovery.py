@@ -18,7 +18,12 @@ from typing import Any, Callable
 
 from ..aws.clients import AccountSession, ClientFactory, CredentialsError
 from ..aws.calls import Ctx, SyncError
+from ..tables.organizations.accounts import ORG_ACCOUNTS
 from .spec import Account, Credentials, Org, Spec
+
+# The table discovery's listing fills: its name and listing call identify discovery in
+# aws_encryption_sync_coverage.
+TABLE = ORG_ACCOUNTS
 
 
 @dataclass
