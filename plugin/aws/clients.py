@@ -29,6 +29,7 @@ from botocore.exceptions import NoCredentialsError, UnknownCredentialError
 from .. import __version__
 from .redact import register_secret
 from ..source.spec import Account, Spec
+from .errors import OurError
 
 log = logging.getLogger("aws_encryption.clients")
 
@@ -54,12 +55,18 @@ def partition_of(region: str) -> str:
 
 
 class CredentialsError(Exception):
-    """Credentials for an account could not be obtained; carries the failing operation."""
+    """Credentials for an account could not be obtained; carries the failing call (`service`,
+    `operation`: local configuration, AssumeRole or the identity check) and its cause."""
 
     def __init__(self, operation: str, exc: BaseException) -> None:
         super().__init__(str(exc))
         self.operation = operation
+        self.service = "config" if operation in ("LoadProfile", "LoadCredentials") else "sts"
         self.cause = exc
+
+
+class AccountMismatch(OurError):
+    """The credentials of an `accounts` entry belong to another account."""
 
 
 @dataclass
@@ -72,6 +79,7 @@ class AccountSession:
     botocore_session: botocore.session.Session
     account_id: str = ""
     partition: str = "aws"
+    identity_call: str = ""   # the call that proved who we are: "service:Operation"
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -164,12 +172,13 @@ class ClientFactory:
             s.register_component("data_loader", self._loader)
         return s
 
-    def open(self, account: Account, via: AccountSession | None = None) -> AccountSession:
+    def open(self, account: Account, via: AccountSession | None = None, check_account: bool = True) -> AccountSession:
         """Resolve credentials for `account` (AssumeRole if configured) and check who we are.
 
         `via`: assume the role with that session's credentials (Organizations: the admin account or
         `member_trusted_principal`) instead of the account's own profile. Raises CredentialsError
-        naming the failing operation.
+        naming the failing operation; with `check_account`, also when the credentials are another
+        account's than the `accounts` entry's id.
         """
         try:
             base = self._base_session(account.local_profile)
@@ -203,6 +212,11 @@ class ClientFactory:
         arn = ident.get("Arn", "")
         if arn.count(":") >= 2:
             acc.partition = arn.split(":")[1]
+        if check_account and account.id and acc.account_id != account.id:
+            raise CredentialsError("GetCallerIdentity", AccountMismatch(
+                f"credentials for accounts entry {account.id} belong to account {acc.account_id}; "
+                "nothing was synced for it"))
+        acc.identity_call = "sts:AssumeRole" if account.role_arn else "sts:GetCallerIdentity"
         return acc
 
     def _assume(self, base: boto3.Session, source: Credentials, account: Account, region: str) -> Credentials:

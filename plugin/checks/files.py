@@ -1,53 +1,8 @@
 """Check files: plain SQL with a metadata header; loading, parameters and selection.
 
-Where checks live
------------------
-Bundled checks are the `*.sql` files of `queries/` at the repository root when running from a
-checkout, or of `plugin/queries/` inside the installed package (`bundled_queries_dir()`).
-`aws-encryption check DB --queries DIR` adds the user's own checks, in the same format (DIR may
-also be a single `.sql` file). Two checks with the same id are an error, also across directories.
-
-The check file format
----------------------
-One check per file; the file name is the check id plus `.sql`::
-
-    -- id: kms_cmk_rotation_disabled
-    -- title: Customer managed KMS keys have automatic rotation enabled
-    -- severity: medium
-    -- resource_type: AwsKmsKey
-    -- description: Customer managed symmetric keys should rotate their key material
-    --   every year; a header value continues on the following lines that start
-    --   with `--` and two or more spaces.
-    -- risk: ...
-    -- remediation: Enable automatic rotation of the key.
-    -- remediation_cli: aws kms enable-key-rotation --key-id <key-arn>
-    -- references: https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html, https://...
-    -- compliance: CIS AWS Foundations 3.0.0: 3.6; AWS Security Hub: KMS.4
-    -- peers: prowler kms_cmk_rotation_enabled; steampipe kms_cmk_rotation_enabled
-    -- params: max_age_days=365
-    SELECT ...
-
-* The header is the leading block of `-- key: value` lines (exactly one space after `--`, a
-  lower-case key); a line starting with `--` and two or more spaces continues the previous value
-  (joined with one space). The header ends at the first other line, blank lines included; the
-  rest of the file is the SQL. Leading blank lines are ignored.
-* Required keys: `id` (`[a-z0-9_]+`, equal to the file stem), `title`, `severity` (one of
-  critical, high, medium, low, info), `description`, `remediation`. Optional: `resource_type`
-  (the Security Hub / Prowler resource type, e.g. AwsKmsKey, AwsS3Bucket), `risk`,
-  `remediation_cli`, `references` (comma-separated http(s) URLs), `compliance` (semicolon-separated
-  `framework: control`, split at the last colon), `peers` (semicolon-separated free text),
-  `params` (comma-separated `name=default`). Unknown, repeated, empty or invalid keys are errors
-  naming the file and the key (the CLI exits 2).
-
-Parameters
-----------
-Inside the SQL a parameter is written `/*param:NAME*/DEFAULT`, the default being a number
-(`365`, `0.5`, `-1`) or a single-quoted SQL string (`'CUSTOMER'`); the SQL therefore runs unchanged
-anywhere (DuckDB shell, `aws-encryption sql`) with its defaults. Every parameter used must be
-declared in `params` with the same default, and every declared one must be used.
-`--param NAME=VALUE` (or `--param CHECK_ID.NAME=VALUE` for one check) replaces marker and default
-with VALUE: unquoted when the default is a number (VALUE must then be a number), otherwise as a
-single-quoted SQL string with quotes doubled. A name no loaded check declares is an error.
+Bundled checks are `queries/*.sql` (`bundled_queries_dir()`); `--queries DIR` adds the user's own.
+The file format (header keys, continuation lines, `/*param:NAME*/DEFAULT` parameters and
+`--param`) is specified in docs/check-format.md; errors name the file and the header key.
 """
 
 from __future__ import annotations

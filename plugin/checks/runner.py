@@ -1,33 +1,9 @@
 """Running checks on a posture database, read-only, and what their results mean.
 
-The result contract
--------------------
-A check returns one row per resource it evaluated, not only the failures, with at least the
-columns `resource_arn`, `account_id`, `region`, `status` and `reason` (matched case-insensitively);
-other columns are kept as the finding's `details`. `status` is `pass`, `fail`, `skip` (not
-applicable) or `error` (the sync could not read what the check needs, e.g. a row of
-`aws_encryption_sync_errors`); `reason` is a sentence naming the principal, key, account or date
-that decides it. A check whose SQL fails, that lacks a required column or that returns another
-status is an error *of that check*: its result has `error` set and one synthetic `error` finding
-(empty resource) carrying the message, and the other checks still run. Only a database holding none
-of aws_kms_keys / aws_s3_buckets / aws_encryption_sync_errors is an input error ("holds no
-aws-encryption tables"); so is a missing, locked or non-DuckDB file.
-
-The database is opened read-only (`duckdb.connect(path, read_only=True)`), with the session time
-zone set to UTC, and sandboxed (`open_read_only`): no file but the database itself (no COPY TO,
-ATTACH, read_text/read_csv, extension installs), configuration locked. The checks only use the
-tables by name in the default schema, so they run the same on a file written by `aws-encryption
-sync`, by our `aws-encryption-duckdb` destination or by the hub `cloudquery/duckdb` destination
-(same DDL).
-
-Severity and the exit status
-----------------------------
-critical > high > medium > low > info. The command fails (exit 1) when a `fail` finding belongs
-to a check whose severity is at or above `--fail-on` (default `high`; `none`: findings never fail),
-and also when the data is incomplete (plugin/report.py `Report.incomplete`): a scope the latest
-sync could not read (`read_coverage`), no coverage table at all, a check that failed to run, or
-any `error` finding. `--allow-incomplete` reports those without failing; `--fail-on-error` then
-still counts `error` findings like `fail` findings (same severity threshold).
+A check returns one row per resource it evaluated (`resource_arn`, `account_id`, `region`, `status`
+pass/fail/skip/error, `reason`); a check that fails to run is an error of that check, not of the run.
+The database is opened read-only and sandboxed (plugin/store/files.py). The result contract and how
+severity and incomplete data decide the exit status are specified in docs/check-format.md.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ fan out across the pool, and many accounts and regions are in flight at once.
 
 Rows flow one way, through a bounded queue, to the caller's thread, which groups them per table
 into multi-row Arrow RecordBatches (`batch_size` rows, or whatever is pending after
-`flush_seconds`). Nothing a worker raises is lost: it becomes an `aws_encryption_sync_errors` row.
+`flush_seconds`). Nothing a worker raises is lost: it becomes a row of the sync errors table.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ class SyncEngine:
             self._emit(SYNC_ERRORS, row)
 
     def _error_row(self, err: SyncError) -> dict[str, Any] | None:
-        """Count and log a failure; its aws_encryption_sync_errors row, or None when that table is not
+        """Count and log a failure; its sync errors row (SYNC_ERRORS), or None when that table is not
         synced or the same (account, region, table, call, resource) already failed in this sync."""
         with self._plock:
             self.progress.errors += 1
@@ -183,7 +183,7 @@ class SyncEngine:
     def _cover(self, account_id: str, region: str, table_name: str, call: str, status: str, *,
                code: str = "", message: str = "", resources: int | None = None,
                tables: list[str] | None = None) -> None:
-        """Record one scope as read (`ok`) or not (`error`) in aws_encryption_sync_coverage.
+        """Record one scope as read (`ok`) or not (`error`) in the coverage table (SYNC_COVERAGE).
 
         An unread scope is also logged at error level: the CloudQuery CLI counts a plugin's
         error-level log lines in its summary ("Errors: N"), and lists `table` as a table that
@@ -193,7 +193,7 @@ class SyncEngine:
             with self._plock:
                 self.progress.unread.append((account_id, region, call, code, message))
             log.error("table resolver finished with error", extra={"cq_fields": {
-                "table": table_name or "aws_encryption_sync_coverage", "account_id": account_id,
+                "table": table_name or SYNC_COVERAGE.name, "account_id": account_id,
                 "region": region, "operation": call, "error_code": code, "reason": message,
                 "consequence": "not read; rows of earlier syncs for this scope are kept"}})
         if not self.coverage_selected:
@@ -279,16 +279,8 @@ class SyncEngine:
                 acc = self.factory.open(account, via)
             except CredentialsError as e:
                 code, msg = describe(e.cause)
-                service = "config" if e.operation in ("LoadProfile", "LoadCredentials") else "sts"
-                self._account_failed(SyncError(account.id, region0, "", service, e.operation, account.role_arn,
+                self._account_failed(SyncError(account.id, region0, "", e.service, e.operation, account.role_arn,
                                                code, msg))
-                self._account_finished()
-                return
-            if account.id and acc.account_id != account.id:
-                self._account_failed(SyncError(
-                    account.id, region0, "", "sts", "GetCallerIdentity", account.role_arn, "AccountMismatch",
-                    f"credentials for accounts entry {account.id} belong to account {acc.account_id}; "
-                    "nothing was synced for it"))
                 self._account_finished()
                 return
             with self._plock:
@@ -300,8 +292,7 @@ class SyncEngine:
         with self._plock:
             self.progress.accounts_read += 1
         if self.shard.owns(acc.account_id, "*"):
-            self._cover(acc.account_id, "", "", "sts:AssumeRole" if account.role_arn else "sts:GetCallerIdentity",
-                        OK, resources=len(regions), tables=self._account_tables())
+            self._cover(acc.account_id, "", "", acc.identity_call, OK, resources=len(regions), tables=self._account_tables())
         if not regions:
             self._account_finished()
             return

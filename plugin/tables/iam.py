@@ -45,7 +45,7 @@ def iam_policy() -> dict:
 
 
 def org_admin_policy() -> dict:
-    """What the `org.admin_account` credentials need (plus sts:AssumeRole on the member roles)."""
+    """What the `org.admin_account` credentials need (plus AssumeRole on the member roles)."""
     return policy(ORG_ADMIN)
 
 
