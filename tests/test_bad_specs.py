@@ -5,11 +5,11 @@ The cases come from the adversarial review of commit 497d99d (M5, M6, L1-L3, L7)
 YAML dates, sets and binary where strings or numbers belong, keys of mixed types, `spec:` as a list,
 5,000 levels of nesting, alias bombs, duplicate keys, "false" for a boolean, unset `${VAR}`, numbers
 without bounds, unknown regions and files that are not spec files at all. Every case runs through
-`plugin.specfile.load` in-process; the cases with `cli=True` (most of them, one per kind of problem)
+`plugin.cli.yaml_specs.load` in-process; the cases with `cli=True` (most of them, one per kind of problem)
 also run `python -m plugin.cli sync FILE` in a directory of their own, a few processes at a time.
 
 The positive cases at the end (a `${VAR}` in a comment, `extra_regions`, `skip_dependent_tables:
-false`) go through `plugin.specfile.load` in-process.
+false`) go through `plugin.cli.yaml_specs.load` in-process.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from plugin.cli.specfile import SpecFileError, load
+from plugin.cli.yaml_specs import SpecFileError, load
 
 # ---------------------------------------------------------------------------------------------
 # The canary: an HTTP server that only counts. Every spec points custom_endpoint_url at it, so any
@@ -364,7 +364,7 @@ def test_bad_spec_is_one_short_line_exit_2_and_touches_nothing(case: Case, resul
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_spec_in_process(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every case, also the ones not run as a process: plugin.specfile.load raises one short SpecFileError."""
+    """Every case, also the ones not run as a process: plugin.cli.yaml_specs.load raises one short SpecFileError."""
     monkeypatch.delenv("AWS_ENC_TEST_UNSET", raising=False)
     path, db = _write(case, tmp_path / "case", "http://127.0.0.1:9")
     monkeypatch.chdir(tmp_path / "case")

@@ -11,7 +11,7 @@ import pytest
 from plugin.checks.files import bundled_queries_dir, load_checks
 from plugin.checks.runner import run_checks
 from plugin.cli.sync import run
-from plugin.cli.specfile import SourcePlan, SyncPlan
+from plugin.cli.yaml_specs import SourcePlan, SyncPlan
 from plugin.source.spec import parse_spec
 
 from .check_world import CHECKS

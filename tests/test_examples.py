@@ -63,7 +63,7 @@ def test_example_is_a_complete_cloudquery_config(path: Path) -> None:
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_example_loads_for_in_process_sync(path: Path) -> None:
     """`aws-encryption sync <example>` reads the same file (no AWS call at load time)."""
-    specfile = pytest.importorskip("plugin.cli.specfile")
+    specfile = pytest.importorskip("plugin.cli.yaml_specs")
     plan = specfile.load([str(path)])
     assert [s.name for s in plan.sources] == ["aws-encryption"]
     assert plan.db_path == "./posture.duckdb"

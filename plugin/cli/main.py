@@ -106,7 +106,7 @@ def _split(v: str | None) -> list[str] | None:
 def _sync(args: argparse.Namespace) -> int:
     # The spec (and --check's options) first, before the heavy imports: bad input is refused at once.
     from ..source.sharding import ALL, Shard
-    from .specfile import SpecFileError, load
+    from .yaml_specs import SpecFileError, load
     try:
         plan = load(args.specs)
         shard = Shard.parse(args.shard) if args.shard else ALL

@@ -24,7 +24,7 @@ from ..source.plugin import select_tables
 from ..tables.schema import walk
 from ..aws.redact import install_log_redaction
 from ..source.sharding import ALL, Shard
-from .specfile import SyncPlan
+from .yaml_specs import SyncPlan
 
 log = logging.getLogger("aws_encryption.local_sync")
 

@@ -325,7 +325,7 @@ def _run(target: Path, fmt: str, keep_running: bool, stdout: TextIO, stderr: Tex
 def _sync(world: Any, db_path: Path, progress: TextIO | None) -> Any:
     from ..cli.sync import run
     from ..source.spec import parse_spec
-    from ..cli.specfile import SourcePlan, SyncPlan
+    from ..cli.yaml_specs import SourcePlan, SyncPlan
 
     raw = world.spec()
     plan = SyncPlan(sources=[SourcePlan(name=DEMO_SOURCE, spec=parse_spec(raw), tables=["*"],

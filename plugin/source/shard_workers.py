@@ -118,7 +118,7 @@ def _worker_main(argv: list[str]) -> int:
     from .plugin import select_tables
     from ..aws.redact import install_log_redaction
     from .sharding import Shard
-    from ..cli.specfile import load
+    from ..cli.yaml_specs import load
 
     ap = argparse.ArgumentParser(prog="aws-encryption shard worker")
     ap.add_argument("specs", nargs="+")

@@ -10,7 +10,7 @@ The same files work for both paths. What we take from them:
   `${VAR}` inside a YAML comment (`#` at the start of a line or after a space, outside quotes and
   block scalars) is left as written, set or not, so a commented-out line can't break the file.
 
-The file is read strictly (plugin/yamlspec.py): at most MAX_FILE_BYTES of UTF-8; values only of
+The file is read strictly (plugin/cli/strict_yaml.py): at most MAX_FILE_BYTES of UTF-8; values only of
 the kinds JSON has (a date is an error, not a datetime); each key once per mapping; string keys;
 bounded depth and size with aliases expanded. Booleans are true or false: `"false"` is an error,
 not true. `spec:` of a source or destination is a mapping.
@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from ..source.spec import Spec, SpecError, one_line, parse_spec, show, unknown_field
-from .yamlspec import YamlSpecError, load_all
+from .strict_yaml import YamlSpecError, load_all
 
 DEFAULT_DB = "./posture.duckdb"
 MAX_FILE_BYTES = 1 << 20  # a spec is a few KB; 1 MiB holds thousands of explicit accounts
