@@ -102,16 +102,16 @@ def table_page(t: TableDef) -> str:
     for c in t.all_columns():
         name = c.name + (" (PK)" if c.name == "_cq_id" else "")
         ours = " **(ours)**" if c.name in t.extra_columns else ""
-        lines.append(f"| {name}{ours} | {cell(type_name(c.type))} | {cell(c.description)} |")
+        lines.append(f"| {name}{ours} | {cell(type_name(c.type))} | {cell(c.description)} |".replace("|  |", "| |"))
     return "\n".join(lines) + "\n"
 
 
 def _index_line(t: TableDef, depth: int) -> str:
     n = len(t.all_columns())
-    extra = f", {len(t.extra_columns)} of them ours" if t.extra_columns else ""
+    extra = f", {len(t.extra_columns)} ours" if t.extra_columns else ""
     what = t.description if is_ours(t) else t.title
     ours = " **(ours)**" if is_ours(t) else ""
-    return f"{'  ' * depth}- [{t.name}]({t.name}.md){ours}: {cell(what)} ({n} columns{extra})"
+    return f"{'  ' * depth}- [{t.name}]({t.name}.md){ours} ({n} columns{extra}): {cell(what).rstrip('.')}"
 
 
 def tables_index() -> str:
@@ -212,7 +212,7 @@ SPEC_NOTES: dict[str, str] = {
                "error naming the closest known region.",
     "extra_regions": "Each name must still look like a region (e.g. `xx-east-1`). Upgrading boto3 is the "
                      "better fix.",
-    "trusted_accounts": "With `org`, every account of the organisation counts as trusted as well.",
+    "trusted_accounts": "**(ours)** With `org`, every account of the organisation counts as trusted as well.",
     "max_retries": "Attempts = retries + 1. Throttling, transient errors, 5xx answers, connection errors "
                    "and timeouts are retried.",
     "max_backoff": "Retries of the resource calls are ours (`plugin/aws/retry.py`): botocore's standard "
@@ -224,7 +224,7 @@ SPEC_NOTES: dict[str, str] = {
                    "`bench/fake_aws.py` at 30 ms, the boto3 floor made 803 calls/s with 2 processes at 32 "
                    "threads and 483/s at 64 ([bench/README.md](../bench/README.md)). Raise it for slow links "
                    "(cross-continent endpoints, proxies); use `--processes` for more than one core.",
-    "request_timeout": "So that one hanging region cannot stall the sync; see "
+    "request_timeout": "**(ours)** So that one hanging region cannot stall the sync; see "
                        "[usage.md](usage.md#pacing-retries-and-unavailable-regions).",
     "scheduler": "Work is always interleaved across accounts and regions, whatever the value.",
     "use_paid_apis": "No effect.",

@@ -72,14 +72,19 @@ def check_database_path(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+def _header(p: Path | str) -> bytes:
+    """The first bytes of the file, up to and including where DuckDB's magic sits."""
+    try:
+        with open(p, "rb") as fh:
+            return fh.read(DUCKDB_MAGIC_OFFSET + len(DUCKDB_MAGIC))
+    except OSError as e:
+        raise NotWritableError(f"database {p} cannot be read: {e.strerror or e}") from None
+
+
 def _check_existing_file(p: Path) -> None:
     if not p.is_file():
         raise NotADuckDBFileError(f"database {p} is not a regular file, not a DuckDB database")
-    try:
-        with open(p, "rb") as fh:
-            head = fh.read(DUCKDB_MAGIC_OFFSET + len(DUCKDB_MAGIC))
-    except OSError as e:
-        raise NotWritableError(f"database {p} cannot be read: {e.strerror}") from None
+    head = _header(p)
     if not head:
         raise NotADuckDBFileError(f"database {p} is an empty file, not a DuckDB database; "
                                   "remove it to create a new database there")
@@ -172,12 +177,7 @@ def open_read_only(db_path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection
         raise WriterError(f"database {db_path} does not exist")
     if not p.is_file():
         raise NotADuckDBFileError(f"database {db_path} is not a file")
-    try:
-        with open(p, "rb") as fh:
-            head = fh.read(DUCKDB_MAGIC_OFFSET + len(DUCKDB_MAGIC))
-    except OSError as e:
-        raise NotWritableError(f"database {db_path} cannot be read: {e.strerror or e}") from None
-    if head[DUCKDB_MAGIC_OFFSET:] != DUCKDB_MAGIC:
+    if _header(db_path)[DUCKDB_MAGIC_OFFSET:] != DUCKDB_MAGIC:
         raise NotADuckDBFileError(f"database {db_path} is not a DuckDB database file")
     try:
         return sandboxed_connect(p)

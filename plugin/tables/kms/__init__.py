@@ -4,6 +4,7 @@ from ..service import Service
 from .aliases import ALIASES
 from .keys import KEYS
 
+
 SERVICE = Service(
     name="kms",
     tables=[KEYS, ALIASES],

@@ -8,6 +8,7 @@ from typing import Any, Iterator
 from ...aws.calls import Ctx, Parent
 from ..schema import STR, TS, Col, TableDef, project
 
+
 DOC = "https://docs.aws.amazon.com/kms/latest/APIReference/"
 
 
@@ -15,9 +16,11 @@ def list_aliases(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
     aliases = ctx.collect("kms", "ListAliases", "Aliases", token_in="Marker", token_out="NextMarker", Limit=100)
     yield from aliases or []
 
+
 def index_alias(ctx: Ctx, row: dict[str, Any], item: dict[str, Any]) -> None:
     if ctx.index is not None:
         ctx.index.add_alias(ctx.account_id, ctx.region, row["alias_name"], row.get("target_key_id"))
+
 
 def alias_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
     return project(item, ALIASES.columns, arn=item.get("AliasArn"))

@@ -7,6 +7,7 @@ from typing import Any, Iterator
 from ...aws.calls import Ctx, Parent
 from ..schema import JSON, STR, STR_LIST, TS, Col, TableDef, project
 
+
 DOC = "https://docs.aws.amazon.com/kms/latest/APIReference/"
 
 
@@ -18,9 +19,11 @@ def fetch_grants(ctx: Ctx, parent: Parent) -> list[dict[str, Any]] | None:
             KeyId=arn, Limit=100)
     return parent.item["_grants"]
 
+
 def key_grants(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     for g in fetch_grants(ctx, parent) or []:
         yield {**g, "_key_arn": parent.row["arn"]}
+
 
 def grant_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
     return project(item, GRANTS.columns, key_arn=item["_key_arn"])

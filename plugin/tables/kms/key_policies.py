@@ -8,6 +8,7 @@ from ...aws.calls import Ctx, Parent
 from ...aws.answers import KEY_POLICY_MAX_BYTES
 from ..schema import JSON, STR, Col, TableDef
 
+
 DOC = "https://docs.aws.amazon.com/kms/latest/APIReference/"
 
 
@@ -20,6 +21,7 @@ def fetch_policy(ctx: Ctx, parent: Parent) -> str | None:
         parent.item["_policy"] = None if r is None else pctx.bounded_policy(
             "kms", "GetKeyPolicy", r["Policy"], KEY_POLICY_MAX_BYTES, arn)
     return parent.item["_policy"]
+
 
 def key_policies(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     policy = fetch_policy(ctx, parent)

@@ -8,6 +8,7 @@ from typing import Any, Iterator
 from ...aws.calls import Ctx, Parent
 from ..schema import BOOL, INT, STR, TS, Col, TableDef, project
 
+
 DOC = "https://docs.aws.amazon.com/kms/latest/APIReference/"
 
 
@@ -15,6 +16,7 @@ def rotation_statuses(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     rot = parent.item.get("_rotation")
     if rot:
         yield {**rot, "_key_arn": parent.row["arn"], "KeyId": parent.row["key_id"]}
+
 
 def rotation_status_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
     return project(item, ROTATION_STATUSES.columns, key_arn=item["_key_arn"])

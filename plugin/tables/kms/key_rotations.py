@@ -9,6 +9,7 @@ from ...aws.calls import Ctx, Parent
 from ..schema import STR, TS, Col, TableDef, project
 from .key_rules import supports_rotation_list
 
+
 DOC = "https://docs.aws.amazon.com/kms/latest/APIReference/"
 
 
@@ -20,6 +21,7 @@ def key_rotations(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     for r in ctx.paginate("kms", "ListKeyRotations", "Rotations", resource_arn=arn, token_in="Marker",
                           token_out="NextMarker", KeyId=arn, Limit=1000):
         yield {**r, "_key_arn": arn}
+
 
 def rotation_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
     return project(item, ROTATIONS.columns, key_arn=item["_key_arn"])

@@ -1,6 +1,6 @@
-"""KMS tables: aws_kms_keys and its children, aws_kms_aliases.
+"""aws_kms_keys: every key of every region, described; its children are the modules beside this one.
 
-Columns, order and types follow the CloudQuery AWS plugin (reference s1.2, s1.5). Which call fills
+Columns, order and types follow the CloudQuery AWS plugin (docs/reference.md). Which call fills
 which column, and for which kind of key it is made:
 
 | call | fills | made for |
@@ -33,6 +33,8 @@ from .key_rotation_statuses import ROTATION_STATUSES
 from .key_rotations import ROTATIONS
 from .key_rules import is_customer, supports_auto_rotation
 
+DOC = "https://docs.aws.amazon.com/kms/latest/APIReference/"
+
 KEY_COLUMNS = [
     Col("account_id", STR), Col("region", STR),
     Col("rotation_enabled", BOOL, "From GetKeyRotationStatus; NULL when not applicable or not readable"),
@@ -52,12 +54,11 @@ KEY_COLUMNS = [
                          "key store material) or AWS managed; NULL when DescribeKey failed"),
 ]
 
-DOC = "https://docs.aws.amazon.com/kms/latest/APIReference/"
-
 
 def list_keys(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
     keys = ctx.collect("kms", "ListKeys", "Keys", token_in="Marker", token_out="NextMarker", Limit=1000)
     yield from keys or []
+
 
 def index_key(ctx: Ctx, row: dict[str, Any], item: dict[str, Any]) -> None:
     if ctx.index is not None:
@@ -65,6 +66,7 @@ def index_key(ctx: Ctx, row: dict[str, Any], item: dict[str, Any]) -> None:
                                   region=ctx.region, key_manager=row.get("key_manager"),
                                   key_state=row.get("key_state"), origin=row.get("origin"),
                                   key_type=row.get("key_type"), key_spec=row.get("key_spec")))
+
 
 def enrich_key(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
     arn = item["KeyArn"]
@@ -83,6 +85,7 @@ def enrich_key(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
                            token_out="NextMarker", KeyId=arn, Limit=50)
         out["_tags"] = None if tags is None else {t["TagKey"]: t["TagValue"] for t in tags}
     return out
+
 
 def key_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
     row = project(item, KEY_COLUMNS)

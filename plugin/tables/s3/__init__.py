@@ -3,6 +3,7 @@
 from ..service import Service
 from .buckets import BUCKETS
 
+
 SERVICE = Service(
     name="s3",
     tables=[BUCKETS],

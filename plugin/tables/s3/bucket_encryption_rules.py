@@ -8,6 +8,7 @@ from typing import Any, Iterator
 from ...aws.calls import Ctx, Parent
 from ..schema import BOOL, JSON, STR, Col, TableDef
 
+
 DOC = "https://docs.aws.amazon.com/AmazonS3/latest/API/"
 NO_ENCRYPTION = ("ServerSideEncryptionConfigurationNotFoundError",)
 
@@ -24,6 +25,7 @@ def fetch_encryption(ctx: Ctx, parent: Parent) -> list[dict[str, Any]] | None:
         else:
             parent.item["_encryption"] = (r or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", []) or []
     return parent.item["_encryption"]
+
 
 def encryption_rules(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     for rule in fetch_encryption(ctx, parent) or []:

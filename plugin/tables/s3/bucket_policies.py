@@ -10,6 +10,7 @@ from ...aws.answers import BUCKET_POLICY_MAX_BYTES
 from ...aws.calls import Ctx, Parent
 from ..schema import JSON, STR, Col, TableDef
 
+
 DOC = "https://docs.aws.amazon.com/AmazonS3/latest/API/"
 NO_POLICY = ("NoSuchBucketPolicy",)
 
@@ -28,9 +29,11 @@ def bucket_policy(ctx: Ctx, item: dict[str, Any]) -> str | None:
                                                  item["_arn"])
     return item["_policy"]
 
+
 def fetch_bucket_policy(ctx: Ctx, parent: Parent) -> str | None:
     """The bucket policy text: "" when there is none, None when unreadable (fetched once per bucket)."""
     return bucket_policy(ctx.with_table(POLICIES.name), parent.item)
+
 
 def policies(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     raw = fetch_bucket_policy(ctx, parent)

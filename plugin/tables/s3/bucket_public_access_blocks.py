@@ -7,6 +7,7 @@ from typing import Any, Iterator
 from ...aws.calls import Ctx, Parent
 from ..schema import JSON, STR, Col, TableDef
 
+
 DOC = "https://docs.aws.amazon.com/AmazonS3/latest/API/"
 NO_PAB = ("NoSuchPublicAccessBlockConfiguration",)
 

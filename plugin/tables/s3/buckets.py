@@ -1,4 +1,4 @@
-"""S3 tables: aws_s3_buckets and its encryption, policy, public access block and ownership children.
+"""aws_s3_buckets: every bucket of the account; its children are the modules beside this one.
 
 | call | fills | note |
 |---|---|---|
@@ -26,6 +26,7 @@ from .bucket_ownership_controls import OWNERSHIP_CONTROLS
 from .bucket_policies import NO_POLICY, POLICIES, bucket_policy
 from .bucket_public_access_blocks import PUBLIC_ACCESS_BLOCKS
 
+
 DOC = "https://docs.aws.amazon.com/AmazonS3/latest/API/"
 NO_TAGS = ("NoSuchTagSet", "NoSuchTagSetError")
 
@@ -37,6 +38,7 @@ def bucket_region(location: dict[str, Any] | None) -> str | None:
     if not c:
         return "us-east-1"
     return "eu-west-1" if c == "EU" else c
+
 
 def list_buckets(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
     # moto 5.2 truncates at MaxBuckets without a ContinuationToken and omits BucketRegion; with
@@ -60,6 +62,7 @@ def list_buckets(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
             continue
         yield {**b, "_arn": arn, "_region": region}
 
+
 def enrich_bucket(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
     name, arn = item["Name"], item["_arn"]
     # GetBucketPolicy first: on a bucket without a policy GetBucketPolicyStatus can only answer
@@ -74,6 +77,7 @@ def enrich_bucket(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
     tg = ctx.call("s3", "GetBucketTagging", resource_arn=arn, absent=NO_TAGS, expect="TagSet", Bucket=name)
     item["_tags"] = {t["Key"]: t["Value"] for t in tg.get("TagSet", [])} if tg else None
     return item
+
 
 def bucket_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
     return {
