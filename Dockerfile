@@ -15,7 +15,7 @@ RUN pip install .
 
 EXPOSE 7777
 ENTRYPOINT ["aws-encryption"]
-# Security (README.md, "Security"): the port is unauthenticated gRPC; whoever reaches it can sync
+# Security (docs/security.md): the port is unauthenticated gRPC; whoever reaches it can sync
 # every account the container's credentials reach and point the plugin at any endpoint.
 # `registry: docker` publishes it on the host's loopback only (containers on the same Docker network
 # still reach it). Run by hand, publish it the same way (`docker run -p 127.0.0.1:7777:7777 ...`) or

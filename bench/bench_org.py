@@ -784,7 +784,7 @@ def print_report(b: Bench, total_s: float) -> None:
                 print(f"  {op:<32} {x:>7,} {y:>7,}{'   <-- differs' if x != y else ''}")
             if d and d["diff"] and p > 1 and a.floor_split == "account":
                 print("  (--split account: the floor opens each account and lists its buckets in one process; "
-                      "`sync --processes N` does it in every shard, see plugin/shard.py)")
+                      "`sync --processes N` does it in every shard, see plugin/source/sharding.py)")
     pr = b.runs.get("prowler")
     if pr:
         print("\nProwler runs:")

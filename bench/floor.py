@@ -13,8 +13,8 @@ policy analysis, no error rows.
   customer managed, SYMMETRIC_DEFAULT and of AWS_KMS origin; ListResourceTags (Limit=50) pages when
   it is customer managed; ListGrants (Limit=100) pages; GetKeyPolicy (PolicyName=default);
   ListKeyRotations (Limit=1000) pages when it is customer managed, SYMMETRIC_DEFAULT and of AWS_KMS
-  or EXTERNAL origin (plugin/tables/kms.py `supports_auto_rotation`, `is_customer`,
-  `supports_rotation_list`, from plugin/key_rules.py, which imports neither pyarrow nor duckdb).
+  or EXTERNAL origin (`supports_auto_rotation`, `is_customer`, `supports_rotation_list` from
+  plugin/tables/kms/key_rules.py, which imports neither pyarrow nor duckdb).
   A key whose DescribeKey failed still gets ListGrants and GetKeyPolicy, as in the plugin.
 * Per account: ListBuckets (MaxBuckets=1000) pages in the global region; GetBucketLocation only for
   a bucket without BucketRegion; buckets outside the spec's regions are skipped.
@@ -26,12 +26,12 @@ Clients: plain boto3 (one boto3 Session per process), one client per account x r
 with the plugin's botocore Config (standard retries with max_retries+1 attempts,
 max_pool_connections = concurrency, connect/read timeout = request_timeout, path-style S3 for an
 immutable custom endpoint). One ThreadPoolExecutor of `concurrency` workers per process: account
-set-up, listings and per-resource tasks all run in it, as in plugin/engine.py.
+set-up, listings and per-resource tasks all run in it, as in plugin/source/engine.py.
 
 Processes (`--processes N`): `--split account` (default) gives each process every N-th account
 (multiprocessing, fork); `--split shard` mirrors `aws-encryption sync --processes N` exactly:
 every process opens every account and lists its buckets, and owns the (account, region) units
-whose hash falls to it (plugin/shard.py), so the call counts match the sharded sync's.
+whose hash falls to it (plugin/source/sharding.py), so the call counts match the sharded sync's.
 
 Usage:
   /tmp/venv/bin/python bench/floor.py SPEC.yml [--processes N] [--split account|shard] [--json OUT]
@@ -69,7 +69,7 @@ def shard_owns(num: int, total: int, account: str, region: str) -> bool:
 # -- the spec ---------------------------------------------------------------------------------
 
 def read_spec(path: str) -> dict[str, Any]:
-    """The fields of the source spec the calls depend on, with the plugin's defaults (plugin/spec.py)."""
+    """The fields of the source spec the calls depend on, with the plugin's defaults (plugin/source/spec.py)."""
     with open(path) as f:
         docs = [d for d in yaml.safe_load_all(f) if d]
     src = next((d["spec"] for d in docs if d.get("kind") == "source"), None)
@@ -126,7 +126,7 @@ class Floor:
         self.pool: ThreadPoolExecutor | None = None
         self.resources = 0
 
-    # task bookkeeping, as plugin/engine.py: finished when nothing is pending
+    # task bookkeeping, as plugin/source/engine.py: finished when nothing is pending
     def submit(self, fn: Callable[..., None], *args: Any) -> None:
         with self.plock:
             self.pending += 1

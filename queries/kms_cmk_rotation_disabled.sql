@@ -3,7 +3,9 @@
 -- severity: medium
 -- resource_type: AwsKmsKey
 -- description: Enabled, customer managed, symmetric encryption keys with AWS-provided key material
---   should rotate automatically. Only these keys support automatic rotation.
+--   should rotate automatically. Only these keys support automatic rotation: AWS managed keys,
+--   asymmetric and HMAC keys, imported key material and custom key stores are skip, and a key whose
+--   rotation status could not be read is error, never a pass or a fail.
 -- risk: Key material that never rotates widens the blast radius of a compromised key and fails CIS
 --   and PCI requirements.
 -- remediation: Enable automatic rotation (period 90-2560 days, default 365).

@@ -51,7 +51,7 @@ def test_example_is_a_complete_cloudquery_config(path: Path) -> None:
         assert key in src, f"source is missing {key}"
     assert src["registry"] in ("local", "grpc")
     assert src["version"] == "v0.1.0"
-    assert src["tables"] == ["aws_kms_*", "aws_s3_*", "aws_encryption_sync_errors"]
+    assert {"aws_kms_*", "aws_s3_*", "aws_encryption_*"} <= set(src["tables"])  # every table the checks read
     dests = {d["spec"]["name"]: d["spec"] for d in docs if d["kind"] == "destination"}
     assert set(src["destinations"]) <= set(dests)
     duck = dests["duckdb"]

@@ -7,7 +7,7 @@ What it does (all on loopback, nothing leaves the machine once Prowler is instal
    prowler-venv): created and `pip install prowler==PROWLER_VERSION` unless `--skip-install`; the
    install is timed and bounded (`--install-timeout`), and a failed install (no network, wrong
    Python) ends the script with a clear message and exit status 2.
-2. The seed world (plugin/demo/world.py, built on RecordingMotoServer in this process, 127.0.0.1 on a
+2. The demo world (plugin/demo/world.py, built on RecordingMotoServer in this process, 127.0.0.1 on a
    free port) plus the comparison's own resources (`extend_world`: public and restricted key
    policies, an enabled key with imported material, a key in a CloudHSM key store, a disabled key
    with a public policy, buckets on customer managed keys shared or not, a bucket whose key is
@@ -173,7 +173,7 @@ def ensure_prowler(venv: Path, version: str, skip_install: bool, timeout: float)
 
 
 # ---------------------------------------------------------------------------------------------
-# The world: the seed world plus what the comparison needs
+# The world: the demo world plus what the comparison needs
 
 
 @dataclass
@@ -255,7 +255,7 @@ def extend_world(w: Any, server: Any) -> Extras:
     # kms_cmk_rotation_disabled vs kms_cmk_rotation_enabled
     key("imported-material-enabled", Origin="EXTERNAL")
     # moto has no ImportKeyMaterial and reports an EXTERNAL key Enabled: that is the state of a key
-    # whose material has been imported (the seed's other EXTERNAL key is shaped to PendingImport).
+    # whose material has been imported (the demo world's other EXTERNAL key is shaped to PendingImport).
     hsm = key("cloudhsm-key-store")
     _shape_key(DATA, "us-east-1", hsm["KeyId"], origin="AWS_CLOUDHSM")
     store_id, cluster_id = "cks-0123456789abcdef0", "cluster-1a23b4cdefg"

@@ -105,7 +105,7 @@ def encryption_keys(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
 
 def _from_other_shard(ctx: Ctx, r: dict[str, Any], ref: str | None) -> Any:
     """A key of the bucket's own account in a region another shard syncs: ask KMS, so that a sharded
-    sync resolves it exactly as an unsharded one would (see plugin/shard.py)."""
+    sync resolves it exactly as an unsharded one would (see plugin/source/sharding.py)."""
     shard = ctx.shard
     if (shard is None or shard.total <= 1 or not ref or r["account"] != ctx.account_id
             or r["region"] not in ctx.regions or shard.owns(r["account"], r["region"])):

@@ -4,7 +4,7 @@ Why: botocore's standard mode sleeps up to 2**attempt seconds (1 s on average fo
 *inside the worker thread*. With 32 threads and 10% of calls throttled, ~30 threads per process
 were asleep at any moment and the sync became thread-bound (bench/README.md, figure 3). Here the
 first retry waits 0-0.5 s with full jitter, doubling per attempt up to `max_backoff`: throttling
-is answered mainly by the pacer (plugin/throttle.py), which slows the (account, region,
+is answered mainly by the pacer (plugin/aws/pacing.py), which slows the (account, region,
 operation) that was throttled; the retry is the safety net. Which errors are retried follows
 botocore's standard mode: throttling codes, transient codes and 5xx, and connection errors and
 timeouts.

@@ -12,7 +12,7 @@ import duckdb
 
 
 # ---------------------------------------------------------------------------------------------
-# Coverage: what the latest sync read (aws_encryption_sync_coverage, see plugin/tables/sync_coverage.py)
+# Coverage: what the latest sync read (aws_encryption_sync_coverage, see plugin/tables/aws_encryption/sync_coverage.py)
 
 COVERAGE_TABLE = "aws_encryption_sync_coverage"
 ORG_TABLE = "aws_organizations_accounts"

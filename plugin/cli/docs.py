@@ -28,10 +28,10 @@ import pyarrow as pa
 
 import plugin
 
-from ..checks.files import SEVERITIES, SEVERITY_RANK, Check, bundled_queries_dir, load_checks
+from ..checks.files import SEVERITY_RANK, Check, bundled_queries_dir, load_checks
 from ..source.spec import fields_reference
 from ..tables import TOP_LEVEL, all_tables
-from ..tables.iam import iam_action, iam_policy, org_admin_policy, policy_files
+from ..tables.iam import iam_action, iam_policy, operations, org_admin_policy, policy_files
 from ..tables.schema import TableDef
 
 COMMAND = "python -m plugin.cli.docs"
@@ -67,10 +67,6 @@ def is_ours(t: TableDef) -> bool:
     return not t.description.startswith("http")
 
 
-def _children(t: TableDef) -> list[TableDef]:
-    return list(t.children)
-
-
 def table_page(t: TableDef) -> str:
     lines = [f"# Table: {t.name}", "", banner("the table declarations in `plugin/tables/`"), ""]
     if is_ours(t):
@@ -88,12 +84,15 @@ def table_page(t: TableDef) -> str:
             if t.parent:
                 lines.append("")
             lines.append(f"The following tables depend on {t.name}:")
-            lines += [f"  - [{c.name}]({c.name}.md)" for c in _children(t)]
+            lines += [f"  - [{c.name}]({c.name}.md)" for c in t.children]
     lines += ["", "## API calls", ""]
     if t.api_calls:
+        member = set(operations())
         for op in t.api_calls:
             action = iam_action(op)
-            lines.append(f"- `{op}`" + (f" (IAM action `{action}`)" if action != op else ""))
+            lines.append(f"- `{op}`" + (f" (IAM action `{action}`)" if action != op else "")
+                         + ("" if op in member else ", with the Organizations admin's credentials"))
+        lines += ["", "The IAM policies: [iam.md](../iam.md)."]
     else:
         lines.append("None: the table is filled by the sync itself.")
     if t.notes:
@@ -124,7 +123,7 @@ def tables_index() -> str:
 
     def walk(t: TableDef, depth: int) -> None:
         lines.append(_index_line(t, depth))
-        for c in _children(t):
+        for c in t.children:
             walk(c, depth + 1)
 
     for top in TOP_LEVEL:
@@ -170,7 +169,7 @@ def checks_page() -> str:
             lines.append(f"- **Remediation (CLI):** `{c.remediation_cli}`")
         if c.params:
             lines.append("- **Parameters:** " + ", ".join(f"`{k}` (default {v})" for k, v in c.params.items())
-                         + f"; change with `--param NAME=VALUE`")
+                         + "; change with `--param NAME=VALUE`")
         if c.compliance:
             lines.append(f"- **Compliance:** {_compliance(c)}")
         if c.peers:
@@ -192,12 +191,11 @@ def render_readme(text: str) -> str:
     for name, fn in README_SECTIONS.items():
         pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- end:{name} -->)", re.S)
         if not pattern.search(text):
-            raise SystemExit(f"README.md has no <!-- generated:{name} --> section")
-        text = pattern.sub(lambda m: m.group(1) + fn() + "\n" + m.group(2), text)
+            raise ValueError(f"README.md has no <!-- generated:{name} --> section")
+        body = fn()
+        text = pattern.sub(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
-
-render = render_readme  # the old name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,10 +204,10 @@ render = render_readme  # the old name
 # What a one-line field description (also served in the JSON schema) can't hold. Keyed by the field
 # paths of `fields_reference()`; a key that names no field is an error, so a note can't outlive its field.
 SPEC_NOTES: dict[str, str] = {
-    "regions": '`"*"` is allowed only as the only entry. Every region name in the spec (here, '
-               "`accounts[].regions`, `accounts[].default_region`, `org.member_regions`, "
-               "`custom_endpoint_signing_region`) must be one the installed botocore knows; a typo is an "
-               "error naming the closest known region.",
+    "regions": "The enabled regions are found with `ec2:DescribeRegions`. `\"*\"` is allowed only as the "
+               "only entry. Every region name in the spec (here, `accounts[].regions`, "
+               "`accounts[].default_region`, `org.member_regions`, `custom_endpoint_signing_region`) must be "
+               "one the installed botocore knows; a typo is an error naming the closest known region.",
     "extra_regions": "Each name must still look like a region (e.g. `xx-east-1`). Upgrading boto3 is the "
                      "better fix.",
     "trusted_accounts": "**(ours)** With `org`, every account of the organisation counts as trusted as well.",
@@ -278,7 +276,7 @@ def spec_page() -> str:
     paths = {r["field"] for r in rows}
     unknown = sorted(set(SPEC_NOTES) - paths)
     if unknown:
-        raise SystemExit(f"plugin/cli/docs.py SPEC_NOTES names fields the spec does not have: {', '.join(unknown)}")
+        raise ValueError(f"plugin/cli/docs.py SPEC_NOTES names fields the spec does not have: {', '.join(unknown)}")
     lines = ["# Spec reference", "", banner("the field declarations in `plugin/source/spec.py` and the notes "
                                            "in `plugin/cli/docs.py`"), "",
              "The `spec:` block of the source, following the official CloudQuery AWS plugin's names and "

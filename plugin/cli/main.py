@@ -1,14 +1,17 @@
 """The `aws-encryption` command line.
 
-    aws-encryption sync SPEC [SPEC...]       sync in-process into the spec's DuckDB file
+    aws-encryption sync SPEC [SPEC...]       sync in-process into the spec's DuckDB file (--check: and check it)
+    aws-encryption check DB                  run the posture checks on a posture database (report, exit code)
+    aws-encryption merge OUT DB [DB...]      merge per-shard posture databases into one
     aws-encryption sql DB "SELECT ..."       ad-hoc SQL, read-only (table on a terminal, csv/json in pipes)
-    aws-encryption demo [--db demo.duckdb]   the seed's world on an embedded AWS endpoint (no account), synced and checked
+    aws-encryption demo [--db demo.duckdb]   the demo world on an embedded AWS endpoint (no account), synced and checked
     aws-encryption serve [--address ...]     the CloudQuery plugin server (the SDK's flags)
     aws-encryption package ...               the SDK's packaging (needs Docker)
     aws-encryption --version
 
-Exit status: 0 success, 1 the sync or query failed while running, 2 bad input (spec, file, SQL),
-each with a one-line message on stderr.
+Exit status: 0 success; 1 the sync failed or could read no account, or `check` found failing findings or
+incomplete data (see docs/usage.md); 2 bad input (spec, file, SQL, option), each with a one-line message
+on stderr.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`aws-encryption demo`: the seed's world on an embedded AWS endpoint, synced and checked, no AWS account.
+"""`aws-encryption demo`: the demo world on an embedded AWS endpoint, synced and checked, no AWS account.
 
 1. Refuse a `--db` that is not ours to overwrite (exit 2, before anything starts): an existing file
    must be a DuckDB database holding nothing but a previous demo (rows of source `aws-encryption-demo`
@@ -48,8 +48,8 @@ INSTALL_HINT = "pip install 'cq-source-aws-encryption[demo]' (or pip install '.[
 # Modules of the `demo` extra (moto[server]); an ImportError naming one of them means the extra is missing.
 _EXTRA_MODULES = {"moto", "werkzeug", "flask", "flask_cors", "requests"}
 
-# Within one severity, the demo's failures come in this order (the seed's story first); others keep
-# the report's own order after these.
+# Within one severity, the demo's failures come in this order (the `aws/s3` cross-account failure of
+# docs/key-types.md first); others keep the report's own order after these.
 DEMO_PRIORITY = (
     "s3_aws_managed_key_cross_account",
     "s3_key_unusable_by_bucket_principals",
@@ -419,7 +419,7 @@ Synced 2 accounts x {len(REGIONS)} regions ({", ".join(REGIONS)}) into {r.db_pat
 {r.buckets} S3 buckets, {r.rows} rows{denied} (world built in {r.world_seconds:.1f}s, \
 synced in {r.sync_seconds:.1f}s, {r.total_seconds:.1f}s in all).
 
-The first failure below is the seed's problem: COMPUTE may read the data lake's objects by the
+The first failure below is the problem this tool exists for: COMPUTE may read the data lake's objects by the
 bucket policy, yet every GetObject fails with AccessDenied from KMS: aws/s3 admits only its own
 account, and nobody can change its policy.
 

@@ -1,4 +1,5 @@
-"""The seed's world, built through the AWS API on moto's server.
+"""The demo world, built through the AWS API on moto's server: the `aws/s3` cross-account failure of
+docs/key-types.md (a data lake shared with a compute account) and one key of every kind.
 
 Accounts (moto switches account by the AssumeRole target, as AWS does):
 - SCANNER 123456789012: where the plugin's base credentials (an IAM user) live.
@@ -40,7 +41,7 @@ def audit_role_arn(account: str) -> str:
 
 
 def aws_managed_s3_policy(account: str, region: str) -> str:
-    """The policy AWS gives every `aws/s3` key (as in the seed article)."""
+    """The policy AWS gives every `aws/s3` key (docs/key-types.md)."""
     return json.dumps({
         "Version": "2012-10-17",
         "Id": "auto-s3-2",
@@ -135,7 +136,7 @@ def _policy(actions: list[str], resource: str = "*") -> str:
 
 
 def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) -> World:
-    """Build the seed world; `endpoint` is a fresh moto server with IAM enforcement still off."""
+    """Build the demo world; `endpoint` is a fresh moto server with IAM enforcement still off."""
     sts = _client(endpoint, "sts")
     iam = _client(endpoint, "iam")
 

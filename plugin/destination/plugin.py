@@ -1,7 +1,7 @@
 """`aws-encryption-duckdb`: a DuckDB destination plugin for the CloudQuery CLI (`registry: local`).
 
 It writes what the hub `cloudquery/duckdb` destination writes (same tables, types, constraints,
-upsert and delete-stale; see plugin/duckdb_writer.py), with one difference that matters for a
+upsert and delete-stale; see plugin/store/writer.py), with one difference that matters for a
 posture database: each Write stream (one `cloudquery sync`) is ONE transaction, committed only
 after the last delete-stale. A failed or killed sync leaves the previous sync in place.
 
@@ -32,7 +32,8 @@ sends. Observed with CLI v6.21.1:
 So the writer upserts when a schema has a primary key, inserts when it has none, and deletes
 stale rows when asked.
 
-Fixes over cloudquery-plugin-sdk 0.1.57's servicer for the Write side (reference s4 #7, #14):
+Fixes over cloudquery-plugin-sdk 0.1.57's servicer for the Write side (SDK bugs #7 and #14 in
+docs/cloudquery.md):
 - the SDK round-trips each migrate schema through an SDK `Table`; we keep the CLI's Arrow schema.
 - grpc ends the request iterator quietly when the CLI cancels the stream, and the SDK then
   returns as if the sync had finished; we commit only a stream the CLI half-closed.

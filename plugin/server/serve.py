@@ -1,4 +1,5 @@
-"""`serve`: the gRPC plugin server, with the SDK's flags and its serving bugs fixed.
+"""`serve`: the gRPC plugin server, with the SDK's flags and its serving bugs fixed (the bug numbers
+are those of docs/cloudquery.md, "SDK bugs").
 
 - SDK bug #1: `--network unix` was ignored, so `registry: local` failed to bind; we prefix the
   address with `unix:`.
@@ -11,7 +12,7 @@
 - SIGTERM/SIGINT stop the server cleanly instead of a KeyboardInterrupt traceback (bug #15).
 - The port is unauthenticated (CloudQuery's model): whoever reaches it chooses the spec. The
   operator can restrict what a spec may point the plugin at (`SpecAllowList`: `--allow-endpoint`,
-  `--allow-profile` or their environment variables); see the README's Security section.
+  `--allow-profile` or their environment variables); see docs/security.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The CloudQuery source plugin: spec in, table schemas and multi-row Arrow batches out.
 
-Workarounds for cloudquery-plugin-sdk 0.1.57 (reference s4), all here or in `server.py`:
+Workarounds for cloudquery-plugin-sdk 0.1.57 (the SDK bugs numbered in docs/cloudquery.md), all here or in plugin/server/serve.py:
 - #2 `_cq_id`/`_cq_parent_id`: declared on every table and filled with CloudQuery's algorithm.
 - #3 scheduler client shadowing, #4 list columns, #5 JSON with datetimes, #11 silent row loss:
   the SDK scheduler is not used; `engine.SyncEngine` resolves and builds the batches itself.

@@ -1,7 +1,7 @@
 """`aws-encryption sync --processes N`: N shard processes, one writer.
 
 Python spends 1-3 ms of CPU per AWS call, so one process tops out at a few hundred calls per second
-(reference performance s0). The parent starts N workers (`python -m plugin.source.shard_workers`), each syncing
+(docs/performance.md, "One process, one core"). The parent starts N workers (`python -m plugin.source.shard_workers`), each syncing
 shard i/N of every source with the in-process engine and streaming its Arrow batches back over a
 pipe; the parent alone writes them into the DuckDB file, in one transaction, and deletes stale
 rows once every worker has finished. A worker that fails makes the whole sync fail and roll back:

@@ -1,6 +1,6 @@
 """The plugin spec (the `spec:` block of the source), its validation and its JSON schema.
 
-Field names and defaults follow the official CloudQuery AWS plugin (reference s2). Differences,
+Field names and defaults follow the official CloudQuery AWS plugin (docs/cloudquery.md, "The spec"). Differences,
 all deliberate:
 - `accounts[].id` must be the 12-digit account id (the official plugin takes any alias there;
   we use `account_name` for the alias) so that a sync can verify it reached the right account.

@@ -21,7 +21,7 @@ DEFAULT_WRITE_MODE = "overwrite-delete-stale"
 DEFAULT_MIGRATE_MODE = "safe"
 
 SYNC_TIME_COLUMN = "_cq_sync_time"
-# Scopes the sync could not read (plugin/tables/sync_coverage.py); delete-stale keeps their rows.
+# Scopes the sync could not read (plugin/tables/aws_encryption/sync_coverage.py); delete-stale keeps their rows.
 COVERAGE_TABLE = "aws_encryption_sync_coverage"
 SOURCE_NAME_COLUMN = "_cq_source_name"
 

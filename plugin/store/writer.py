@@ -2,7 +2,7 @@
 
 One module for both write paths: the `aws-encryption-duckdb` destination plugin that the CloudQuery
 CLI drives, and the in-process `aws-encryption sync`. Tables, column types, constraints, write
-modes, migrations and delete-stale follow the hub destination (reference s5), so a file written by
+modes, migrations and delete-stale follow the hub destination (docs/cloudquery.md, "The hub DuckDB destination"), so a file written by
 either path answers the same SQL.
 
 What differs from the hub, on purpose:
@@ -291,7 +291,7 @@ class DuckDBWriter:
         """Remove `source_name`'s rows older than `sync_time` (overwrite-delete-stale only). Returns rows deleted.
 
         Rows of a scope this sync could not read are kept (module docstring of
-        plugin/tables/sync_coverage.py): an `error` row of aws_encryption_sync_coverage written by this
+        plugin/tables/aws_encryption/sync_coverage.py): an `error` row of aws_encryption_sync_coverage written by this
         same sync that lists `table` protects that table's rows of its account (and region), and gets
         the number of rows kept and their newest sync time."""
         if self.write_mode != "overwrite-delete-stale":

@@ -1,6 +1,6 @@
 """Declarative table definitions and their Arrow form.
 
-A table declares its columns, the AWS API calls that fill it (used for the README, the IAM
+A table declares its columns, the AWS API calls that fill it (used for docs/tables/, the IAM
 policy and the least-privilege test) and its parent. Resolvers produce plain dict rows keyed by
 column name; `RowBatcher` turns many rows into one multi-row Arrow RecordBatch, which is what the
 SDK should have done (it emits one RecordBatch per row).
@@ -28,7 +28,7 @@ INT = pa.int64()
 TS = pa.timestamp("us", tz="UTC")
 STR_LIST = pa.list_(pa.string())
 
-# Arrow field metadata the Go SDK uses for primary-key components (reference s1.1).
+# Arrow field metadata the Go SDK uses for primary-key components (docs/cloudquery.md, "The _cq_id column").
 PK_COMPONENT_KEY = "cq:extension:primary_key_component"
 
 
@@ -64,7 +64,7 @@ class TableDef:
     pk_components: list[str]
     api_calls: list[str]
     parent: str | None = None
-    # Columns we add beyond the official CloudQuery AWS plugin (documented in the README).
+    # Columns we add beyond the official CloudQuery AWS plugin (marked (ours) in docs/tables/).
     extra_columns: list[str] = field(default_factory=list)
     notes: str = ""
     # How rows are produced. Top-level tables: `resolve(ctx, None)` lists items once per unit
@@ -124,7 +124,7 @@ class TableDef:
 
 
 def cq_id(components: dict[str, Any]) -> uuid.UUID:
-    """CloudQuery's deterministic `_cq_id` (plugin-sdk `CalculateCQID`, reference s1.1)."""
+    """CloudQuery's deterministic `_cq_id` (plugin-sdk `CalculateCQID`; docs/cloudquery.md)."""
     h = hashlib.sha256()
     for name in sorted(components):
         h.update(name.encode())
@@ -157,7 +157,7 @@ def _json_default(o: Any) -> Any:
 
 
 def dumps_json(v: Any) -> str:
-    """Go-compatible compact JSON (reference s1.6); datetimes as RFC 3339 in UTC."""
+    """Go-compatible compact JSON (docs/cloudquery.md, "JSON values"); datetimes as RFC 3339 in UTC."""
     return json.dumps(v, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 

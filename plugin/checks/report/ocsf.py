@@ -26,7 +26,7 @@ OCSF_COMPLIANCE_STATUS = {"pass": (1, "Pass"), "fail": (3, "Fail"), "error": (2,
 def ocsf_findings(report: Report) -> list[dict[str, Any]]:
     """One OCSF 1.1.0 Compliance Finding (class_uid 2003, activity Create) per finding.
 
-    Checked against the OCSF 1.1.0 schema export; where it differs from what the issue sketched:
+    Checked against the OCSF 1.1.0 schema export; where it differs from the obvious mapping:
     * 1.1.0 Compliance Finding has `resource` (one resource_details object), not `resources`
       (added in 1.3.0 when `resource` was deprecated), so the resource is in `resource`;
       resource_details has no `account` in 1.1.0: the account is `resource.owner.account` and

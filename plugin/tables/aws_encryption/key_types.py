@@ -1,4 +1,4 @@
-"""Key types: the seed article's table as data, and the classification of every key into it.
+"""Key types: the key type table of docs/key-types.md as data, and the classification of every key into it.
 
 `aws_kms_keys.key_type` (ours) holds one of the ids below; `aws_encryption_key_types` (ours) is the
 reference table, so a check can join a key to what its type allows (cross-account use, rotation).
@@ -67,7 +67,7 @@ def _static(ctx: Any, parent: Any) -> Iterator[dict[str, Any]]:
 KEY_TYPES_TABLE = TableDef(
     name="aws_encryption_key_types", title="aws-encryption Key Types",
     description="The KMS key types, what each allows (cross-account use, management, rotation) and how a key is "
-                "classified into one (ours; from the seed article, extended with AWS owned keys).",
+                "classified into one (ours; KMS's key types with customer managed keys split by key material, see docs/key-types.md).",
     columns=[Col("key_type", STR, "Id used by aws_kms_keys.key_type"), Col("name", STR),
              Col("multi_account_access", STR), Col("can_view_metadata", STR), Col("can_manage", STR),
              Col("used_only_for_my_account", STR), Col("automatic_rotation", STR), Col("pricing", STR),

@@ -9,7 +9,7 @@ listing is data the checks can join (the bundled `sync_coverage` check turns eac
 `tables` names the tables whose rows the scope produces. When a scope fails, the DuckDB writer
 keeps those tables' rows of that account (and region, when the scope has one) from earlier syncs
 instead of deleting them as stale, counts them in `kept_rows` and records their sync time in
-`kept_sync_time`: how old the data of an unread scope is. (See docs in the README: "Coverage".)
+`kept_sync_time`: how old the data of an unread scope is. (docs/usage.md, "Coverage: what the sync could not read".)
 
 Synced whenever any table is, unless listed in `skip_tables`, like aws_encryption_sync_errors.
 """

@@ -1,6 +1,6 @@
 """aws_kms_keys: every key of every region, described; its children are the modules beside this one.
 
-Columns, order and types follow the CloudQuery AWS plugin (docs/reference.md). Which call fills
+Columns, order and types follow the CloudQuery AWS plugin (docs/cloudquery.md, "Tables, columns and types"). Which call fills
 which column, and for which kind of key it is made:
 
 | call | fills | made for |

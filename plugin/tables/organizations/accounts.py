@@ -37,5 +37,5 @@ ORG_ACCOUNTS = TableDef(
     scope="org", listing="organizations:ListAccounts", resolve=list_accounts, extra_columns=["state"],
     to_row=lambda ctx, item, parent: dict(item),
     notes="Only synced with `org` in the spec. Its calls are made with the admin account's credentials, not "
-          "the member audit role's (see the IAM section).",
+          "the member audit role's (docs/iam.md).",
 )
