@@ -1,69 +1,105 @@
+"""Session fixtures: one moto server, and on it the demo world, the check cases and the organisation.
+
+Tiers: a test is end-to-end (`-m e2e`) when it needs moto's server (any fixture below), the real
+CloudQuery CLI, a subprocess of our commands, a gRPC server process or a network server of its own.
+Tests on a fixture below are marked here; modules and tests that are end-to-end for the other reasons
+say so with `pytest.mark.e2e`. Everything else is the fast tier (`-m "not e2e"`).
+"""
+
 from __future__ import annotations
 
+import json
+import logging
 import os
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 import pytest
-import json
-from pathlib import Path
 
 import plugin
+from plugin.demo.server import RecordingMotoServer, enable_iam_enforcement
+from plugin.demo.world import MOTO_S3_ACTION_ALIASES, SCANNER, World, build_world
 
-import logging
-
-from .check_world import build_check_cases
-from .org_world import build_org
-from .world import MOTO_S3_ACTION_ALIASES, SCANNER, RecordingMotoServer, World, build_world, enable_iam_enforcement
+from .check_world import CheckCases, build_check_cases
+from .org_world import Org, build_org
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{SCANNER}:root"}, "Action": "sts:AssumeRole"}]})
 
 SHIPPED_POLICY = Path(plugin.__file__).parent / "iam_policy.json"
 
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    # Setup credentials for building the world; the plugin itself gets the scanner's keys.
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    server = RecordingMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    _servers.append(server)
-    yield f"http://{host}:{port}"
-    server.stop()
+# A test that uses any of these (directly or through another fixture) is end-to-end.
+MOTO_FIXTURES = frozenset({"moto_server", "moto_endpoint", "worlds", "world", "check_cases", "org", "scanner_env"})
 
 
-_servers: list[RecordingMotoServer] = []
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MOTO_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")
-def world(moto_endpoint: str) -> World:
+def moto_server() -> Iterator[RecordingMotoServer]:
+    """moto's server on a free loopback port, IAM enforcement off until `worlds` has built everything."""
+    # Set-up credentials for building the worlds; the plugin itself gets the scanner's keys (World.env).
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                     ("AWS_DEFAULT_REGION", "us-east-1")):
+            if k not in os.environ:
+                mp.setenv(k, v)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        server = RecordingMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(moto_server: RecordingMotoServer) -> str:
+    host, port = moto_server.get_host_and_port()
+    return f"http://{host}:{port}"
+
+
+@dataclass(frozen=True)
+class Worlds:
+    world: World
+    check_cases: CheckCases
+    org: Org
+
+
+@pytest.fixture(scope="session")
+def worlds(moto_server: RecordingMotoServer, moto_endpoint: str) -> Worlds:
+    """All three worlds, then IAM enforcement: building them creates users, roles and policies, which
+    needs enforcement off, and every test after that runs with it on."""
     # The audit roles get the policy we ship to users, not one derived in the test.
     actions = json.loads(SHIPPED_POLICY.read_text())["Statement"][0]["Action"]
-    w = build_world(moto_endpoint, actions, _servers[-1])
-    _cases.append(build_check_cases(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, _servers[-1], TRUST))
-    _orgs.append(build_org(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST))
+    world = build_world(moto_endpoint, actions, moto_server)
+    cases = build_check_cases(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, moto_server, TRUST)
+    org = build_org(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
     enable_iam_enforcement(moto_endpoint)
-    return w
-
-
-_cases: list = []
-_orgs: list = []
+    return Worlds(world, cases, org)
 
 
 @pytest.fixture(scope="session")
-def org(world: World):
+def world(worlds: Worlds) -> World:
+    """The demo world (plugin/demo/world.py), the one `aws-encryption demo` shows."""
+    return worlds.world
+
+
+@pytest.fixture(scope="session")
+def check_cases(worlds: Worlds) -> CheckCases:
+    """The CHECKS account's resources (tests/check_world.py)."""
+    return worlds.check_cases
+
+
+@pytest.fixture(scope="session")
+def org(worlds: Worlds) -> Org:
     """A three-account organisation with a nested OU (tests/org_world.py)."""
-    return _orgs[-1]
-
-
-@pytest.fixture(scope="session")
-def check_cases(world: World):
-    """The CHECKS account's resources (tests/check_world.py), built with the world."""
-    return _cases[-1]
+    return worlds.org
 
 
 @pytest.fixture

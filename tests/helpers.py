@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import pyarrow as pa
+import pytest
 from cloudquery.sdk import message
 from cloudquery.sdk import plugin as sdk_plugin
 
@@ -46,6 +48,16 @@ def run_sync(spec: dict[str, Any], tables: list[str] | None = None, skip: list[s
             res.batches[name] = res.batches.get(name, 0) + 1
             res.rows.setdefault(name, []).extend(m.record.to_pylist())
     return res
+
+
+@contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    """`env` in os.environ for the block only, through pytest's MonkeyPatch (undone on leaving it): for
+    module-scoped fixtures, which cannot take the function-scoped `monkeypatch`, and for part of a test."""
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        yield
 
 
 def run_in_pty(cmd: list[str], cwd: Any, env: dict[str, str]) -> tuple[int, str, str]:

@@ -346,6 +346,7 @@ def test_enough_cases() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", CLI_CASES, ids=[c.id for c in CLI_CASES])
 def test_bad_spec_is_one_short_line_exit_2_and_touches_nothing(case: Case, results: dict) -> None:
     r, db, _ = results[case.id]
@@ -376,11 +377,13 @@ def test_bad_spec_in_process(case: Case, tmp_path: Path, monkeypatch: pytest.Mon
     assert not db.exists()
 
 
+@pytest.mark.e2e
 def test_no_bad_spec_reached_the_canary(results: dict) -> None:
     before = next(iter(results.values()))[2]
     assert _Canary.hits == before, "a bad spec made a request to the custom endpoint"
 
 
+@pytest.mark.e2e
 def test_a_good_spec_does_reach_the_canary(canary: str, tmp_path: Path) -> None:
     """The control: the same harness with the unchanged spec gets past validation and calls the endpoint,
     so zero requests above means the specs were refused, not that the canary is deaf."""

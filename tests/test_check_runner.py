@@ -2,7 +2,9 @@
 
 Real DuckDB files in tmp_path, the fixture checks of tests/check_fixtures/ (checks/: valid checks,
 one with parameters and one whose SQL fails; contract/: checks breaking the result contract;
-bad_header/: a check with a misspelt header key), and the installed CLI run as a subprocess.
+bad_header/: a check with a misspelt header key), and the command: in-process (`run`, `run_fixtures`,
+`inproc`: its exit status and output are what the process would give), and the installed console
+script as a subprocess where that is the point (a pipe, a terminal; marked e2e).
 CLI runs pass --no-bundled so that the checks other people add to queries/ don't change them.
 """
 
@@ -17,7 +19,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import duckdb
 import pytest
@@ -30,6 +32,7 @@ from plugin.checks import report
 from plugin.cli import check as check_cli
 from plugin.checks.files import CheckError, CheckFileError
 
+from .grpc_client import plugin_executable
 from .helpers import run_in_pty
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,7 +40,6 @@ FIXTURES = REPO / "tests" / "check_fixtures"
 CHECKS = FIXTURES / "checks"
 CONTRACT = FIXTURES / "contract"
 BAD_HEADER = FIXTURES / "bad_header"
-EXE = str(Path(sys.executable).parent / "aws-encryption")
 
 A1, A2 = "111111111111", "222222222222"
 KEY = "arn:aws:kms:eu-west-1:111111111111:key/"
@@ -107,26 +109,43 @@ def db(tmp_path: Path) -> Path:
     return make_db(tmp_path / "posture.duckdb")
 
 
-def run(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([EXE, "check", *args], cwd=cwd, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})})
+FIXTURE_ARGS = ("--no-bundled", "--queries", str(CHECKS))
 
 
-def run_fixtures(db: Path, *args: str, **kw: Any) -> subprocess.CompletedProcess:
-    return run(str(db), "--no-bundled", "--queries", str(CHECKS), *args, **kw)
+def run_installed(*args: str) -> subprocess.CompletedProcess:
+    """The installed `aws-encryption check ARGS`, as a subprocess with its output in a pipe."""
+    return subprocess.run([plugin_executable(), "check", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
 
 
 @pytest.fixture
-def inproc(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
-    """`aws-encryption check DB --no-bundled --queries CHECKS ARGS` in this process (fast; the
-    subprocess tests cover the installed command): returns (exit status, stdout)."""
+def run(monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> Callable[..., subprocess.CompletedProcess]:
+    """`aws-encryption check ARGS` in this process, from the repository root, its stdout not a terminal:
+    exit status, stdout and stderr as a CompletedProcess (the subprocess tests cover the installed command)."""
     monkeypatch.chdir(REPO)
 
-    def call(db: Path, *args: str) -> tuple[int, str]:
-        code = cli.main(["check", str(db), "--no-bundled", "--queries", str(CHECKS), *args])
+    def call(*args: str) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        code = cli.main(["check", *args])
         out, err = capsys.readouterr()
-        assert err == "", err
-        return code, out
+        return subprocess.CompletedProcess(["aws-encryption", "check", *args], code, out, err)
+    return call
+
+
+@pytest.fixture
+def run_fixtures(run: Callable[..., subprocess.CompletedProcess]) -> Callable[..., subprocess.CompletedProcess]:
+    """`aws-encryption check DB --no-bundled --queries CHECKS ARGS` in this process."""
+    return lambda db, *args: run(str(db), *FIXTURE_ARGS, *args)
+
+
+@pytest.fixture
+def inproc(run_fixtures: Callable[..., subprocess.CompletedProcess]) -> Callable[..., tuple[int, str]]:
+    """`run_fixtures` for a report: (exit status, stdout), and nothing on stderr."""
+    def call(db: Path, *args: str) -> tuple[int, str]:
+        p = run_fixtures(db, *args)
+        assert p.stderr == "", p.stderr
+        return p.returncode, p.stdout
     return call
 
 
@@ -387,7 +406,7 @@ def test_the_database_is_opened_read_only(db: Path) -> None:
     assert r.error and "read-only" in r.error.lower()
 
 
-def test_a_locked_database_names_the_process(db: Path) -> None:
+def test_a_locked_database_names_the_process(db: Path, run_fixtures: Any) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
                                "print('ready', flush=True); time.sleep(60)", str(db)],
@@ -448,8 +467,9 @@ def test_failing_findings_follow_fail_on(db: Path, fail_on: str, fail_on_error: 
 # ---------------------------------------------------------------------------------------------
 # The command: exit status and one-line errors
 
+@pytest.mark.e2e
 def test_exit_1_when_a_high_or_critical_check_fails(db: Path) -> None:
-    p = run_fixtures(db)
+    p = run_installed(str(db), *FIXTURE_ARGS)
     assert p.returncode == 1, p.stderr
     assert p.stderr == ""
     doc = json.loads(p.stdout)  # json is the default in a pipe
@@ -504,23 +524,25 @@ def test_unread_scope_or_unknown_coverage_fails_unless_allowed(tmp_path: Path, i
     assert code == 1 and "no aws_encryption_sync_coverage table" in json.loads(out)["verdict"]
 
 
+@pytest.mark.e2e
 def test_missing_database_file(tmp_path: Path) -> None:
-    assert_usage_error(run_fixtures(tmp_path / "missing.duckdb"), "database", "missing.duckdb does not exist")
+    assert_usage_error(run_installed(str(tmp_path / "missing.duckdb"), *FIXTURE_ARGS), "database",
+                       "missing.duckdb does not exist")
 
 
-def test_database_without_our_tables(tmp_path: Path) -> None:
+def test_database_without_our_tables(tmp_path: Path, run_fixtures: Any) -> None:
     path = tmp_path / "empty.duckdb"
     duckdb.connect(str(path)).execute("CREATE TABLE t (x INT)").close()
     assert_usage_error(run_fixtures(path), "empty.duckdb holds no aws-encryption tables")
 
 
-def test_not_a_duckdb_file(tmp_path: Path) -> None:
+def test_not_a_duckdb_file(tmp_path: Path, run_fixtures: Any) -> None:
     path = tmp_path / "posture.csv"
     path.write_text("a,b\n" * 2000)
     assert_usage_error(run_fixtures(path), "is not a DuckDB database file")
 
 
-def test_unknown_check_id(db: Path) -> None:
+def test_unknown_check_id(db: Path, run_fixtures: Any) -> None:
     assert_usage_error(run_fixtures(db, "--check", "s3_bucket_public", "--check", "kms_typo"),
                        "unknown check id kms_typo", "known: kms_key_too_old")
 
@@ -531,27 +553,27 @@ def test_unknown_check_id(db: Path) -> None:
     ("max_age_days=soon", "expects a number for max_age_days"),
     ("s3_bucket_public.max_age_days=3", "check s3_bucket_public has no parameter max_age_days"),
 ])
-def test_bad_param(db: Path, param: str, needle: str) -> None:
+def test_bad_param(db: Path, run_fixtures: Any, param: str, needle: str) -> None:
     assert_usage_error(run_fixtures(db, "--param", param), needle)
 
 
-def test_bad_header_is_a_usage_error(db: Path) -> None:
+def test_bad_header_is_a_usage_error(db: Path, run_fixtures: Any) -> None:
     line = assert_usage_error(run_fixtures(db, "--queries", str(BAD_HEADER)), "kms_bad_header.sql",
                               "'remedation'", "unknown key")
     assert "tests/check_fixtures/bad_header/kms_bad_header.sql" in line  # relative to the working directory
 
 
-def test_bad_severity_and_queries_dir(db: Path, tmp_path: Path) -> None:
+def test_bad_severity_and_queries_dir(db: Path, tmp_path: Path, run_fixtures: Any) -> None:
     assert_usage_error(run_fixtures(db, "--severity", "urgent"), "unknown severity 'urgent'")
     assert_usage_error(run_fixtures(db, "--queries", str(tmp_path / "mine")), "mine does not exist")
 
 
-def test_unwritable_output(db: Path, tmp_path: Path) -> None:
+def test_unwritable_output(db: Path, tmp_path: Path, run_fixtures: Any) -> None:
     assert_usage_error(run_fixtures(db, "--output", str(tmp_path / "no" / "such" / "dir" / "r.json")),
                        "--output", "r.json", "does not exist or is not writable")
 
 
-def test_no_checks_at_all_is_fine_and_said(db: Path) -> None:
+def test_no_checks_at_all_is_fine_and_said(db: Path, run: Any) -> None:
     p = run(str(db), "--no-bundled", "--format", "table")
     assert p.returncode == 0, p.stderr
     assert "0 checks loaded" in p.stdout and "passed" in p.stdout
@@ -736,7 +758,7 @@ def test_markdown_report(db: Path, inproc: Any) -> None:
             assert line.count("|") - line.count("\\|") in (7, 8, 9), line
 
 
-def test_table_report_is_readable_in_100_columns(db: Path) -> None:
+def test_table_report_is_readable_in_100_columns(db: Path, run_fixtures: Any) -> None:
     p = run_fixtures(db, "--format", "table")
     assert p.returncode == 1
     out = p.stdout
@@ -753,12 +775,13 @@ def test_table_report_is_readable_in_100_columns(db: Path) -> None:
 
 
 def _tty_run(db: Path, env: dict[str, str]) -> str:
-    code, out, err = run_in_pty([EXE, "check", str(db), "--no-bundled", "--queries", str(CHECKS)], REPO,
+    code, out, err = run_in_pty([plugin_executable(), "check", str(db), *FIXTURE_ARGS], REPO,
                                 {k: v for k, v in {**os.environ, **env}.items() if v is not None})
     assert code == 1, err
     return out
 
 
+@pytest.mark.e2e
 def test_terminal_gets_a_table_with_colours_unless_no_color(db: Path) -> None:
     env = {k: None for k in ("NO_COLOR",)}
     coloured = _tty_run(db, env)  # type: ignore[arg-type]
@@ -767,7 +790,7 @@ def test_terminal_gets_a_table_with_colours_unless_no_color(db: Path) -> None:
     assert "Failures (4)" in plain and "\x1b[" not in plain
 
 
-def test_output_file(db: Path, tmp_path: Path) -> None:
+def test_output_file(db: Path, tmp_path: Path, run_fixtures: Any) -> None:
     out = tmp_path / "report.sarif"
     p = run_fixtures(db, "--output", str(out))
     assert p.returncode == 1 and p.stdout == "" and p.stderr == ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterator
 
@@ -12,10 +11,11 @@ from plugin.checks.files import bundled_queries_dir, load_checks
 from plugin.checks.runner import run_checks
 from plugin.cli.sync import run
 from plugin.cli.yaml_specs import SourcePlan, SyncPlan
+from plugin.demo.world import COMPUTE, DATA, DENIED, World
 from plugin.source.spec import parse_spec
 
 from .check_world import CHECKS
-from .world import COMPUTE, DATA, DENIED, World
+from .helpers import environment
 
 
 def _sync(world: World, db: Path, accounts: list[str], **extra) -> None:
@@ -23,16 +23,8 @@ def _sync(world: World, db: Path, accounts: list[str], **extra) -> None:
     plan = SyncPlan(sources=[SourcePlan(name="aws-encryption", spec=parse_spec(raw), tables=["*"],
                                         skip_tables=[], skip_dependent_tables=False, file="test")],
                     db_path=str(db))
-    saved = {k: os.environ.get(k) for k in world.env}
-    os.environ.update(world.env)
-    try:
+    with environment(world.env):
         run(plan)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _statuses(db: Path) -> dict[str, dict[str, tuple[str, str]]]:

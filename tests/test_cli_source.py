@@ -8,11 +8,13 @@ import time
 
 import pytest
 
+from plugin.demo.world import COMPUTE, DATA, DENIED
 from plugin.tables import all_tables
 
 from .cli import run_cli, write_specs
 from .grpc_client import free_port, plugin_executable
-from .world import COMPUTE, DATA, DENIED
+
+pytestmark = pytest.mark.e2e  # the real CloudQuery CLI and our plugin server processes
 
 
 def test_cloudquery_tables_documents_every_table(world, tmp_path):

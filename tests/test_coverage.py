@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from plugin.cli import main as cli
+from plugin.demo.world import AUDIT_ROLE, COMPUTE, DATA, World
 
 from .check_world import CHECKS
-from .world import AUDIT_ROLE, COMPUTE, DATA, World
 
 
 def _write_spec(tmp_path: Path, spec: dict[str, Any], db: Path, name: str = "spec.yml") -> Path:
@@ -320,7 +320,7 @@ def test_every_format_names_the_unread_scope(unread_db, capsys, fmt):
 def test_cloudquery_cli_counts_an_unreadable_account_as_an_error(world, tmp_path):
     """The real CLI (registry: local) counts a plugin's error-level log lines in its summary."""
     from .cli import run_cli, write_specs
-    from .world import DENIED
+    from plugin.demo.world import DENIED
     spec = write_specs(tmp_path / "spec.yml", world.spec(accounts=[DATA, DENIED]))
     r = run_cli(["sync", str(spec), "--log-level", "info"], tmp_path, world.env)
     assert r.returncode == 0, r.stderr + r.stdout

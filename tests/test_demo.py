@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-SCRIPT = Path(sys.executable).with_name("aws-encryption")
+from .grpc_client import plugin_executable
+
 TIMEOUT = 180
 
 
@@ -26,7 +27,7 @@ def clean_env(home: Path) -> dict[str, str]:
 
 
 def run_demo(tmp_path: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(SCRIPT), "demo", *args], cwd=cwd or tmp_path, env=clean_env(tmp_path),
+    return subprocess.run([plugin_executable(), "demo", *args], cwd=cwd or tmp_path, env=clean_env(tmp_path),
                           capture_output=True, text=True, timeout=TIMEOUT)
 
 
@@ -72,7 +73,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Compl
     tmp = tmp_path_factory.mktemp("demo")
     db = tmp / "demo.duckdb"
     t0 = time.monotonic()
-    p = subprocess.Popen([str(SCRIPT), "demo", "--db", str(db)], cwd=tmp, env=clean_env(tmp),
+    p = subprocess.Popen([plugin_executable(), "demo", "--db", str(db)], cwd=tmp, env=clean_env(tmp),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sockets: set[tuple[str, int]] = set()
     # The endpoint is up while the world is built and synced: watch what the process listens on.
@@ -88,6 +89,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Compl
     return subprocess.CompletedProcess(p.args, p.returncode, out, err), db, elapsed, sockets
 
 
+@pytest.mark.e2e
 def test_demo_runs_and_puts_the_aws_s3_finding_first(demo_run) -> None:
     r, db, elapsed, _ = demo_run
     assert r.returncode == 0, r.stderr
@@ -106,6 +108,7 @@ def test_demo_runs_and_puts_the_aws_s3_finding_first(demo_run) -> None:
     print(f"demo took {elapsed:.1f}s")
 
 
+@pytest.mark.e2e
 def test_demo_database_holds_the_synced_world(demo_run) -> None:
     r, db, _, _ = demo_run
     assert r.returncode == 0, r.stderr
@@ -123,6 +126,7 @@ def test_demo_database_holds_the_synced_world(demo_run) -> None:
     assert sorted(p.name for p in db.parent.iterdir()) == ["demo.duckdb"]
 
 
+@pytest.mark.e2e
 def test_demo_endpoint_is_loopback_only_and_gone_at_exit(demo_run) -> None:
     r, _, _, sockets = demo_run
     assert r.returncode == 0, r.stderr
@@ -138,6 +142,7 @@ def test_demo_endpoint_is_loopback_only_and_gone_at_exit(demo_run) -> None:
         assert s.connect_ex(("127.0.0.1", port)) != 0
 
 
+@pytest.mark.e2e
 def test_endpoint_socket_is_closed_when_the_demo_ends() -> None:
     from plugin.demo.run import embedded_endpoint
 
@@ -148,6 +153,7 @@ def test_endpoint_socket_is_closed_when_the_demo_ends() -> None:
     assert all(p != port for _, p in listening_sockets(os.getpid()))
 
 
+@pytest.mark.e2e
 def test_demo_refuses_a_file_that_is_not_duckdb(tmp_path: Path) -> None:
     db = tmp_path / "notes.duckdb"
     db.write_bytes(b"my notes, not a database\n")
@@ -159,6 +165,7 @@ def test_demo_refuses_a_file_that_is_not_duckdb(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.duckdb"]
 
 
+@pytest.mark.e2e
 def test_demo_refuses_a_duckdb_file_that_is_not_a_demo(tmp_path: Path) -> None:
     db = tmp_path / "posture.duckdb"
     con = duckdb.connect(str(db))
@@ -172,6 +179,7 @@ def test_demo_refuses_a_duckdb_file_that_is_not_a_demo(tmp_path: Path) -> None:
     assert db.read_bytes() == before
 
 
+@pytest.mark.e2e
 def test_demo_without_moto_says_how_to_install_it(tmp_path: Path) -> None:
     code = (
         "import sys\n"

@@ -1,47 +1,27 @@
-"""Issue 4 acceptance: who can use each key and read each bucket, from the seed world."""
+"""Who can use each key and read each bucket (the permission and encryption-key tables), from the demo world."""
 
 from __future__ import annotations
 
-import os
 from typing import Iterator
 
 import pytest
 
-from .helpers import SyncResult, run_sync
-from .world import COMPUTE, COMPUTE_READER, DATA, World
+from plugin.demo.world import COMPUTE, COMPUTE_READER, DATA, World
 
-
-def _env(world: World):
-    saved = {k: os.environ.get(k) for k in world.env}
-    os.environ.update(world.env)
-    return saved
-
-
-def _restore(saved):
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+from .helpers import SyncResult, environment, run_sync
 
 
 @pytest.fixture(scope="module")
 def data_only(world: World) -> Iterator[tuple[World, SyncResult]]:
     """DATA alone: COMPUTE is then outside the trusted set."""
-    saved = _env(world)
-    try:
+    with environment(world.env):
         yield world, run_sync(world.spec(accounts=[DATA]))
-    finally:
-        _restore(saved)
 
 
 @pytest.fixture(scope="module")
 def both(world: World) -> Iterator[tuple[World, SyncResult]]:
-    saved = _env(world)
-    try:
+    with environment(world.env):
         yield world, run_sync(world.spec())
-    finally:
-        _restore(saved)
 
 
 def test_data_lake_bucket_admits_the_compute_role_to_read_objects(both):
@@ -110,12 +90,9 @@ def test_grant_to_a_synced_account_is_inside(both):
 
 
 def test_trusted_accounts_from_the_spec(world):
-    saved = _env(world)
-    try:
+    with environment(world.env):
         res = run_sync(world.spec(accounts=[DATA], trusted_accounts=[COMPUTE]),
                        tables=["aws_kms_keys", "aws_kms_key_permissions"])
-    finally:
-        _restore(saved)
     g = res.one("aws_kms_key_permissions", key_arn=world.keys["rotating"]["Arn"], source="grant")
     assert g["trust"] == "trusted_account" and g["is_external"] is False
 
@@ -135,15 +112,12 @@ def test_other_encryption_key_rows(both):
 
 def test_derived_tables_need_no_extra_calls(world):
     """Selecting only the derived tables still makes only the calls they depend on."""
-    saved = _env(world)
-    try:
+    with environment(world.env):
         mark = world.server.mark()
         res = run_sync(world.spec(accounts=[DATA]),
                        tables=["aws_s3_buckets", "aws_s3_bucket_encryption_keys", "aws_s3_bucket_permissions"],
                        skip_dependent=True)
         ops = [op for _, op, _ in world.server.since(mark)]
-    finally:
-        _restore(saved)
     assert res.table("aws_s3_bucket_encryption_keys") and res.table("aws_s3_bucket_permissions")
     assert "aws_s3_bucket_encryption_rules" not in res.rows
     assert ops.count("GetBucketEncryption") == len(res.table("aws_s3_buckets"))
@@ -152,18 +126,16 @@ def test_derived_tables_need_no_extra_calls(world):
 
 
 def test_unreadable_encryption_is_null_not_sse_s3(world):
-    saved = _env(world)
-
     def deny(service, op, body):
         return (403, "AccessDenied") if op == "GetBucketEncryption" else None
 
     world.server.faults.append(deny)
     try:
-        res = run_sync(world.spec(accounts=[DATA], max_retries=0),
-                       tables=["aws_s3_buckets", "aws_s3_bucket_encryption_keys"], skip_dependent=True)
+        with environment(world.env):
+            res = run_sync(world.spec(accounts=[DATA], max_retries=0),
+                           tables=["aws_s3_buckets", "aws_s3_bucket_encryption_keys"], skip_dependent=True)
     finally:
         world.server.faults.remove(deny)
-        _restore(saved)
     rows = res.table("aws_s3_bucket_encryption_keys")
     assert rows and all(r["sse_algorithm"] is None and r["encryption_configured"] is None for r in rows)
     assert len(res.errors(operation="GetBucketEncryption")) == len(rows)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -19,44 +16,26 @@ import duckdb
 import grpc
 import pyarrow as pa
 import pytest
-import yaml
 from cloudquery.plugin_v3 import arrow, plugin_pb2, plugin_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from .world import COMPUTE, DATA, World
+from plugin.demo.world import COMPUTE, DATA, World
 
+from .cli import run_cli, write_specs
+from .grpc_client import plugin_executable
 
-def cloudquery_bin() -> str:
-    locations = importlib.util.find_spec("cloudquery").submodule_search_locations  # type: ignore[union-attr]
-    return locations[0] + "/bin/cloudquery"
-
-
-def executable(name: str) -> str:
-    exe = Path(sys.executable).parent / name
-    found = str(exe) if exe.exists() else shutil.which(name)
-    assert found, f"{name} is not installed (pip install -e .)"
-    return found
+pytestmark = pytest.mark.e2e  # the real CloudQuery CLI and our destination's server process
 
 
 def write_spec(dir: Path, world: World, *, source_name: str, accounts: list[str], write_mode: str,
                tables: list[str] | None = None, db: str = "posture.duckdb") -> Path:
-    source = {"kind": "source", "spec": {
-        "name": source_name, "path": executable("aws-encryption"), "registry": "local", "version": "v0.1.0",
-        "tables": tables or ["aws_kms_keys", "aws_s3_buckets"], "destinations": ["duckdb"],
-        "spec": world.spec(accounts=accounts)}}
-    dest = {"kind": "destination", "spec": {
-        "name": "duckdb", "path": executable("aws-encryption-duckdb"), "registry": "local", "version": "v0.1.0",
-        "write_mode": write_mode, "spec": {"connection_string": db}}}
-    path = dir / f"{source_name}-{write_mode}.yml"
-    path.write_text(yaml.safe_dump(source) + "---\n" + yaml.safe_dump(dest))
-    return path
+    return write_specs(dir / f"{source_name}-{write_mode}.yml", world.spec(accounts=accounts), db=db,
+                       source_name=source_name, tables=tables or ["aws_kms_keys", "aws_s3_buckets"],
+                       write_mode=write_mode)
 
 
 def cloudquery(dir: Path, world: World, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [cloudquery_bin(), *args, "--telemetry-level", "none", "--cq-dir", str(dir / ".cq"),
-           "--log-file-name", str(dir / "cloudquery.log")]
-    return subprocess.run(cmd, cwd=dir, env={**os.environ, **world.env}, capture_output=True, text=True,
-                          timeout=120)
+    return run_cli(list(args), dir, world.env, timeout=120)
 
 
 def sync(dir: Path, world: World, **kw: Any) -> None:
@@ -164,7 +143,7 @@ def test_a_write_stream_the_cli_cancels_is_rolled_back(tmp_path: Path) -> None:
     from .test_duckdb_writer import T1, T2, key_row, keys_batch
 
     sock_dir = Path(tempfile.mkdtemp(prefix="cqd-", dir="/tmp"))  # unix socket paths are short
-    server = subprocess.Popen([executable("aws-encryption-duckdb"), "serve", "--network", "unix",
+    server = subprocess.Popen([plugin_executable("aws-encryption-duckdb"), "serve", "--network", "unix",
                                "--address", str(sock_dir / "s.sock"), "--log-format", "json"],
                               cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -158,14 +158,7 @@ ABSENT = re.compile("|".join([
 # Lines in modules being refactored elsewhere, to be rewritten there (their replacements are listed
 # with the change that introduced this test). path -> phrases still allowed in it. An entry that no
 # longer matches is an error too, so this shrinks to nothing: delete entries as they are fixed.
-PENDING: dict[str, list[str]] = {
-    "tests/policies/aws-managed-s3.json": ["Seed article /work/shared/seed/"],
-    "tests/policies/case-insensitive-elements.json": ["The seed's aws/s3 key policy"],
-    "tests/policies/seed-sample-cmk.json": ["Seed article /work/shared/seed/"],
-    "tests/test_derived_tables.py": ["Issue 4 acceptance"],
-    "tests/test_policy.py": ["the seed's cross-account AccessDenied", "seed sample"],
-    "tests/test_tables.py": ["from the seed world"],
-}
+PENDING: dict[str, list[str]] = {}
 
 
 def _scanned() -> list[Path]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from plugin.demo.world import COMPUTE, DATA, DENIED, audit_role_arn
 
 from .helpers import run_sync
-from .world import COMPUTE, DATA, DENIED, audit_role_arn
 
 
 def test_throttled_calls_in_one_account_do_not_stop_the_other(scanner_env):

@@ -23,6 +23,8 @@ from cloudquery.plugin_v3 import plugin_pb2
 
 from .grpc_client import PluginServer, free_port
 
+pytestmark = pytest.mark.e2e  # our plugin server as a subprocess
+
 REPO = Path(__file__).resolve().parent.parent
 ALLOWED = "http://127.0.0.1:1"
 ENV_VARS = ("AWS_ENCRYPTION_ALLOWED_ENDPOINTS", "AWS_ENCRYPTION_ALLOWED_PROFILES")

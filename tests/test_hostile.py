@@ -23,6 +23,8 @@ from .grpc_client import plugin_executable
 from .helpers import SyncResult, run_sync
 from .hostile_aws import KEY_ARN, HostileAWS, spec
 
+pytestmark = pytest.mark.e2e  # a fake AWS endpoint of its own (tests/hostile_aws.py) and the installed command
+
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[HostileAWS]:

@@ -10,7 +10,7 @@ import plugin
 from plugin.tables.iam import iam_action, iam_policy, operations, org_admin_policy
 
 from .helpers import run_sync
-from .world import DATA
+from plugin.demo.world import DATA
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = Path(plugin.__file__).parent / "iam_policy.json"

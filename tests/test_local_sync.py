@@ -18,11 +18,13 @@ import duckdb
 import pytest
 import yaml
 
+from plugin.demo.world import COMPUTE, DATA
 from plugin.tables import all_tables
 
 from .cli import run_cli, write_specs
 from .grpc_client import plugin_executable
-from .world import COMPUTE, DATA
+
+pytestmark = pytest.mark.e2e  # the installed command and the real CloudQuery CLI, as subprocesses
 
 
 def _aws_encryption(args: list[str], cwd: Path, env: dict[str, str], **kw) -> subprocess.CompletedProcess:

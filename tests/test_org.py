@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from plugin.demo.world import SCANNER
+
 from .helpers import run_sync
 from .org_world import org_spec
-from .world import SCANNER
 
 
 def test_discovery_walks_nested_ous_and_skips_an_account(scanner_env, org):

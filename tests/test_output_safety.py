@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 import duckdb
 import pytest
@@ -89,11 +90,20 @@ def _report(db: Path, check_file: Path) -> report.Report:
     return report.Report(database=str(db), results=results)
 
 
-def _cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    """The command as a subprocess; stdout decoded without newline translation, so a CR stays visible."""
-    p = subprocess.run([sys.executable, "-m", "plugin.cli", *args], cwd=cwd, capture_output=True, timeout=120,
-                       env={**os.environ, "NO_COLOR": "1"})
-    return subprocess.CompletedProcess(p.args, p.returncode, p.stdout.decode(), p.stderr.decode())
+@pytest.fixture
+def command(monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> Callable[..., subprocess.CompletedProcess]:
+    """The command, in this process with NO_COLOR=1 and its stdout not a terminal: exit status, stdout and
+    stderr as a CompletedProcess. Captured without newline translation, so a CR stays visible."""
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    def call(*args: str) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        code = cli.main(list(args))
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["aws-encryption", *args], code, out, err)
+    return call
 
 
 def _sha(p: Path) -> str:
@@ -131,8 +141,8 @@ def test_for_markdown_leaves_no_link_image_html_or_cell_break() -> None:
 # ---------------------------------------------------------------------------------------------
 # check reports
 
-def test_check_table_end_to_end_without_colour(db: Path, check_file: Path) -> None:
-    p = _cli("check", str(db), "--no-bundled", "--queries", str(check_file), "--format", "table")
+def test_check_table_end_to_end_without_colour(db: Path, check_file: Path, command: Any) -> None:
+    p = command("check", str(db), "--no-bundled", "--queries", str(check_file), "--format", "table")
     assert p.returncode == 1, p.stderr
     assert not UNSAFE.search(p.stdout), repr(UNSAFE.findall(p.stdout))
     assert f"Failures ({FINDINGS})" in p.stdout
@@ -149,6 +159,7 @@ def test_check_table_with_colour_has_only_our_colour_codes(db: Path, check_file:
     assert not UNSAFE.search(OUR_COLOURS.sub("", text)), repr(UNSAFE.findall(OUR_COLOURS.sub("", text)))
 
 
+@pytest.mark.e2e
 def test_check_table_on_a_terminal_end_to_end(db: Path, check_file: Path) -> None:
     code, out, err = run_in_pty([sys.executable, "-m", "plugin.cli", "check", str(db), "--no-bundled", "--queries",
                                  str(check_file)], REPO, {k: v for k, v in os.environ.items() if k != "NO_COLOR"})
@@ -157,8 +168,8 @@ def test_check_table_on_a_terminal_end_to_end(db: Path, check_file: Path) -> Non
     assert not UNSAFE.search(OUR_COLOURS.sub("", out).replace("\r\n", "\n"))
 
 
-def test_check_csv_neutralises_formula_cells(db: Path, check_file: Path) -> None:
-    p = _cli("check", str(db), "--no-bundled", "--queries", str(check_file), "--format", "csv")
+def test_check_csv_neutralises_formula_cells(db: Path, check_file: Path, command: Any) -> None:
+    p = command("check", str(db), "--no-bundled", "--queries", str(check_file), "--format", "csv")
     assert p.returncode == 1, p.stderr
     rows = list(csv.DictReader(io.StringIO(p.stdout, newline="")))
     assert len(rows) == FINDINGS
@@ -169,8 +180,8 @@ def test_check_csv_neutralises_formula_cells(db: Path, check_file: Path) -> None
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
 
 
-def test_check_markdown_has_no_link_image_or_html_from_the_data(db: Path, check_file: Path) -> None:
-    p = _cli("check", str(db), "--no-bundled", "--queries", str(check_file), "--format", "markdown")
+def test_check_markdown_has_no_link_image_or_html_from_the_data(db: Path, check_file: Path, command: Any) -> None:
+    p = command("check", str(db), "--no-bundled", "--queries", str(check_file), "--format", "markdown")
     assert p.returncode == 1, p.stderr
     md = p.stdout
     unescaped = re.sub(r"\\.", "", md)  # what a renderer sees as syntax once escapes are consumed
@@ -192,16 +203,16 @@ def test_json_keeps_the_data_exactly(db: Path, check_file: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # sql output
 
-def test_sql_table_strips_controls_end_to_end(db: Path) -> None:
-    p = _cli("sql", str(db), "SELECT arn, account_id, region, description FROM aws_kms_keys ORDER BY arn",
+def test_sql_table_strips_controls_end_to_end(db: Path, command: Any) -> None:
+    p = command("sql", str(db), "SELECT arn, account_id, region, description FROM aws_kms_keys ORDER BY arn",
              "--format", "table")
     assert p.returncode == 0, p.stderr
     assert not UNSAFE.search(p.stdout), repr(UNSAFE.findall(p.stdout))
     assert f"({FINDINGS} rows)" in p.stdout and "passed" in p.stdout
 
 
-def test_sql_csv_neutralises_formula_cells_end_to_end(db: Path) -> None:
-    p = _cli("sql", str(db), "SELECT description, account_id, -1 AS n FROM aws_kms_keys ORDER BY arn",
+def test_sql_csv_neutralises_formula_cells_end_to_end(db: Path, command: Any) -> None:
+    p = command("sql", str(db), "SELECT description, account_id, -1 AS n FROM aws_kms_keys ORDER BY arn",
              "--format", "csv")
     assert p.returncode == 0, p.stderr
     rows = list(csv.reader(io.StringIO(p.stdout, newline="")))
@@ -280,8 +291,8 @@ def test_sql_without_a_statement_is_a_one_line_error(sql: str, db: Path, capsys:
     assert out == ""
 
 
-def test_sql_empty_query_end_to_end(db: Path) -> None:
-    p = _cli("sql", str(db), "")
+def test_sql_empty_query_end_to_end(db: Path, command: Any) -> None:
+    p = command("sql", str(db), "")
     assert p.returncode == 2 and p.stdout == "" and "Traceback" not in p.stderr
     assert len(p.stderr.splitlines()) == 1 and "no SQL" in p.stderr
 

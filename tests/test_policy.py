@@ -64,7 +64,7 @@ def test_seed_aws_s3_key_admits_its_own_account_only_through_s3():
     assert via_s3.restricting_keys == ["kms:CallerAccount"]
     assert via_s3.is_public is False and via_s3.reaches_owner is True and via_s3.external_accounts == []
     assert admits_account(via_s3, SEED) is True
-    assert admits_account(via_s3, OTHER) is False          # the seed's cross-account AccessDenied
+    assert admits_account(via_s3, OTHER) is False          # the aws/s3 cross-account AccessDenied (docs/key-types.md)
     assert statement_allows_via_service(via_s3, "s3.us-east-1.amazonaws.com") is True
     assert statement_allows_via_service(via_s3, "s3.eu-west-1.amazonaws.com") is False
     assert statement_allows_via_service(via_s3, None) is False   # no direct use of the key
@@ -143,7 +143,7 @@ def test_viaservice_stringlike_is_matched_as_a_pattern():
 
 
 # ---------------------------------------------------------------------------------------------
-# Customer managed key policies: default, seed sample, cross-account (KMS developer guide)
+# Customer managed key policies: default, a sample customer managed key policy, cross-account (KMS developer guide)
 # ---------------------------------------------------------------------------------------------
 
 def test_default_key_policy_console():
@@ -688,6 +688,9 @@ def _random_value(rng: random.Random, depth: int = 0):
 
 
 def _check_shape(a: Analysis):
+    # analyze() turns an exception of its own into this error instead of raising: never raising must not
+    # hide one.
+    assert not (a.error or "").startswith("internal error"), a.error
     assert isinstance(a, Analysis) and isinstance(a.ok, bool) and isinstance(a.is_public, bool)
     assert a.external_accounts == sorted(set(a.external_accounts))
     assert (a.error is None) == a.ok

@@ -12,8 +12,9 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from plugin.demo.world import DATA, DENIED, World, audit_role_arn
+
 from .helpers import run_sync
-from .world import DATA, DENIED, World, audit_role_arn
 
 
 def _write_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, world: World, role_arn: str) -> None:

@@ -7,8 +7,11 @@ import json
 import grpc
 import pytest
 
+from plugin.demo.world import COMPUTE, DATA, DENIED
+
 from .grpc_client import PluginServer
-from .world import COMPUTE, DATA, DENIED
+
+pytestmark = pytest.mark.e2e  # our plugin server as a subprocess
 
 
 def _all_secrets(world) -> set[str]:

@@ -10,13 +10,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from plugin.demo.world import COMPUTE, DATA
 from plugin.source.sharding import Shard
 from plugin.tables import all_tables
 
 from .check_world import CHECKS
 from .cli import run_cli, write_specs
 from .grpc_client import plugin_executable
-from .world import COMPUTE, DATA
 
 ACCOUNTS = [DATA, COMPUTE, CHECKS]
 

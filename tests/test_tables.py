@@ -1,34 +1,25 @@
-"""Every table, synced from the seed world, checked column by column against what AWS returns."""
+"""Every table, synced from the demo world, checked column by column against what AWS returns."""
 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from typing import Any, Iterator
 
 import pytest
 
+from plugin.demo.world import COMPUTE, COMPUTE_READER, DATA, World, aws_managed_s3_policy, cmk_policy
 from plugin.tables.schema import cq_id
 
-from .helpers import SyncResult, run_sync
-from .world import COMPUTE, COMPUTE_READER, DATA, World, aws_managed_s3_policy, cmk_policy
+from .helpers import SyncResult, environment, run_sync
 
 
 @pytest.fixture(scope="module")
 def synced(world: World) -> Iterator[tuple[World, SyncResult, list]]:
-    saved = {k: os.environ.get(k) for k in world.env}
-    os.environ.update(world.env)
-    try:
+    with environment(world.env):
         mark = world.server.mark()
         res = run_sync(world.spec())
         yield world, res, world.server.since(mark)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _uuid(b: Any) -> uuid.UUID:
