@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from plugin.demo.world import AUDIT_ROLE, COMPUTE, COMPUTE_READER, _client, _create_key, _policy, _shape_key
+from plugin.demo.world import AUDIT_ROLE, COMPUTE, COMPUTE_READER, allow_policy, client, create_key, shape_key
 
 CHECKS = "555555555555"
 REGION = "us-east-1"
@@ -36,21 +36,21 @@ def _key_policy(statements: list[dict[str, Any]]) -> str:
 
 
 def build_check_cases(endpoint: str, audit_actions: list[str], server: Any, trust_policy: str) -> CheckCases:
-    sts = _client(endpoint, "sts")
-    _client(endpoint, "iam").put_user_policy(UserName="scanner", PolicyName="assume-checks", PolicyDocument=json.dumps({
+    sts = client(endpoint, "sts")
+    client(endpoint, "iam").put_user_policy(UserName="scanner", PolicyName="assume-checks", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                 "Resource": f"arn:aws:iam::{CHECKS}:role/{AUDIT_ROLE}"}]}))
     creds = sts.assume_role(RoleArn=f"arn:aws:iam::{CHECKS}:role/setup", RoleSessionName="setup")["Credentials"]
-    iam = _client(endpoint, "iam", creds)
+    iam = client(endpoint, "iam", creds)
     iam.create_role(RoleName=AUDIT_ROLE, AssumeRolePolicyDocument=trust_policy)
-    iam.put_role_policy(RoleName=AUDIT_ROLE, PolicyName="least-privilege", PolicyDocument=_policy(audit_actions))
-    kms = _client(endpoint, "kms", creds)
-    kms_eu = _client(endpoint, "kms", creds, "eu-west-1")
-    s3 = _client(endpoint, "s3", creds)
+    iam.put_role_policy(RoleName=AUDIT_ROLE, PolicyName="least-privilege", PolicyDocument=allow_policy(audit_actions))
+    kms = client(endpoint, "kms", creds)
+    kms_eu = client(endpoint, "kms", creds, "eu-west-1")
+    s3 = client(endpoint, "s3", creds)
     c = CheckCases()
 
     def key(name: str, client: Any = kms, **kw: Any) -> str:
-        arn = _create_key(client, Description=name, **kw)["Arn"]
+        arn = create_key(client, Description=name, **kw)["Arn"]
         c.keys[name] = arn
         return arn
 
@@ -78,8 +78,8 @@ def build_check_cases(endpoint: str, audit_actions: list[str], server: Any, trus
     old = key("imported-old", Origin="EXTERNAL")
     new = key("imported-new", Origin="EXTERNAL")
     two_years = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=730)).timestamp()
-    _shape_key(CHECKS, REGION, old.split("/")[-1], key_state="Enabled", enabled=True, creation_date=two_years)
-    _shape_key(CHECKS, REGION, new.split("/")[-1], key_state="Enabled", enabled=True)
+    shape_key(CHECKS, REGION, old.split("/")[-1], key_state="Enabled", enabled=True, creation_date=two_years)
+    shape_key(CHECKS, REGION, new.split("/")[-1], key_state="Enabled", enabled=True)
 
     # s3_key_unusable_by_bucket_principals: fail (key doesn't admit COMPUTE), pass (it does)
     private = key("private-cmk")

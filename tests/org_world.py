@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from plugin.demo.world import AUDIT_ROLE, _client, _create_key, _policy
+from plugin.demo.world import AUDIT_ROLE, allow_policy, client, create_key
 from plugin.tables.iam import org_admin_policy
 
 
@@ -26,7 +26,7 @@ class Org:
 
 
 def build_org(endpoint: str, audit_actions: list[str], trust_policy: str) -> Org:
-    org = _client(endpoint, "organizations")
+    org = client(endpoint, "organizations")
     org.create_organization(FeatureSet="ALL")
     o = Org(root=org.list_roots()["Roots"][0]["Id"])
     o.ou_a = org.create_organizational_unit(ParentId=o.root, Name="workloads")["OrganizationalUnit"]["Id"]
@@ -37,15 +37,15 @@ def build_org(endpoint: str, audit_actions: list[str], trust_policy: str) -> Org
         org.move_account(AccountId=aid, SourceParentId=o.root, DestinationParentId=parent)
         org.tag_resource(ResourceId=aid, Tags=[{"Key": "team", "Value": name}])
         o.members[name] = aid
-        creds = _client(endpoint, "sts").assume_role(RoleArn=f"arn:aws:iam::{aid}:role/setup",
+        creds = client(endpoint, "sts").assume_role(RoleArn=f"arn:aws:iam::{aid}:role/setup",
                                                      RoleSessionName="setup")["Credentials"]
-        iam = _client(endpoint, "iam", creds)
+        iam = client(endpoint, "iam", creds)
         iam.create_role(RoleName=AUDIT_ROLE, AssumeRolePolicyDocument=trust_policy)
-        iam.put_role_policy(RoleName=AUDIT_ROLE, PolicyName="least-privilege", PolicyDocument=_policy(audit_actions))
-        o.keys[aid] = _create_key(_client(endpoint, "kms", creds), Description=f"{name} key")["Arn"]
+        iam.put_role_policy(RoleName=AUDIT_ROLE, PolicyName="least-privilege", PolicyDocument=allow_policy(audit_actions))
+        o.keys[aid] = create_key(client(endpoint, "kms", creds), Description=f"{name} key")["Arn"]
     # The scanner is the organisation's admin: it may list it and assume the member roles.
     admin = org_admin_policy()["Statement"][0]["Action"]
-    _client(endpoint, "iam").put_user_policy(UserName="scanner", PolicyName="org-admin", PolicyDocument=json.dumps({
+    client(endpoint, "iam").put_user_policy(UserName="scanner", PolicyName="org-admin", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": admin, "Resource": "*"},
             {"Effect": "Allow", "Action": "sts:AssumeRole",

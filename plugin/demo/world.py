@@ -122,7 +122,7 @@ class World:
                             aws_session_token=cr["SessionToken"])
 
 
-def _client(endpoint: str, service: str, creds: dict[str, str] | None = None, region: str = "us-east-1") -> Any:
+def client(endpoint: str, service: str, creds: dict[str, str] | None = None, region: str = "us-east-1") -> Any:
     kw: dict[str, Any] = {}
     if creds:
         kw = {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
@@ -130,15 +130,15 @@ def _client(endpoint: str, service: str, creds: dict[str, str] | None = None, re
     return boto3.client(service, endpoint_url=endpoint, region_name=region, **kw)
 
 
-def _policy(actions: list[str], resource: str = "*") -> str:
+def allow_policy(actions: list[str], resource: str = "*") -> str:
     return json.dumps({"Version": "2012-10-17",
                        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resource}]})
 
 
 def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) -> World:
     """Build the demo world; `endpoint` is a fresh moto server with IAM enforcement still off."""
-    sts = _client(endpoint, "sts")
-    iam = _client(endpoint, "iam")
+    sts = client(endpoint, "sts")
+    iam = client(endpoint, "iam")
 
     def as_account(account: str) -> dict[str, str]:
         return sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup")["Credentials"]
@@ -168,15 +168,15 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
         (DENIED, least_privilege_actions),
     ):
         creds = as_account(account)
-        aiam = _client(endpoint, "iam", creds)
+        aiam = client(endpoint, "iam", creds)
         aiam.create_role(RoleName=AUDIT_ROLE, AssumeRolePolicyDocument=trust)
-        aiam.put_role_policy(RoleName=AUDIT_ROLE, PolicyName="least-privilege", PolicyDocument=_policy(actions))
+        aiam.put_role_policy(RoleName=AUDIT_ROLE, PolicyName="least-privilege", PolicyDocument=allow_policy(actions))
         aiam.create_role(RoleName=ADMIN_ROLE, AssumeRolePolicyDocument=trust)
-        aiam.put_role_policy(RoleName=ADMIN_ROLE, PolicyName="all", PolicyDocument=_policy(["*"]))
+        aiam.put_role_policy(RoleName=ADMIN_ROLE, PolicyName="all", PolicyDocument=allow_policy(["*"]))
 
     periods: dict[str, int] = {}
     d = as_account(DATA)
-    kms = _client(endpoint, "kms", d)
+    kms = client(endpoint, "kms", d)
     # aws/s3: KMS creates it the first time S3 needs it; moto creates it on first reference to the
     # alias, but as a CUSTOMER key with moto's default policy. AWS reports it as KeyManager=AWS with
     # the fixed policy below; the fixture sets both on moto's model so the plugin sees what AWS returns.
@@ -185,7 +185,7 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
                       "Default key that protects my S3 objects when no other key is defined")
     w.keys["aws_s3"] = kms.describe_key(KeyId=aws_s3["KeyId"])["KeyMetadata"]
 
-    rot = _create_key(kms, Description="data lake cmk, rotating", Policy=cmk_policy(DATA, COMPUTE_READER),
+    rot = create_key(kms, Description="data lake cmk, rotating", Policy=cmk_policy(DATA, COMPUTE_READER),
                          Tags=[{"TagKey": "team", "TagValue": "data"}])
     kms.enable_key_rotation(KeyId=rot["KeyId"], RotationPeriodInDays=180)
     periods[rot["Arn"]] = 180
@@ -195,26 +195,26 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
                                            Operations=["Decrypt", "DescribeKey"], Name="compute-read")["GrantId"]
     w.keys["rotating"] = kms.describe_key(KeyId=rot["KeyId"])["KeyMetadata"]
 
-    norot = _create_key(kms, Description="cmk without rotation", Policy=cmk_policy(DATA))
+    norot = create_key(kms, Description="cmk without rotation", Policy=cmk_policy(DATA))
     w.keys["no_rotation"] = norot
 
-    ext = _create_key(kms, Description="imported key material", Origin="EXTERNAL")
+    ext = create_key(kms, Description="imported key material", Origin="EXTERNAL")
     # AWS: an EXTERNAL key waits in PendingImport, disabled, until key material is imported;
     # moto has no import API and reports it Enabled.
-    _shape_key(DATA, "us-east-1", ext["KeyId"], key_state="PendingImport", enabled=False)
+    shape_key(DATA, "us-east-1", ext["KeyId"], key_state="PendingImport", enabled=False)
     w.keys["external"] = kms.describe_key(KeyId=ext["KeyId"])["KeyMetadata"]
 
-    pend = _create_key(kms, Description="to be deleted")
+    pend = create_key(kms, Description="to be deleted")
     kms.schedule_key_deletion(KeyId=pend["KeyId"], PendingWindowInDays=7)
     w.keys["pending_deletion"] = kms.describe_key(KeyId=pend["KeyId"])["KeyMetadata"]
 
-    asym = _create_key(kms, Description="signing key", KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
+    asym = create_key(kms, Description="signing key", KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
     w.keys["asymmetric"] = asym
 
-    kms_eu = _client(endpoint, "kms", d, "eu-west-1")
-    w.keys["eu"] = _create_key(kms_eu, Description="eu cmk")
+    kms_eu = client(endpoint, "kms", d, "eu-west-1")
+    w.keys["eu"] = create_key(kms_eu, Description="eu cmk")
 
-    s3 = _client(endpoint, "s3", d)
+    s3 = client(endpoint, "s3", d)
     lake = f"data-lake-{DATA}"
     s3.create_bucket(Bucket=lake)
     # SSE-KMS with no key id: S3 uses the account's aws/s3 key.
@@ -239,7 +239,7 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
     s3.put_bucket_ownership_controls(Bucket=cmkb, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
     w.buckets[cmkb] = DATA
 
-    s3eu = _client(endpoint, "s3", d, "eu-west-1")
+    s3eu = client(endpoint, "s3", d, "eu-west-1")
     sses3 = f"sse-s3-{DATA}"
     s3eu.create_bucket(Bucket=sses3, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     s3eu.put_bucket_encryption(Bucket=sses3, ServerSideEncryptionConfiguration={
@@ -247,16 +247,16 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
     w.buckets[sses3] = DATA
 
     # A bucket outside the synced regions: must not appear.
-    s3ap = _client(endpoint, "s3", d, "ap-southeast-2")
+    s3ap = client(endpoint, "s3", d, "ap-southeast-2")
     s3ap.create_bucket(Bucket=f"out-of-scope-{DATA}",
                        CreateBucketConfiguration={"LocationConstraint": "ap-southeast-2"})
 
     _shape_rotation_status(w, periods)
 
     c = as_account(COMPUTE)
-    ckms = _client(endpoint, "kms", c)
-    w.keys["compute_cmk"] = _create_key(ckms, Description="compute cmk")
-    cs3 = _client(endpoint, "s3", c)
+    ckms = client(endpoint, "kms", c)
+    w.keys["compute_cmk"] = create_key(ckms, Description="compute cmk")
+    cs3 = client(endpoint, "s3", c)
     cs3.create_bucket(Bucket=f"compute-scratch-{COMPUTE}")
     w.buckets[f"compute-scratch-{COMPUTE}"] = COMPUTE
     return w
@@ -264,7 +264,7 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
 
 def _make_aws_managed(account: str, region: str, key_id: str, policy: str, description: str) -> None:
     # AWS rotates AWS managed keys yearly; GetKeyRotationStatus reports true.
-    _shape_key(account, region, key_id, key_manager="AWS", policy=policy, description=description,
+    shape_key(account, region, key_id, key_manager="AWS", policy=policy, description=description,
                key_rotation_status=True)
 
 
@@ -288,7 +288,7 @@ def _shape_rotation_status(w: World, periods: dict[str, int]) -> None:
     w.server.rewrites[("kms", "GetKeyRotationStatus")] = rewrite
 
 
-def _shape_key(account: str, region: str, key_id: str, **attrs: Any) -> None:
+def shape_key(account: str, region: str, key_id: str, **attrs: Any) -> None:
     """Set attributes of moto's key model where moto's answer differs from AWS's."""
     from moto.kms.models import kms_backends
     k = kms_backends[account][region].keys[key_id]
@@ -296,7 +296,7 @@ def _shape_key(account: str, region: str, key_id: str, **attrs: Any) -> None:
         setattr(k, name, value)
 
 
-def _create_key(kms: Any, **kw: Any) -> dict[str, Any]:
+def create_key(kms: Any, **kw: Any) -> dict[str, Any]:
     # moto reports KeyUsage and MultiRegion as null when CreateKey omits them; AWS defaults them.
     kw.setdefault("KeyUsage", "ENCRYPT_DECRYPT")
     kw.setdefault("MultiRegion", False)
