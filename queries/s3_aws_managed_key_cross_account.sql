@@ -3,32 +3,38 @@
 -- severity: high
 -- resource_type: AwsS3Bucket
 -- description: The bucket's default encryption uses an AWS managed KMS key (aws/s3: configured as
---   alias/aws/s3, its key ARN or id, or SSE-KMS with no key id) and its bucket policy lets another
---   account read or write objects.
+--   alias/aws/s3, its key ARN or id, or SSE-KMS with no key id) and another account may read or
+--   write its objects: through the bucket policy (a role, an account, every account of an
+--   organisation, the public), an ACL grant, an access point or a Multi-Region Access Point
+--   (aws_s3_bucket_access_paths). Default encryption covers new objects written without their own
+--   encryption headers.
 -- risk: An AWS managed key's policy admits only its own account (kms:CallerAccount) through S3
 --   (kms:ViaService) and can't be changed or granted to others. Every GetObject or PutObject from
 --   the other account fails with AccessDenied from KMS, whatever the bucket and IAM policies say.
 -- remediation: Encrypt the bucket with a customer managed key whose key policy (or a grant) lets the
---   other account use it, and re-encrypt existing objects (copy in place); or give the other account
---   a role in the bucket's account to assume.
+--   other accounts use it, then re-encrypt the objects written before the change (S3 Batch
+--   Operations copy in place): objects keep the key they were written with. Or give the other
+--   account a role in the bucket's account to assume.
 -- remediation_cli: aws s3api put-bucket-encryption --bucket <bucket> --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"<customer-managed-key-arn>"},"BucketKeyEnabled":true}]}'
 -- references: https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key, https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-walkthroughs-managing-access-example2.html, https://repost.aws/knowledge-center/cross-account-access-denied-error-s3
 -- compliance: AWS Security Hub: S3.17 (stricter: the key must be usable by the bucket's readers)
 -- peers: none (no peer joins bucket sharing to the bucket key's usability)
-WITH sharing AS (
+WITH shared AS (
     SELECT p.bucket_arn,
-           string_agg(DISTINCT coalesce(p.principal_account, 'anyone (public)'), ', '
-                      ORDER BY coalesce(p.principal_account, 'anyone (public)')) AS accounts
-    FROM aws_s3_bucket_permissions p
+           string_agg(p.principal_label || ' (' || p.access || ', ' || replace(p.path, '_', ' ') ||
+                      coalesce(' ' || nullif(p.via, ''), '') || coalesce(' statement ' || p.bucket_statement, '') ||
+                      CASE WHEN p.bucket_verdict = 'depends' THEN ', if ' || array_to_string(p.bucket_depends_on, ', ')
+                           ELSE '' END || ')', '; ' ORDER BY p.principal_label, p.access) AS who
+    FROM aws_s3_bucket_access_paths p
     JOIN aws_s3_buckets b ON b.arn = p.bucket_arn
-    WHERE p.effect = 'Allow'
-      AND (p.grants_object_read OR p.grants_object_write)
-      AND (p.is_public OR (p.principal_account IS NOT NULL AND p.principal_account <> b.account_id))
+    WHERE p.path IN ('bucket_policy', 'acl', 'access_point', 'multi_region_access_point')
+      AND p.bucket_verdict IN ('allow', 'depends')
+      AND p.principal_account IS DISTINCT FROM b.account_id
     GROUP BY p.bucket_arn
 ),
 unreadable AS (
     SELECT DISTINCT resource_arn, operation FROM aws_encryption_sync_errors
-    WHERE operation IN ('GetBucketEncryption', 'GetBucketPolicy')
+    WHERE operation IN ('GetBucketEncryption', 'GetBucketPolicy', 'GetBucketAcl')
 )
 SELECT b.arn AS resource_arn, b.account_id, b.region,
     CASE
@@ -37,7 +43,7 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
         WHEN e.key_type IS NULL AND e.sse_algorithm <> 'SSE-S3' AND coalesce(e.same_account, true) THEN 'error'
         WHEN e.key_type IS DISTINCT FROM 'aws_managed' THEN 'skip'
         WHEN s.bucket_arn IS NOT NULL THEN 'fail'
-        WHEN EXISTS (SELECT 1 FROM unreadable u WHERE u.resource_arn = b.arn AND u.operation = 'GetBucketPolicy') THEN 'error'
+        WHEN EXISTS (SELECT 1 FROM unreadable u WHERE u.resource_arn = b.arn) THEN 'error'
         ELSE 'pass'
     END AS status,
     CASE
@@ -54,15 +60,21 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
             'Not encrypted with an AWS managed key (' || coalesce(e.sse_algorithm, '?') ||
             coalesce(', key ' || e.resolved_key_arn, '') || ').'
         WHEN s.bucket_arn IS NOT NULL THEN
-            'Encrypted with the AWS managed key ' || coalesce(e.resolved_key_arn, 'aws/s3 of ' || b.account_id) ||
-            ', which only account ' || b.account_id || ' can use through S3, but the bucket policy lets ' ||
-            s.accounts || ' read or write objects: they will get AccessDenied from KMS.'
-        WHEN EXISTS (SELECT 1 FROM unreadable u WHERE u.resource_arn = b.arn AND u.operation = 'GetBucketPolicy') THEN
-            'Encrypted with an AWS managed key; the bucket policy could not be read, so sharing is unknown.'
+            'Default encryption uses the AWS managed key ' || coalesce(e.resolved_key_arn, 'aws/s3 of ' || b.account_id) ||
+            ', whose policy admits only account ' || b.account_id || ' through S3 and can''t be changed, but ' ||
+            s.who || ' may use the bucket''s objects: their reads and writes fail with AccessDenied from KMS. ' ||
+            'Fix: switch the default to a customer managed key whose policy admits them (aws s3api ' ||
+            'put-bucket-encryption --bucket ' || b.name || ' ...), then re-encrypt the objects written before ' ||
+            '(S3 Batch Operations copy): default encryption covers only new objects written without their own ' ||
+            'encryption headers.'
+        WHEN EXISTS (SELECT 1 FROM unreadable u WHERE u.resource_arn = b.arn) THEN
+            'Encrypted with an AWS managed key; the bucket policy or ACL could not be read (' ||
+            (SELECT string_agg(DISTINCT u.operation, ', ') FROM unreadable u WHERE u.resource_arn = b.arn) ||
+            '), so whether it is shared is unknown.'
         ELSE 'Encrypted with the AWS managed key ' || coalesce(e.resolved_key_arn, 'aws/s3') ||
-            ' and shared with no other account.'
+            ' and shared with no other account (bucket policy, ACL, access points).'
     END AS reason,
-    e.resolved_key_arn AS key_arn, s.accounts AS admitted_accounts
+    e.resolved_key_arn AS key_arn, s.who AS admitted
 FROM aws_s3_buckets b
 LEFT JOIN aws_s3_bucket_encryption_keys e ON e.bucket_arn = b.arn
-LEFT JOIN sharing s ON s.bucket_arn = b.arn
+LEFT JOIN shared s ON s.bucket_arn = b.arn

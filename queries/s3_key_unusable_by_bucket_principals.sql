@@ -1,98 +1,95 @@
 -- id: s3_key_unusable_by_bucket_principals
--- title: Accounts a bucket policy admits can use the bucket's customer managed key
+-- title: Principals a bucket admits can use the bucket's customer managed key
 -- severity: high
 -- resource_type: AwsS3Bucket
--- description: For a bucket default-encrypted with a customer managed KMS key, every other account its
---   bucket policy lets read objects needs kms:Decrypt on the key, and every account it lets write
---   objects needs kms:GenerateDataKey, from the key policy or a grant.
+-- description: For a bucket default-encrypted with a customer managed KMS key, every principal of
+--   another account that may read its objects (bucket policy, ACL, access point, Multi-Region Access
+--   Point) needs kms:Decrypt on the key, and every one that may write needs kms:GenerateDataKey and
+--   kms:Decrypt (multipart uploads), from the key policy or a grant, evaluated at principal level:
+--   explicit Deny wins, a statement naming one role covers that role only, the account root
+--   delegates to the account's IAM, kms:ViaService must be s3.<bucket region>.amazonaws.com, and
+--   kms:EncryptionContext conditions see the bucket ARN when an S3 Bucket Key is on.
 -- risk: A KMS key policy must grant access explicitly (an IAM policy alone is not enough). Without
 --   it, the admitted account's reads or writes fail with AccessDenied from KMS.
--- remediation: Add a key policy statement (or a grant) for the account's principals with kms:Decrypt
---   (readers) and kms:GenerateDataKey (writers), and give those principals the same actions in their
---   own IAM policies.
+-- remediation: Add the key policy statement (or the grant) each finding renders for the principal
+--   and key, and give the principal the same actions in its own IAM policies.
 -- remediation_cli: aws kms create-grant --key-id <key-arn> --grantee-principal <principal-arn> --operations Decrypt GenerateDataKey
 -- references: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html, https://repost.aws/knowledge-center/cross-account-access-denied-error-s3
 -- compliance: AWS Security Hub: S3.17 (stricter)
 -- peers: none
-WITH admitted AS (
-    SELECT p.bucket_arn, p.principal_account AS account,
-           bool_or(p.grants_object_read) AS reads, bool_or(p.grants_object_write) AS writes
-    FROM aws_s3_bucket_permissions p
+WITH paths AS (
+    SELECT p.*, b.account_id AS bucket_account
+    FROM aws_s3_bucket_access_paths p
     JOIN aws_s3_buckets b ON b.arn = p.bucket_arn
-    WHERE p.effect = 'Allow' AND p.principal_account IS NOT NULL AND p.principal_account <> b.account_id
-      AND (p.grants_object_read OR p.grants_object_write)
-    GROUP BY p.bucket_arn, p.principal_account
+    WHERE p.path IN ('bucket_policy', 'acl', 'access_point', 'multi_region_access_point')
+      AND p.bucket_verdict IN ('allow', 'depends')
+      AND p.principal_account IS DISTINCT FROM b.account_id
 ),
-key_use AS (
-    SELECT k.key_arn, coalesce(k.principal_account, '*') AS account,
-           bool_or(k.allows_decrypt) AS dec, bool_or(k.allows_generate_data_key) AS gen
-    FROM aws_kms_key_permissions k
-    WHERE k.effect = 'Allow'
-      -- a kms:ViaService condition is fine as long as S3 is among the services
-      AND (k.via_services IS NULL OR len(k.via_services) = 0
-           OR array_to_string(k.via_services, ' ') LIKE '%s3.%')
-      AND (k.principal_account IS NOT NULL OR k.is_public)
-    GROUP BY 1, 2
+per_bucket AS (
+    SELECT bucket_arn,
+        count(*) AS admitted,
+        string_agg(CASE WHEN bucket_verdict = 'allow' AND key_verdict IN ('not_allowed', 'deny') THEN
+            principal_label || ' may ' || access || ' (' || replace(path, '_', ' ') ||
+            coalesce(' ' || nullif(via, ''), '') || coalesce(', statement ' || bucket_statement, '') || ') but key ' ||
+            coalesce(key_arn, '?') || CASE WHEN key_verdict = 'deny' THEN ' denies ' ELSE ' gives no ' END ||
+            array_to_string(missing_operations, ', ') || coalesce(' (' || key_decided_by || ')', '') ||
+            coalesce('. Fix: add to the key policy ' || replace(replace(fix_statement, chr(10), ' '), '  ', ''), '') ||
+            coalesce(' or run ' || fix_cli, '') END, ' | ' ORDER BY principal_label, access) AS failing,
+        string_agg(CASE WHEN key_verdict = 'unknown' THEN principal_label || ' (' || access || ')' END, ', ') AS unknown,
+        string_agg(CASE WHEN key_verdict = 'depends' OR (bucket_verdict = 'depends' AND key_verdict <> 'allow') THEN
+            principal_label || ' (' || access || ': depends on ' ||
+            array_to_string(list_concat(bucket_depends_on, key_depends_on), ', ') || ')' END, ', ') AS undecided,
+        string_agg(DISTINCT principal_label, ', ') AS everyone
+    FROM paths
+    GROUP BY bucket_arn
 ),
-missing AS (
-    SELECT a.bucket_arn,
-        string_agg(a.account || ' (' ||
-            CASE WHEN a.reads AND NOT coalesce(kd.dec, pd.dec, false) AND a.writes AND NOT coalesce(kd.gen, pd.gen, false)
-                     THEN 'kms:Decrypt, kms:GenerateDataKey'
-                 WHEN a.reads AND NOT coalesce(kd.dec, pd.dec, false) THEN 'kms:Decrypt'
-                 ELSE 'kms:GenerateDataKey' END || ')', ', ' ORDER BY a.account) AS detail
-    FROM admitted a
-    JOIN aws_s3_bucket_encryption_keys e ON e.bucket_arn = a.bucket_arn
-    LEFT JOIN key_use kd ON kd.key_arn = e.resolved_key_arn AND kd.account = a.account
-    LEFT JOIN key_use pd ON pd.key_arn = e.resolved_key_arn AND pd.account = '*'
-    WHERE (a.reads AND NOT coalesce(kd.dec, pd.dec, false)) OR (a.writes AND NOT coalesce(kd.gen, pd.gen, false))
-    GROUP BY a.bucket_arn
-),
-policy_unreadable AS (
+key_unreadable AS (
     SELECT DISTINCT resource_arn FROM aws_encryption_sync_errors WHERE operation IN ('GetKeyPolicy', 'ListGrants')
 ),
-bucket_policy_unreadable AS (
-    SELECT DISTINCT resource_arn FROM aws_encryption_sync_errors WHERE operation = 'GetBucketPolicy'
+bucket_unreadable AS (
+    SELECT DISTINCT resource_arn FROM aws_encryption_sync_errors WHERE operation IN ('GetBucketPolicy', 'GetBucketAcl')
 )
 SELECT b.arn AS resource_arn, b.account_id, b.region,
     CASE
         WHEN e.sse_algorithm IS NULL THEN 'error'
         WHEN e.sse_algorithm = 'SSE-S3' THEN 'skip'
-        WHEN b.arn IN (SELECT resource_arn FROM bucket_policy_unreadable) THEN 'error'
-        WHEN NOT EXISTS (SELECT 1 FROM admitted a WHERE a.bucket_arn = b.arn) THEN 'pass'
         WHEN e.key_type = 'aws_managed' THEN 'skip'
-        WHEN e.key_type IS NULL OR e.key_type NOT LIKE 'customer_managed%' THEN 'error'
-        WHEN e.resolved_key_arn IN (SELECT resource_arn FROM policy_unreadable) THEN 'error'
-        WHEN m.bucket_arn IS NOT NULL THEN 'fail'
+        WHEN pb.failing IS NOT NULL THEN 'fail'
+        WHEN b.arn IN (SELECT resource_arn FROM bucket_unreadable) THEN 'error'
+        WHEN pb.bucket_arn IS NULL THEN 'pass'
+        WHEN e.key_type IS NULL OR pb.unknown IS NOT NULL
+             OR e.resolved_key_arn IN (SELECT resource_arn FROM key_unreadable) THEN 'error'
+        WHEN pb.undecided IS NOT NULL THEN 'error'
         ELSE 'pass'
     END AS status,
     CASE
         WHEN e.sse_algorithm IS NULL THEN 'The bucket''s default encryption could not be read (see aws_encryption_sync_errors).'
         WHEN e.sse_algorithm = 'SSE-S3' THEN 'Not encrypted with a KMS key (SSE-S3).'
-        WHEN b.arn IN (SELECT resource_arn FROM bucket_policy_unreadable) THEN
-            'The bucket policy could not be read (' || coalesce((SELECT min(error_code) FROM aws_encryption_sync_errors x
-                WHERE x.resource_arn = b.arn AND x.operation = 'GetBucketPolicy'), '?') ||
+        WHEN e.key_type = 'aws_managed' THEN 'Encrypted with an AWS managed key: see s3_aws_managed_key_cross_account.'
+        WHEN pb.failing IS NOT NULL THEN
+            pb.failing || '. Their requests fail with AccessDenied from KMS (default encryption: new objects ' ||
+            'written without their own encryption headers).'
+        WHEN b.arn IN (SELECT resource_arn FROM bucket_unreadable) THEN
+            'The bucket policy or ACL could not be read (' || coalesce((SELECT string_agg(DISTINCT x.error_code, ', ')
+                FROM aws_encryption_sync_errors x WHERE x.resource_arn = b.arn
+                AND x.operation IN ('GetBucketPolicy', 'GetBucketAcl')), '?') ||
             '), so who it admits, and whether key ' || coalesce(e.resolved_key_arn, e.key_reference, 'aws/s3') ||
             ' lets them in, is unknown.'
-        WHEN NOT EXISTS (SELECT 1 FROM admitted a WHERE a.bucket_arn = b.arn) THEN
-            'The bucket policy admits no other account to read or write objects.'
-        WHEN e.key_type = 'aws_managed' THEN
-            'Encrypted with an AWS managed key: see s3_aws_managed_key_cross_account.'
-        WHEN e.key_type IS NULL THEN
-            'The bucket policy admits other accounts, but the type and policy of key ' ||
-            coalesce(e.resolved_key_arn, e.key_reference) || ' are unknown: ' ||
-            CASE WHEN e.same_account THEN 'the sync could not describe it (see aws_encryption_sync_errors).'
+        WHEN pb.bucket_arn IS NULL THEN 'No principal of another account may read or write objects (bucket policy, ' ||
+            'ACL, access points).'
+        WHEN e.key_type IS NULL OR pb.unknown IS NOT NULL
+             OR e.resolved_key_arn IN (SELECT resource_arn FROM key_unreadable) THEN
+            'Other accounts may use the bucket (' || pb.everyone || '), but the policy of key ' ||
+            coalesce(e.resolved_key_arn, e.key_reference) || ' is unknown: ' ||
+            CASE WHEN e.same_account THEN 'the sync could not read it (see aws_encryption_sync_errors).'
                  ELSE 'it is in account ' || coalesce(e.key_account_id, '?') || ', which this sync did not read.' END
-        WHEN e.key_type NOT LIKE 'customer_managed%' THEN
-            'Key type ' || e.key_type || ' is not a customer managed key.'
-        WHEN e.resolved_key_arn IN (SELECT resource_arn FROM policy_unreadable) THEN
-            'The key policy or grants of ' || e.resolved_key_arn || ' could not be read (see aws_encryption_sync_errors).'
-        WHEN m.bucket_arn IS NOT NULL THEN
-            'The bucket policy admits ' || m.detail || ' but key ' || e.resolved_key_arn ||
-            ' gives them no such permission in its key policy or grants: their requests will fail with AccessDenied.'
-        ELSE 'Every account the bucket policy admits can use key ' || e.resolved_key_arn || '.'
+        WHEN pb.undecided IS NOT NULL THEN
+            'Whether key ' || e.resolved_key_arn || ' lets them in can''t be decided from the policies alone: ' ||
+            pb.undecided || '.'
+        ELSE 'Every principal of another account the bucket admits (' || pb.everyone || ') may use key ' ||
+            e.resolved_key_arn || ' for what it is admitted to.'
     END AS reason,
     e.resolved_key_arn AS key_arn
 FROM aws_s3_buckets b
 LEFT JOIN aws_s3_bucket_encryption_keys e ON e.bucket_arn = b.arn
-LEFT JOIN missing m ON m.bucket_arn = b.arn
+LEFT JOIN per_bucket pb ON pb.bucket_arn = b.arn

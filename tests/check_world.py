@@ -14,6 +14,7 @@ from typing import Any
 from plugin.demo.world import AUDIT_ROLE, COMPUTE, COMPUTE_READER, allow_policy, client, create_key, shape_key
 
 CHECKS = "555555555555"
+CENTRAL = "666666666666"   # a central key account: keys that CHECKS' buckets use
 REGION = "us-east-1"
 
 
@@ -39,7 +40,8 @@ def build_check_cases(endpoint: str, audit_actions: list[str], server: Any, trus
     sts = client(endpoint, "sts")
     client(endpoint, "iam").put_user_policy(UserName="scanner", PolicyName="assume-checks", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                "Resource": f"arn:aws:iam::{CHECKS}:role/{AUDIT_ROLE}"}]}))
+                                                "Resource": [f"arn:aws:iam::{a}:role/{AUDIT_ROLE}"
+                                                             for a in (CHECKS, CENTRAL)]}]}))
     creds = sts.assume_role(RoleArn=f"arn:aws:iam::{CHECKS}:role/setup", RoleSessionName="setup")["Credentials"]
     iam = client(endpoint, "iam", creds)
     iam.create_role(RoleName=AUDIT_ROLE, AssumeRolePolicyDocument=trust_policy)
@@ -122,4 +124,28 @@ def build_check_cases(endpoint: str, audit_actions: list[str], server: Any, trus
         return raw
 
     server.raw_rewrites[("s3", "GetBucketEncryption")] = add_blocked
+
+    # s3_bucket_policy_enforces_key: pass (a Deny on uploads naming another key); the other CMK buckets fail
+    b = f"chk-enforced-key-{CHECKS}"
+    bucket("enforced-key", encryption={"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": private}, bucket_key=True,
+           policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+               "Sid": "RequireBucketKey", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+               "Resource": f"arn:aws:s3:::{b}/*",
+               "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": private}}}]}))
+
+    # s3_key_in_another_account_unusable: keys of a central key account, one admitting CHECKS through S3
+    ccreds = sts.assume_role(RoleArn=f"arn:aws:iam::{CENTRAL}:role/setup", RoleSessionName="setup")["Credentials"]
+    ciam = client(endpoint, "iam", ccreds)
+    ciam.create_role(RoleName=AUDIT_ROLE, AssumeRolePolicyDocument=trust_policy)
+    ciam.put_role_policy(RoleName=AUDIT_ROLE, PolicyName="least-privilege", PolicyDocument=allow_policy(audit_actions))
+    ckms = client(endpoint, "kms", ccreds)
+    central_root = {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{CENTRAL}:root"}, "Action": "kms:*", "Resource": "*"}
+    admits = key("central-admits", client=ckms, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        central_root, {"Sid": "DataAccountsViaS3", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{CHECKS}:root"},
+                       "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+                       "Condition": {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}}}]}))
+    closed = key("central-closed", client=ckms, Policy=json.dumps({"Version": "2012-10-17", "Statement": [central_root]}))
+    bucket("central-admits", encryption={"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": admits}, bucket_key=True)
+    bucket("central-closed", encryption={"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": closed}, bucket_key=True)
     return c

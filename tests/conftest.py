@@ -21,6 +21,7 @@ import plugin
 from plugin.demo.server import RecordingMotoServer, enable_iam_enforcement
 from plugin.demo.world import MOTO_S3_ACTION_ALIASES, SCANNER, World, build_world
 
+from .access_world import AccessCases, build_access_cases
 from .check_world import CheckCases, build_check_cases
 from .org_world import Org, build_org
 
@@ -30,7 +31,8 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
 SHIPPED_POLICY = Path(plugin.__file__).parent / "iam_policy.json"
 
 # A test that uses any of these (directly or through another fixture) is end-to-end.
-MOTO_FIXTURES = frozenset({"moto_server", "moto_endpoint", "worlds", "world", "check_cases", "org", "scanner_env"})
+MOTO_FIXTURES = frozenset({"moto_server", "moto_endpoint", "worlds", "world", "check_cases", "org", "access",
+                           "scanner_env"})
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marks
@@ -69,19 +71,21 @@ class Worlds:
     world: World
     check_cases: CheckCases
     org: Org
+    access: AccessCases
 
 
 @pytest.fixture(scope="session")
 def worlds(moto_server: RecordingMotoServer, moto_endpoint: str) -> Worlds:
-    """All three worlds, then IAM enforcement: building them creates users, roles and policies, which
+    """All the worlds, then IAM enforcement: building them creates users, roles and policies, which
     needs enforcement off, and every test after that runs with it on."""
     # The audit roles get the policy we ship to users, not one derived in the test.
     actions = json.loads(SHIPPED_POLICY.read_text())["Statement"][0]["Action"]
     world = build_world(moto_endpoint, actions, moto_server)
     cases = build_check_cases(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, moto_server, TRUST)
     org = build_org(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
+    access = build_access_cases(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
     enable_iam_enforcement(moto_endpoint)
-    return Worlds(world, cases, org)
+    return Worlds(world, cases, org, access)
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +104,12 @@ def check_cases(worlds: Worlds) -> CheckCases:
 def org(worlds: Worlds) -> Org:
     """A three-account organisation with a nested OU (tests/org_world.py)."""
     return worlds.org
+
+
+@pytest.fixture(scope="session")
+def access(worlds: Worlds) -> AccessCases:
+    """The ACCESS account's S3 access paths (tests/access_world.py)."""
+    return worlds.access
 
 
 @pytest.fixture

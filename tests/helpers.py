@@ -19,6 +19,7 @@ class SyncResult:
         self.rows: dict[str, list[dict[str, Any]]] = {}
         self.schemas: dict[str, pa.Schema] = {}
         self.batches: dict[str, int] = {}
+        self.engine: Any = None   # the SyncEngine that ran (its `index`: what the sync saw)
 
     def table(self, name: str) -> list[dict[str, Any]]:
         return self.rows.get(name, [])
@@ -47,6 +48,7 @@ def run_sync(spec: dict[str, Any], tables: list[str] | None = None, skip: list[s
             name = m.record.schema.metadata[b"cq:table_name"].decode()
             res.batches[name] = res.batches.get(name, 0) + 1
             res.rows.setdefault(name, []).extend(m.record.to_pylist())
+    res.engine = p.last_engine
     return res
 
 

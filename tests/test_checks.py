@@ -11,10 +11,10 @@ from plugin.checks.files import bundled_queries_dir, load_checks
 from plugin.checks.runner import run_checks
 from plugin.cli.sync import run
 from plugin.cli.yaml_specs import SourcePlan, SyncPlan
-from plugin.demo.world import COMPUTE, DATA, DENIED, World
+from plugin.demo.world import COMPUTE, COMPUTE_READER, DATA, DENIED, World
 from plugin.source.spec import parse_spec
 
-from .check_world import CHECKS
+from .check_world import CENTRAL, CHECKS
 from .helpers import environment
 
 
@@ -39,7 +39,7 @@ def _statuses(db: Path) -> dict[str, dict[str, tuple[str, str]]]:
 @pytest.fixture(scope="module")
 def results(world: World, check_cases, tmp_path_factory) -> Iterator[dict]:
     db = tmp_path_factory.mktemp("checks") / "posture.duckdb"
-    _sync(world, db, [DATA, COMPUTE, CHECKS])
+    _sync(world, db, [DATA, COMPUTE, CHECKS, CENTRAL])
     yield _statuses(db)
 
 
@@ -57,7 +57,8 @@ def test_every_bundled_check_has_a_test_here():
               "kms_cmk_rotation_disabled", "kms_key_manual_rotation_overdue", "kms_key_policy_public",
               "kms_key_external_access", "s3_encryption_key_unusable_state",
               "s3_encryption_key_alias_or_foreign_region", "s3_sse_kms_bucket_key_disabled", "s3_sse_c_not_blocked",
-              "encryption_key_inventory", "sync_coverage"}
+              "encryption_key_inventory", "sync_coverage", "s3_bucket_policy_enforces_key",
+              "s3_key_in_another_account_unusable", "s3_log_target_sse_kms", "s3_replication_replica_key_unusable"}
     assert ids == tested
 
 
@@ -76,7 +77,13 @@ def test_s3_key_unusable_by_bucket_principals(results, check_cases):
     c = "s3_key_unusable_by_bucket_principals"
     nokey = check_cases.buckets["cmk-shared-nokey"]
     assert _s(results, c, nokey) == "fail"
-    assert f"{COMPUTE} (kms:Decrypt, kms:GenerateDataKey)" in _r(results, c, nokey)
+    reason = _r(results, c, nokey)
+    # the principal, read and write, the bucket statement, the operations the key lacks, and the fix
+    assert f"{COMPUTE_READER} may read (bucket policy, statement Share)" in reason
+    assert f"{COMPUTE_READER} may write (bucket policy, statement Share)" in reason
+    assert "gives no kms:GenerateDataKey, kms:Decrypt" in reason and "gives no kms:Decrypt" in reason
+    assert f'"AWS": "{COMPUTE_READER}"' in reason and "kms:ViaService" in reason
+    assert f"aws kms create-grant --key-id {check_cases.keys['private-cmk']}" in reason
     assert _s(results, c, check_cases.buckets["cmk-shared-ok"]) == "pass"
     assert _s(results, c, f"arn:aws:s3:::data-lake-{DATA}") == "skip"  # aws/s3: the other check's case
 
@@ -187,8 +194,9 @@ def test_unreadable_inputs_are_errors_not_passes(world, check_cases, tmp_path):
 def test_sync_coverage(results, tmp_path, world):
     c = "sync_coverage"
     assert {arn: status for arn, (status, _) in results[c].items()} == {
-        f"{DATA}/sts:AssumeRole": "pass", f"{COMPUTE}/sts:AssumeRole": "pass", f"{CHECKS}/sts:AssumeRole": "pass"}
-    assert "2 regions, 5 listings" in _r(results, c, f"{DATA}/sts:AssumeRole")
+        f"{a}/sts:AssumeRole": "pass" for a in (DATA, COMPUTE, CHECKS, CENTRAL)}
+    # ListKeys, ListAliases and ListAccessPoints per region; ListBuckets, MRAPs, DescribeOrganization per account
+    assert "2 regions, 9 listings" in _r(results, c, f"{DATA}/sts:AssumeRole")
     db = tmp_path / "denied.duckdb"
     _sync(world, db, [DENIED, DATA])
     res = _statuses(db)[c]
@@ -202,11 +210,13 @@ def test_an_unknown_key_type_is_an_error_not_a_skip(world, check_cases, tmp_path
     """DescribeKey denied: the bucket's key type is unknown, so the checks that depend on it say error."""
     res = _statuses_denied(world, tmp_path, lambda op, detail: op == "DescribeKey" and CHECKS.encode() in detail)
     shared = check_cases.buckets["cmk-shared-nokey"]  # shared with COMPUTE, key in the same account
-    for check in ("s3_key_unusable_by_bucket_principals", "s3_aws_managed_key_cross_account",
-                  "encryption_key_inventory"):
+    for check in ("s3_aws_managed_key_cross_account", "encryption_key_inventory"):
         status, reason = res[check][shared]
         assert status == "error", (check, reason)
         assert "unknown" in reason, (check, reason)
+    # the key policy itself was read: it decides, type or no type
+    status, reason = res["s3_key_unusable_by_bucket_principals"][shared]
+    assert status == "fail" and "gives no kms:Decrypt" in reason
     # the same unknown key on a bucket shared with nobody: its type can't change the verdict
     assert res["s3_key_unusable_by_bucket_principals"][check_cases.buckets["by-alias"]][0] == "pass"
 
@@ -233,3 +243,29 @@ def _statuses_denied(world: World, tmp_path: Path, denied) -> dict[str, dict[str
     finally:
         world.server.faults.remove(deny)
     return _statuses(db)
+
+
+def test_s3_bucket_policy_enforces_key(results, check_cases):
+    c = "s3_bucket_policy_enforces_key"
+    assert _s(results, c, check_cases.buckets["enforced-key"]) == "pass"
+    assert _s(results, c, check_cases.buckets["cmk-shared-ok"]) == "fail"
+    assert "s3:x-amz-server-side-encryption-aws-kms-key-id" in _r(results, c, check_cases.buckets["cmk-shared-ok"])
+    assert _s(results, c, f"arn:aws:s3:::sse-s3-{DATA}") == "skip"
+
+
+def test_s3_key_in_another_account_unusable(results, check_cases):
+    c = "s3_key_in_another_account_unusable"
+    closed = check_cases.buckets["central-closed"]
+    assert _s(results, c, closed) == "fail"
+    reason = _r(results, c, closed)
+    assert check_cases.keys["central-closed"] in reason and f"own account {CHECKS}" in reason
+    assert "kms:GenerateDataKey" in reason and f'"AWS": "arn:aws:iam::{CHECKS}:root"' in reason
+    assert _s(results, c, check_cases.buckets["central-admits"]) == "pass"
+    assert _s(results, c, check_cases.buckets["cmk-shared-ok"]) == "skip"  # its key is its own account's
+
+
+def test_s3_key_in_another_account_that_was_not_synced_is_an_error(world, check_cases, tmp_path):
+    db = tmp_path / "no-central.duckdb"
+    _sync(world, db, [CHECKS])
+    status, reason = _statuses(db)["s3_key_in_another_account_unusable"][check_cases.buckets["central-admits"]]
+    assert status == "error" and "unknown" in reason

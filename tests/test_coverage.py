@@ -242,7 +242,7 @@ def test_get_bucket_policy_denied_is_error_never_pass(scanner_env, check_cases, 
     code, doc = _check(capsys, db, "--fail-on", "none")
     found = {f["resource_arn"]: f for f in _findings(doc, "s3_key_unusable_by_bucket_principals")}[bucket]
     assert found["status"] == "error"
-    assert "bucket policy could not be read (AccessDenied)" in found["reason"]
+    assert "bucket policy or ACL could not be read (AccessDenied)" in found["reason"]
     assert code == 1  # an error finding makes the run incomplete
     assert any("error finding" in r for r in doc["incomplete"])
     assert _check(capsys, db, "--fail-on", "none", "--allow-incomplete")[0] == 0

@@ -101,7 +101,8 @@ def test_demo_runs_and_puts_the_aws_s3_finding_first(demo_run) -> None:
     assert "222222222222" in reason, reason
     # The explanation comes before the report: what was built, where it is, what to run next.
     head = r.stdout.split("aws-encryption check  ", 1)[0]
-    assert "8 KMS keys" in head and "4 S3 buckets" in head, head
+    assert "8 KMS keys" in head and "5 S3 buckets" in head, head  # the organisation-wide share is the fifth
+    assert "org-shared-111111111111 is shared with the whole organisation" in head, head
     assert str(db) in head
     assert "aws_s3_bucket_permissions" in head and "aws_s3_bucket_encryption_keys" in head
     assert "--format sarif" in head and "examples/real-account-profile.yml" in head

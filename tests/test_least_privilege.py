@@ -9,6 +9,7 @@ from pathlib import Path
 import plugin
 from plugin.tables.iam import iam_action, iam_policy, operations, org_admin_policy
 
+from .access_world import ACCESS
 from .helpers import run_sync
 from plugin.demo.world import DATA
 
@@ -36,12 +37,13 @@ def _loads(text: str):
         return None
 
 
-def test_full_sync_calls_exactly_the_policy(scanner_env):
+def test_full_sync_calls_exactly_the_policy(scanner_env, access):
     w = scanner_env
     shipped = set(json.loads(SHIPPED.read_text())["Statement"][0]["Action"])
     mark = w.server.mark()
-    # regions "*" so that region discovery (ec2:DescribeRegions) is exercised too
-    res = run_sync(w.spec(accounts=[DATA], regions=["*"], concurrency=32))
+    # regions "*" so that region discovery (ec2:DescribeRegions) is exercised too; ACCESS has an ACL
+    # in force, an access point and a Multi-Region Access Point with policies (tests/access_world.py)
+    res = run_sync(w.spec(accounts=[DATA, ACCESS], regions=["*"], concurrency=32))
     made = {f"{svc}:{op}" for svc, op, _ in w.server.since(mark)}
     made.discard("sts:AssumeRole")  # made with the caller's own credentials, not the audit role's
     unknown = made - set(operations())

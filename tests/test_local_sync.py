@@ -21,6 +21,7 @@ import yaml
 from plugin.demo.world import COMPUTE, DATA
 from plugin.tables import all_tables
 
+from .access_world import ACCESS
 from .cli import run_cli, write_specs
 from .grpc_client import plugin_executable
 
@@ -54,8 +55,9 @@ def _types(db: Path, table: str) -> dict[str, str]:
         con.close()
 
 
-def test_in_process_and_cli_sync_write_the_same_database(world, tmp_path):
-    spec = world.spec()
+def test_in_process_and_cli_sync_write_the_same_database(world, access, tmp_path):
+    # ACCESS brings a row to every S3 access-path table (tests/access_world.py)
+    spec = world.spec(accounts=[DATA, COMPUTE, ACCESS])
     write_specs(tmp_path / "cli.yml", spec, db=str(tmp_path / "cli.duckdb"))
     r = run_cli(["sync", str(tmp_path / "cli.yml")], tmp_path, world.env)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -67,7 +69,11 @@ def test_in_process_and_cli_sync_write_the_same_database(world, tmp_path):
     for t in all_tables():
         assert cli[t.name] == local[t.name], t.name
         assert _types(tmp_path / "cli.duckdb", t.name) == _types(tmp_path / "local.duckdb", t.name), t.name
-    assert len(local["aws_kms_keys"]) == 8 and len(local["aws_s3_buckets"]) == 4
+    assert len(local["aws_kms_keys"]) == 8 + 1  # ACCESS has one key (the log bucket's); the replica key is PEER's
+    assert len(local["aws_s3_buckets"]) == len(world.buckets) + len(access.buckets)
+    for t in ("aws_s3_bucket_grants", "aws_s3_bucket_replications", "aws_s3_bucket_loggings", "aws_s3_access_points",
+              "aws_s3_multi_region_access_points", "aws_organizations"):
+        assert local[t], f"{t}: no rows to compare"
     # the hub destination's type mapping
     types = _types(tmp_path / "local.duckdb", "aws_kms_keys")
     assert list(types)[:4] == ["_cq_sync_time", "_cq_source_name", "_cq_id", "_cq_parent_id"]

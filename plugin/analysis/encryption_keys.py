@@ -29,7 +29,34 @@ _ALIAS_ARN = re.compile(r"^arn:(?P<p>[\w-]+):kms:(?P<region>[\w-]+):(?P<account>
 
 def prefetch(ctx: Ctx, parent: Parent) -> None:
     from ..tables.s3.bucket_encryption_rules import fetch_encryption
+    from ..tables.s3.bucket_policies import fetch_bucket_policy
     fetch_encryption(ctx, parent)
+    fetch_bucket_policy(ctx, parent)
+
+
+def enforces_key(policy: str | None, owner: str, key_arn: str | None, key_id: str | None) -> bool | None:
+    """Does the bucket policy refuse uploads that name another KMS key (or none)? A Deny for everyone on
+    s3:PutObject with a negated condition on `s3:x-amz-server-side-encryption-aws-kms-key-id` naming
+    the key (AWS's "require a specific key" pattern). None when the policy is unreadable."""
+    if policy is None:
+        return None
+    if not policy or not key_arn:
+        return False
+    from .actions import statement_covers
+    from .policy import analyze
+    wanted = {key_arn, key_id} - {None}
+    for st in analyze(policy, owner).statements:
+        if st.effect != "Deny" or not statement_covers(st.actions, st.not_actions, "s3:PutObject"):
+            continue
+        if not any(p.is_wildcard for p in st.principals):
+            continue
+        for op, keys in st.conditions.items():
+            negated = "not" in op.lower() and not op.lower().startswith("forallvalues")
+            for k, vals in keys.items():
+                if (negated and k.lower() == "s3:x-amz-server-side-encryption-aws-kms-key-id"
+                        and any(v in wanted for v in vals)):
+                    return True
+    return False
 
 
 def resolve_reference(ref: str | None, bucket_account: str, bucket_region: str) -> dict[str, Any]:
@@ -53,10 +80,21 @@ def resolve_reference(ref: str | None, bucket_account: str, bucket_region: str) 
 
 
 def encryption_keys(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
+    yield bucket_key_row(ctx, parent)
+
+
+def bucket_key_row(ctx: Ctx, parent: Parent) -> dict[str, Any]:
+    """The bucket's row of this table, resolved once (aws_s3_bucket_access_paths reads it too)."""
+    if "_key_row" not in parent.item:
+        parent.item["_key_row"] = next(_resolve(ctx, parent))
+    return parent.item["_key_row"]
+
+
+def _resolve(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     bucket = parent.row
     rules = parent.item.get("_encryption")
     base = {"account_id": ctx.account_id, "bucket_arn": bucket["arn"], "bucket_region": bucket["region"]}
-    empty = {"key_reference": None, "reference_type": None, "resolved_key_arn": None, "key_account_id": None,
+    empty = {"policy_enforces_key": None, "key_reference": None, "reference_type": None, "resolved_key_arn": None, "key_account_id": None,
              "key_region": None, "same_account": None, "same_region": None, "key_known": None,
              "key_manager": None, "key_state": None, "key_origin": None, "key_type": None, "bucket_key_enabled": None}
     if rules is None:
@@ -100,6 +138,8 @@ def encryption_keys(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
             row["key_manager"], row["key_type"] = "AWS", AWS_MANAGED
     row["same_account"] = r["account"] == ctx.account_id
     row["same_region"] = r["region"] == bucket["region"]
+    row["policy_enforces_key"] = enforces_key(parent.item.get("_policy"), ctx.account_id, row["resolved_key_arn"],
+                                              key_id)
     yield row
 
 
@@ -137,7 +177,9 @@ S3_BUCKET_ENCRYPTION_KEYS = TableDef(
              Col("same_region", BOOL, "The key is in the bucket's region (S3 requires it)"),
              Col("key_known", BOOL, "The sync saw the key (false: not found, not synced, or no permission)"),
              Col("key_manager", STR), Col("key_state", STR), Col("key_origin", STR),
-             Col("key_type", STR, "aws_encryption_key_types.key_type; aws_owned for SSE-S3")],
+             Col("key_type", STR, "aws_encryption_key_types.key_type; aws_owned for SSE-S3"),
+             Col("policy_enforces_key", BOOL, "SSE-KMS: the bucket policy refuses uploads naming another key or none "
+                                              "(NULL: policy unreadable)")],
     pk_components=["bucket_arn"], api_calls=[], parent="aws_s3_buckets", resolve=encryption_keys,
     deferred=True, prefetch=prefetch,
     notes="Derived at the end of the sync from GetBucketEncryption and the synced keys and aliases; no call "

@@ -1,7 +1,7 @@
 """Bounds on what AWS answers, so a hostile or broken endpoint costs one error row, not the sync.
 
 AWS documents the largest policies it stores: a KMS key policy is at most 32 KB, an S3 bucket
-policy at most 20 KB. The policy grammar nests six levels deep (Statement -> statement -> Condition
+policy and an access point policy at most 20 KB. The policy grammar nests six levels deep (Statement -> statement -> Condition
 -> operator -> key -> values). A document over its limit, or nested deeper than MAX_DEPTH, did not
 come from AWS as documented: it is recorded as an error (`PolicyTooLarge`, `PolicyMalformed`) and not
 stored or analysed, instead of costing memory, time or a RecursionError further on.
@@ -13,6 +13,9 @@ from .errors import OurError
 
 KEY_POLICY_MAX_BYTES = 32 * 1024       # https://docs.aws.amazon.com/kms/latest/developerguide/resource-limits.html
 BUCKET_POLICY_MAX_BYTES = 20 * 1024    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html
+# Access point policies: "limited to 20 KB in size" (S3 user guide, access point restrictions and
+# limitations); Multi-Region Access Point policies are held to the same bound.
+ACCESS_POINT_POLICY_MAX_BYTES = 20 * 1024
 MAX_DEPTH = 32
 
 

@@ -9,6 +9,10 @@
   goes to the real STS.
 - Any failure to get an account's credentials, the profile's own AssumeRole included, is a
   CredentialsError naming the operation, so the account's error row carries the configured id.
+- S3 Control (access points, Multi-Region Access Points) names the account in the host
+  (`{AccountId}.s3-control.<region>.amazonaws.com`). With a custom endpoint whose hostname is
+  immutable (`custom_endpoint_hostname_immutable`, as for moto and LocalStack) the request goes to the
+  endpoint's own host and the account travels in the `x-amz-account-id` header alone.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import botocore.session
@@ -103,6 +108,9 @@ class AccountSession:
                     # STS (credentials, identity) keeps botocore's standard retries.
                     kwargs["config"] = self.config.merge(NO_RETRIES)
                 c = self.botocore_session.create_client(service, **kwargs)
+                if self.spec.custom_endpoint_url and self.spec.custom_endpoint_hostname_immutable \
+                        and service == "s3control":
+                    c.meta.events.register_first("before-sign.s3-control", drop_account_host_label)
                 self._clients[key] = c
             return c
 
@@ -113,10 +121,27 @@ class AccountSession:
                 self._clients.pop(k).close()
 
 
+def drop_account_host_label(request: Any, **_: Any) -> None:
+    """Send an S3 Control request to the custom endpoint's own host, not `<account id>.<host>`.
+
+    `inject_host_prefix=False` (set with an immutable custom endpoint) drops the host prefix of the
+    service model, but botocore 1.44's endpoint rules for S3 Control add the account id to the custom
+    endpoint's host themselves. This runs before signing, so the signature covers the host sent."""
+    account = request.headers.get("x-amz-account-id")
+    if not account:
+        return
+    if isinstance(account, bytes):
+        account = account.decode()
+    parts = urlsplit(request.url)
+    if parts.netloc.startswith(account + "."):
+        request.url = urlunsplit(parts._replace(netloc=parts.netloc[len(account) + 1:]))
+
+
 class ClientFactory:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        s3_cfg = {"addressing_style": "path"} if spec.custom_endpoint_url and spec.custom_endpoint_hostname_immutable else {}
+        immutable = bool(spec.custom_endpoint_url and spec.custom_endpoint_hostname_immutable)
+        s3_cfg = {"addressing_style": "path"} if immutable else {}
         self.config = Config(
             retries={"total_max_attempts": spec.max_retries + 1, "mode": "standard"},
             max_pool_connections=spec.concurrency,
@@ -127,6 +152,9 @@ class ClientFactory:
             # against the model on every call is CPU spent for nothing.
             parameter_validation=False,
             s3=s3_cfg or None,
+            # An immutable custom endpoint is one host: no operation parameter goes into its name
+            # (S3 Control's `{AccountId}.`; see drop_account_host_label).
+            **({"inject_host_prefix": False} if immutable else {}),
         )
         self._base: dict[str, boto3.Session] = {}
         self._lock = threading.Lock()

@@ -228,7 +228,8 @@ SPEC_NOTES: dict[str, str] = {
     "use_paid_apis": "No effect.",
     "aws_debug": "Secret access keys and session tokens are never logged; access key ids and external "
                  "ids can appear at debug level.",
-    "custom_endpoint_url": "Then `custom_endpoint_hostname_immutable` (true: path-style S3 addressing), "
+    "custom_endpoint_url": "Then `custom_endpoint_hostname_immutable` (true: path-style S3 addressing, and "
+                           "S3 Control requests go to the endpoint's host without the account id in front), "
                            "`custom_endpoint_partition_id` and `custom_endpoint_signing_region` (the region "
                            "of global calls) are required. Regional calls are signed for the region they "
                            "target. A `local_profile` that assumes a role (`role_arn` plus `source_profile` "
@@ -330,7 +331,8 @@ def iam_page() -> str:
         _json_block(iam_policy()), "",
         "## The Organizations admin (`org.admin_account`)", "",
         "With `org` in the spec, discovery lists the organisation with the admin credentials and fills "
-        "`aws_organizations_accounts`. They need these actions (shipped as "
+        "`aws_organizations_accounts`, and asks its id (DescribeOrganization) so that every listed account "
+        "resolves `aws:PrincipalOrgID`. They need these actions (shipped as "
         "`plugin/iam_policy_org_admin.json`) plus `sts:AssumeRole` on the member roles:", "",
         _json_block(org_admin_policy()), "",
         "How discovery uses them: [usage.md](usage.md#whole-organisations).",

@@ -404,6 +404,7 @@ def explanation(r: DemoResult, world: Any) -> str:
     denied = (f", {r.denied_calls} AWS call denied on purpose" if r.denied_calls == 1
               else f", {r.denied_calls} AWS calls denied" if r.denied_calls else "")
     lake = next((b for b, a in world.buckets.items() if b.startswith("data-lake-")), f"data-lake-{DATA}")
+    shared = next((b for b, a in world.buckets.items() if b.startswith("org-shared-")), f"org-shared-{DATA}")
     return f"""\
 {NAME} demo: no AWS account used. An embedded AWS endpoint (moto on {r.endpoint},
 stopped at the end) held two accounts, synced through the plugin as real accounts would be:
@@ -411,7 +412,9 @@ stopped at the end) held two accounts, synced through the plugin as real account
   DATA     {DATA}  the data lake: {lake} is default-encrypted with the AWS
                          managed key aws/s3 and its bucket policy lets COMPUTE's role read it;
                          customer managed keys with and without rotation, imported key material,
-                         a key pending deletion, an asymmetric signing key, a grant to COMPUTE
+                         a key pending deletion, an asymmetric signing key, a grant to COMPUTE;
+                         {shared} is shared with the whole organisation
+                         (aws:PrincipalOrgID), also on aws/s3
   COMPUTE  {COMPUTE}  reads the data lake; its audit role lacks kms:GetKeyRotationStatus
                          (a drifted role): that call is denied, an error finding below
 

@@ -39,7 +39,8 @@ class RecordingMotoServer(ThreadedMotoServer):
         # Response shaping where moto's answer lacks fields AWS documents:
         # (service, operation) -> fn(request_json, response_json) -> response_json   (JSON protocols)
         self.rewrites: dict[tuple[str, str], Any] = {}
-        # (service, operation) -> fn(request_detail, raw_response_bytes) -> bytes      (XML protocols)
+        # (service, operation) -> fn(request_detail, raw_response_bytes) -> bytes      (XML protocols);
+        # a function of three parameters also gets the request's region (from its signature)
         self.raw_rewrites: dict[tuple[str, str], Any] = {}
 
     def mark(self) -> int:
@@ -70,7 +71,7 @@ class RecordingMotoServer(ThreadedMotoServer):
                            else fault(op[0], op[1], body))
                     if hit:
                         status, code = hit
-                        if op[0] == "s3":  # REST-XML errors, as S3 sends them
+                        if op[0] in ("s3", "s3control"):  # REST-XML errors, as S3 sends them
                             payload = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>"
                                        f"<Message>injected {code}</Message></Error>").encode()
                             ctype = "application/xml"
@@ -103,7 +104,8 @@ class RecordingMotoServer(ThreadedMotoServer):
             raw = b"".join(app(environ, capture))
             if captured["status"].startswith("200"):
                 if raw_rewrite is not None:
-                    raw = raw_rewrite(environ.get("_body", b""), raw)
+                    raw = (raw_rewrite(environ.get("_body", b""), raw, environ.get("_region", ""))
+                           if raw_rewrite.__code__.co_argcount >= 3 else raw_rewrite(environ.get("_body", b""), raw))
                 else:
                     raw = json.dumps(rewrite(json.loads(environ.get("_body") or b"{}"), json.loads(raw))).encode()
             headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
@@ -120,7 +122,21 @@ _S3_SUBRESOURCE_OPS = {
     "location": "GetBucketLocation", "encryption": "GetBucketEncryption", "policy": "GetBucketPolicy",
     "policyStatus": "GetBucketPolicyStatus", "tagging": "GetBucketTagging",
     "publicAccessBlock": "GetPublicAccessBlock", "ownershipControls": "GetBucketOwnershipControls",
+    "acl": "GetBucketAcl", "replication": "GetBucketReplication", "logging": "GetBucketLogging",
 }
+
+# S3 Control (REST, signed as `s3`, paths under /v20180820/): the GET operations, by path.
+_S3CONTROL_GET_OPS = [
+    (re.compile(r"^/v20180820/accesspoint/?$"), "ListAccessPoints"),
+    (re.compile(r"^/v20180820/accesspoint/[^/]+/policy$"), "GetAccessPointPolicy"),
+    (re.compile(r"^/v20180820/accesspoint/[^/]+/policyStatus$"), "GetAccessPointPolicyStatus"),
+    (re.compile(r"^/v20180820/accesspoint/[^/]+$"), "GetAccessPoint"),
+    (re.compile(r"^/v20180820/mrap/instances/?$"), "ListMultiRegionAccessPoints"),
+    (re.compile(r"^/v20180820/mrap/instances/[^/]+/policy$"), "GetMultiRegionAccessPointPolicy"),
+    (re.compile(r"^/v20180820/mrap/instances/[^/]+/policystatus$"), "GetMultiRegionAccessPointPolicyStatus"),
+    (re.compile(r"^/v20180820/mrap/instances/[^/]+$"), "GetMultiRegionAccessPoint"),
+    (re.compile(r"^/v20180820/configuration/publicAccessBlock$"), "GetPublicAccessBlock"),
+]
 
 
 def operation_of(environ: dict[str, Any]) -> tuple[str, str] | None:
@@ -151,6 +167,14 @@ def operation_of(environ: dict[str, Any]) -> tuple[str, str] | None:
         if "Action" in form:
             return service, form["Action"][0]
         return None
+    if service == "s3" and environ.get("PATH_INFO", "").startswith("/v20180820/"):
+        # S3 Control signs as `s3`; it is its own service (botocore's `s3control`).
+        if environ.get("REQUEST_METHOD") != "GET":
+            return "s3control", environ.get("REQUEST_METHOD", "") + " " + environ.get("PATH_INFO", "")
+        for pattern, op in _S3CONTROL_GET_OPS:
+            if pattern.match(environ.get("PATH_INFO", "")):
+                return "s3control", op
+        return "s3control", "GET " + environ.get("PATH_INFO", "")
     if service == "s3" and environ.get("REQUEST_METHOD") == "GET":
         path = environ.get("PATH_INFO", "/").strip("/")
         if not path:

@@ -8,6 +8,8 @@ Accounts (moto switches account by the AssumeRole target, as AWS does):
 - COMPUTE 222222222222: reads the data lake. Its audit role lacks kms:GetKeyRotationStatus, so
   that call is denied there, as in a real organisation with a drifted role.
 - DENIED 333333333333: the scanner may not assume its role (AssumeRole is AccessDenied).
+- ORG_MANAGEMENT 100000000000: manages the organisation DATA and COMPUTE belong to; not synced. DATA
+  shares a bucket on `aws/s3` with the whole organisation (`aws:PrincipalOrgID`).
 
 After the world is built, moto's IAM enforcement is switched on (`/moto-api/reset-auth`), so
 every call the plugin makes is authenticated and authorised against these IAM policies.
@@ -17,7 +19,9 @@ Where moto differs from AWS the fixture is shaped to what AWS returns, each note
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +31,7 @@ SCANNER = "123456789012"
 DATA = "111111111111"
 COMPUTE = "222222222222"
 DENIED = "333333333333"
+ORG_MANAGEMENT = "100000000000"
 REGIONS = ["us-east-1", "eu-west-1"]
 AUDIT_ROLE = "aws-encryption-audit"
 ADMIN_ROLE = "world-admin"
@@ -88,6 +93,7 @@ class World:
     buckets: dict[str, str] = field(default_factory=dict)  # name -> account
     grants: dict[str, str] = field(default_factory=dict)  # name -> grant id
     server: Any = None  # the RecordingMotoServer
+    org_id: str = ""    # the organisation of DATA and COMPUTE
 
     @property
     def env(self) -> dict[str, str]:
@@ -127,7 +133,12 @@ def client(endpoint: str, service: str, creds: dict[str, str] | None = None, reg
     if creds:
         kw = {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
               "aws_session_token": creds["SessionToken"]}
-    return boto3.client(service, endpoint_url=endpoint, region_name=region, **kw)
+    c = boto3.client(service, endpoint_url=endpoint, region_name=region, **kw)
+    if service == "s3control":
+        # The endpoint is one host: no `<account id>.` in front of it (plugin/aws/clients.py).
+        from ..aws.clients import drop_account_host_label
+        c.meta.events.register_first("before-sign.s3-control", drop_account_host_label)
+    return c
 
 
 def allow_policy(actions: list[str], resource: str = "*") -> str:
@@ -156,9 +167,10 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
     w = World(endpoint=endpoint, scanner_key_id=key["AccessKeyId"], scanner_secret=key["SecretAccessKey"],
               server=server)
 
-    # moto authorises GetBucketEncryption, GetPublicAccessBlock and GetBucketOwnershipControls as
-    # s3:ListBucket (its S3 action map has no entry for them); AWS checks s3:GetEncryptionConfiguration,
-    # s3:GetBucketPublicAccessBlock and s3:GetBucketOwnershipControls, which the policy has.
+    # moto authorises GetBucketEncryption, GetPublicAccessBlock, GetBucketOwnershipControls and
+    # GetBucketReplication as s3:ListBucket (its S3 action map has no entry for them); AWS checks
+    # s3:GetEncryptionConfiguration, s3:GetBucketPublicAccessBlock, s3:GetBucketOwnershipControls and
+    # s3:GetReplicationConfiguration, which the policy has.
     least_privilege_actions = [*least_privilege_actions, *MOTO_S3_ACTION_ALIASES]
     trust = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{SCANNER}:root"}, "Action": "sts:AssumeRole"}]})
@@ -173,6 +185,9 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
         aiam.put_role_policy(RoleName=AUDIT_ROLE, PolicyName="least-privilege", PolicyDocument=allow_policy(actions))
         aiam.create_role(RoleName=ADMIN_ROLE, AssumeRolePolicyDocument=trust)
         aiam.put_role_policy(RoleName=ADMIN_ROLE, PolicyName="all", PolicyDocument=allow_policy(["*"]))
+
+    w.org_id = build_organisation(endpoint, as_account(ORG_MANAGEMENT), {DATA: "data", COMPUTE: "compute"})
+    shape_s3_access_answers(server)
 
     periods: dict[str, int] = {}
     d = as_account(DATA)
@@ -251,6 +266,22 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
     s3ap.create_bucket(Bucket=f"out-of-scope-{DATA}",
                        CreateBucketConfiguration={"LocationConstraint": "ap-southeast-2"})
 
+    # Shared with the whole organisation, on aws/s3: a principal of another member account may read
+    # it, but the aws/s3 key admits only DATA's own principals (docs/key-types.md).
+    org_shared = f"org-shared-{DATA}"
+    s3.create_bucket(Bucket=org_shared)
+    s3.put_bucket_encryption(Bucket=org_shared, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}]})
+    s3.put_bucket_policy(Bucket=org_shared, Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "OrganisationRead", "Effect": "Allow", "Principal": "*",
+                       "Action": ["s3:GetObject", "s3:ListBucket"],
+                       "Resource": [f"arn:aws:s3:::{org_shared}", f"arn:aws:s3:::{org_shared}/*"],
+                       "Condition": {"StringEquals": {"aws:PrincipalOrgID": w.org_id}}}]}))
+    s3.put_bucket_ownership_controls(Bucket=org_shared,
+                                     OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    w.buckets[org_shared] = DATA
+
     _shape_rotation_status(w, periods)
 
     c = as_account(COMPUTE)
@@ -303,3 +334,86 @@ def create_key(kms: Any, **kw: Any) -> dict[str, Any]:
     return kms.create_key(**kw)["KeyMetadata"]
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The organisation, and S3 answers shaped where moto differs from AWS
+
+def build_organisation(endpoint: str, management: dict[str, str], members: dict[str, str]) -> str:
+    """An organisation managed by the account of `management` (credentials), with `members` (account id
+    -> name) in it; returns its id. DescribeOrganization then answers it in every member account.
+
+    moto has no invitation handshake (InviteAccountToOrganization, AcceptHandshake) and CreateAccount
+    makes up the new account's id, so each member is created, then given its real id in moto's model
+    and marked as joined by invitation, as an existing account that accepted one would be."""
+    from moto.organizations.models import organizations_backends
+    org = client(endpoint, "organizations", management)
+    o = org.create_organization(FeatureSet="ALL")["Organization"]
+    backend = organizations_backends[o["MasterAccountId"]]["aws"]
+    for account, name in members.items():
+        made = org.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]["AccountId"]
+        member = backend.get_account_by_id(made)
+        organizations_backends.master_accounts.pop(made, None)
+        member.id, member.joined_method = account, "INVITED"
+        organizations_backends.master_accounts[account] = (o["MasterAccountId"], "aws")
+    return o["Id"]
+
+
+# moto gives every account this one canonical user id; AWS gives each account its own.
+MOTO_CANONICAL_USER = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
+
+
+def canonical_user_id(account: str) -> str:
+    """The S3 canonical user id of an account in the worlds (64 hex digits, as AWS's are)."""
+    return hashlib.sha256(f"canonical user of {account}".encode()).hexdigest()
+
+
+def _bucket_account(bucket: str) -> str | None:
+    from moto.s3.models import s3_backends
+    found = s3_backends.bucket_accounts.get(bucket)
+    return found[1] if found else None
+
+
+def shape_s3_access_answers(server: Any) -> None:
+    """Shape three moto answers at the emulator's edge to what AWS returns (docs/architecture.md):
+    - GetBucketAcl: the owner (and the owner's grants) carry the bucket account's own canonical user id.
+    - ListAccessPoints: AWS lists the access points of the endpoint's Region; moto keeps them per
+      partition and answers all of them in every Region (each ARN naming us-east-1). It also omits
+      BucketAccountId, which AWS returns.
+    - ListMultiRegionAccessPoints: the Region reports lack BucketAccountId, which AWS returns."""
+
+    def acl(detail: bytes, raw: bytes) -> bytes:
+        bucket = detail.decode(errors="replace").split("?")[0].strip("/").split("/")[0]
+        account = _bucket_account(bucket)
+        if not account:
+            return raw
+        return raw.replace(MOTO_CANONICAL_USER.encode(), canonical_user_id(account).encode())
+
+    def access_points(detail: bytes, raw: bytes, region: str) -> bytes:
+        def keep(m: re.Match) -> str:
+            ap = m.group(0)
+            arn = re.search(r"<AccessPointArn>arn:[^:]+:s3:([^:]*):", ap)
+            if region and arn and arn.group(1) != region:
+                return ""
+            bucket = re.search(r"<Bucket>([^<]+)</Bucket>", ap)
+            account = _bucket_account(bucket.group(1)) if bucket else None
+            if account and "<BucketAccountId>" not in ap:
+                ap = ap.replace("</AccessPoint>", f"<BucketAccountId>{account}</BucketAccountId></AccessPoint>")
+            return ap
+
+        return re.sub(r"<AccessPoint>.*?</AccessPoint>", keep, raw.decode(), flags=re.S).encode()
+
+    def mraps(detail: bytes, raw: bytes) -> bytes:
+        def region_report(m: re.Match) -> str:
+            report = m.group(0)
+            bucket = re.search(r"<Bucket>([^<]+)</Bucket>", report)
+            account = _bucket_account(bucket.group(1)) if bucket else None
+            if account and "<BucketAccountId>" not in report:
+                report = report.replace("</Bucket>", f"</Bucket><BucketAccountId>{account}</BucketAccountId>", 1)
+            return report
+
+        return re.sub(r"<Region><Bucket>.*?</Region>", region_report, raw.decode(), flags=re.S).encode()
+
+    server.raw_rewrites[("s3", "GetBucketAcl")] = acl
+    server.raw_rewrites[("s3control", "ListAccessPoints")] = access_points
+    server.raw_rewrites[("s3control", "ListMultiRegionAccessPoints")] = mraps

@@ -9,6 +9,9 @@
   credentials when given, else the admin's.
 - Every account of the organisation (any state) joins the trusted set of the policy analysis, and
   `aws_organizations_accounts` lists them (with tags from `ListTagsForResource`).
+- `DescribeOrganization` (one call, admin credentials) names the organisation, so that every listed
+  account, synced or not, resolves `aws:PrincipalOrgID` to it (the sync's index). Its failure is an
+  error row; discovery goes on without the name (each synced account still asks for its own).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class Discovery:
     trusted_via: AccountSession | None = None
     members: list[Account] = field(default_factory=list)
     org_accounts: list[dict[str, Any]] = field(default_factory=list)   # every account, for the table and trust
+    organization: dict[str, Any] | None = None   # DescribeOrganization's Organization (None: not known)
 
 
 def _creds_account(c: Credentials | None, region: str) -> Account:
@@ -62,6 +66,9 @@ def discover(spec: Spec, factory: ClientFactory, on_error: Callable[[SyncError],
     if every is None:
         return None
     d.org_accounts = every
+    described = ctx.call("organizations", "DescribeOrganization", expect="Organization")
+    if described is not None and isinstance(described["Organization"], dict):
+        d.organization = described["Organization"]
     if org.organization_units or org.skip_organization_units:
         chosen = _walk(ctx, org)
         if chosen is None:

@@ -261,6 +261,11 @@ class SyncEngine:
         with self._plock:
             self._trusted.update(a["Id"] for a in d.org_accounts)
             self.progress.accounts_total = len(d.members)
+        if d.organization:
+            # Every account discovery listed is in the admin's organisation, synced or not.
+            org_id, master = d.organization.get("Id"), d.organization.get("MasterAccountId")
+            for a in d.org_accounts:
+                self.index.set_org(a["Id"], org_id, master)
         if d.admin is not None and self.shard.first:
             for t in self.tables:
                 if t.scope == "org":
@@ -303,10 +308,10 @@ class SyncEngine:
             for t in self.tables:
                 if t.scope == "region":
                     units.append((acc, region, t))
-        if self.shard.owns(acc.account_id, "*") or any(self.shard.owns(acc.account_id, r) for r in regions):
-            for t in self.tables:
-                if t.scope == "account":
-                    units.insert(0, (acc, acc.global_region, t))
+        mine = self.shard.owns(acc.account_id, "*") or any(self.shard.owns(acc.account_id, r) for r in regions)
+        for t in self.tables:
+            if t.scope == "account" and (mine or t.every_shard):
+                units.insert(0, (acc, acc.global_region, t))
         with self._plock:
             self.progress.units_total += len(units)
         remaining = [len(units)]

@@ -11,6 +11,9 @@ aws_s3_bucket_encryption_keys resolves a bucket's key against the keys its own s
 of the bucket's account in a region another shard owns is looked up with DescribeKey instead, so the
 row is the same. Known limit: a bucket whose key lives in another synced account whose unit is in
 another shard reports `key_known = false` there (an unsharded sync knows it).
+
+Each account's organisation (DescribeOrganization, `aws_organizations`) is asked in every shard, so
+that every shard resolves `aws:PrincipalOrgID` alike; its row and its failure belong to (account, "*").
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ its parent's `children`).
 
 from __future__ import annotations
 
+from ..analysis.access_paths import S3_BUCKET_ACCESS_PATHS
 from ..analysis.encryption_keys import S3_BUCKET_ENCRYPTION_KEYS
 from ..analysis.permissions import KMS_KEY_PERMISSIONS, S3_BUCKET_PERMISSIONS
 from . import account_setup, aws_encryption, kms, organizations, s3
@@ -15,13 +16,13 @@ from .s3.buckets import BUCKETS
 from .schema import TableDef, walk
 from .service import Service
 
-SERVICES: list[Service] = [*account_setup.SERVICES, kms.SERVICE, s3.SERVICE, organizations.SERVICE,
-                           aws_encryption.SERVICE]
+SERVICES: list[Service] = [*account_setup.SERVICES, kms.SERVICE, s3.SERVICE, s3.CONTROL_SERVICE,
+                           organizations.SERVICE, organizations.MEMBER_SERVICE, aws_encryption.SERVICE]
 
 # Derived children (ours, no call of their own) come after the CloudQuery children: they reuse their
 # responses.
 KEYS.children.append(KMS_KEY_PERMISSIONS)
-BUCKETS.children.extend([S3_BUCKET_PERMISSIONS, S3_BUCKET_ENCRYPTION_KEYS])
+BUCKETS.children.extend([S3_BUCKET_PERMISSIONS, S3_BUCKET_ENCRYPTION_KEYS, S3_BUCKET_ACCESS_PATHS])
 
 TOP_LEVEL: list[TableDef] = [t for s in SERVICES for t in s.tables]
 

@@ -75,6 +75,10 @@ class TableDef:
     # The listing call of a top-level table ("kms:ListKeys"): when it fails, the scope (account,
     # region) is recorded as unread in aws_encryption_sync_coverage and its earlier rows are kept.
     listing: str = ""
+    # An "account" table whose resolve runs in every shard, also those that own none of the account's
+    # work (it emits its rows in the shard that owns the account's account-level work): for what
+    # every shard's Index must know of every account, such as its organisation.
+    every_shard: bool = False
     resolve: Callable[..., Iterable[dict[str, Any]]] | None = None
     enrich: Callable[..., dict[str, Any] | None] | None = None
     to_row: Callable[..., dict[str, Any]] | None = None

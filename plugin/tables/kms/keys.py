@@ -65,7 +65,7 @@ def index_key(ctx: Ctx, row: dict[str, Any], item: dict[str, Any]) -> None:
         ctx.index.add_key(KeyInfo(arn=row["arn"], key_id=row["key_id"], account_id=ctx.account_id,
                                   region=ctx.region, key_manager=row.get("key_manager"),
                                   key_state=row.get("key_state"), origin=row.get("origin"),
-                                  key_type=row.get("key_type"), key_spec=row.get("key_spec")))
+                                  key_type=row.get("key_type"), key_spec=row.get("key_spec"), item=item))
 
 
 def enrich_key(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""aws_s3_bucket_ownership_controls: each bucket's Object Ownership (GetBucketOwnershipControls)."""
+"""aws_s3_bucket_ownership_controls: each bucket's Object Ownership (GetBucketOwnershipControls, once
+per bucket; also read by aws_s3_bucket_grants, which asks for the ACL only when ACLs are in force)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,31 @@ from ..schema import STR, Col, TableDef
 
 DOC = "https://docs.aws.amazon.com/AmazonS3/latest/API/"
 NO_OWNERSHIP = ("OwnershipControlsNotFoundError",)
+# Object Ownership that disables ACLs: S3 ignores every ACL of the bucket and its objects.
+ACLS_DISABLED = "BucketOwnerEnforced"
+
+
+def fetch_ownership(ctx: Ctx, parent: Parent) -> str | None:
+    """The bucket's ObjectOwnership, fetched once: None when not configured or unreadable (then
+    `item["_ownership_rules"]` is [] or None)."""
+    item = parent.item
+    if "_ownership" not in item:
+        failed: list[bool] = []
+        c = ctx.with_table(OWNERSHIP_CONTROLS.name)
+        r = c.call("s3", "GetBucketOwnershipControls", resource_arn=parent.row["arn"], absent=NO_OWNERSHIP,
+                   expect="OwnershipControls", Bucket=parent.row["name"], _failed=failed)
+        if failed:
+            rules = None
+        else:
+            rules = (r or {}).get("OwnershipControls", {}).get("Rules", []) or []
+        item["_ownership_rules"] = rules
+        item["_ownership"] = next((x.get("ObjectOwnership") for x in rules or [] if x.get("ObjectOwnership")), None)
+    return item["_ownership"]
 
 
 def ownership_controls(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
-    r = ctx.call("s3", "GetBucketOwnershipControls", resource_arn=parent.row["arn"], absent=NO_OWNERSHIP,
-                 expect="OwnershipControls", Bucket=parent.row["name"])
-    if r is None:
-        return
-    for rule in r.get("OwnershipControls", {}).get("Rules", []) or []:
+    fetch_ownership(ctx, parent)
+    for rule in parent.item["_ownership_rules"] or []:
         yield {"bucket_arn": parent.row["arn"], "object_ownership": rule.get("ObjectOwnership")}
 
 

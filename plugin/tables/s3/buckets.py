@@ -10,6 +10,9 @@
 | GetBucketEncryption | aws_s3_bucket_encryption_rules | no row when not configured |
 | GetPublicAccessBlock | aws_s3_bucket_public_access_blocks | no row when not configured |
 | GetBucketOwnershipControls | aws_s3_bucket_ownership_controls | no row when not configured |
+| GetBucketAcl | aws_s3_bucket_grants | only while ACLs are in force (Object Ownership not BucketOwnerEnforced) |
+| GetBucketReplication | aws_s3_bucket_replications | no row when not configured |
+| GetBucketLogging | aws_s3_bucket_loggings | a row with NULL logging_enabled when logging is off |
 
 Per-bucket calls go to the bucket's region. Buckets in regions outside the account's `regions`
 are not synced (the spec's regions bound the whole sync, as for KMS).
@@ -22,9 +25,12 @@ from typing import Any, Iterator
 from ...aws.calls import Ctx, Parent
 from ..schema import JSON, STR, TS, Col, TableDef
 from .bucket_encryption_rules import ENCRYPTION_RULES
+from .bucket_grants import GRANTS
+from .bucket_loggings import LOGGINGS
 from .bucket_ownership_controls import OWNERSHIP_CONTROLS
 from .bucket_policies import NO_POLICY, POLICIES, bucket_policy
 from .bucket_public_access_blocks import PUBLIC_ACCESS_BLOCKS
+from .bucket_replications import REPLICATIONS
 
 
 DOC = "https://docs.aws.amazon.com/AmazonS3/latest/API/"
@@ -94,5 +100,7 @@ BUCKETS = TableDef(
     pk_components=["arn"],
     api_calls=["s3:ListBuckets", "s3:GetBucketLocation", "s3:GetBucketPolicyStatus", "s3:GetBucketTagging"],
     scope="account", listing="s3:ListBuckets", resolve=list_buckets, enrich=enrich_bucket, to_row=bucket_row,
-    children=[ENCRYPTION_RULES, POLICIES, PUBLIC_ACCESS_BLOCKS, OWNERSHIP_CONTROLS],
+    # The access-path children (grants, replications, loggings) leave what they read on the bucket's item
+    # (`_ownership`, `_acl`, `_acl_read`, `_replication`, `_logging`) for the derived tables.
+    children=[ENCRYPTION_RULES, POLICIES, PUBLIC_ACCESS_BLOCKS, OWNERSHIP_CONTROLS, GRANTS, REPLICATIONS, LOGGINGS],
 )

@@ -1,0 +1,475 @@
+"""aws_s3_bucket_access_paths (ours): who can read or write each bucket's objects, by which path, and
+whether the bucket's KMS key lets them — derived at the end of the sync, no AWS call of its own.
+
+One row per (bucket, path, via, principal, access). Paths:
+- `bucket_policy`: a bucket policy statement admits the principal (a role or user, an account as a
+  whole, every account of an organisation, the public, or a service);
+- `acl`: a bucket ACL grant (only when ACLs are in force: Object Ownership is not
+  BucketOwnerEnforced) to another canonical user or a group;
+- `access_point` / `multi_region_access_point`: the access point's (or MRAP's) policy admits the
+  principal and the bucket policy delegates to it (evaluated with `s3:DataAccessPointArn` /
+  `s3:DataAccessPointAccount`);
+- `replication`: the replication role writes replicas into another bucket under the rule's replica
+  key (`ReplicaKmsKeyID`), and reads the source objects under the bucket's key;
+- `log_delivery`: the bucket is the target of another bucket's server access logs
+  (`logging.s3.amazonaws.com`), which S3 delivers only to SSE-S3 buckets;
+- `owner`: the bucket's own account, when the bucket's key is held in another account.
+Principals of the bucket's own account are left out of the policy, ACL and access point paths: the
+question here is sharing.
+
+Each row holds the bucket-side verdict (allow / depends / deny, with the deciding statement) and the
+key-side verdict for the KMS operations the access needs (reads: kms:Decrypt; writes:
+kms:GenerateDataKey and kms:Decrypt, as multipart uploads need both; replicas: kms:Encrypt), from the
+key policy and grants evaluated at principal level (plugin/analysis/evaluator.py) in the context S3
+calls KMS with: `kms:ViaService` = `s3.<bucket region>.amazonaws.com`, the encryption context
+`aws:s3:arn` (the object, or the bucket with an S3 Bucket Key), the caller's account and, when the
+sync learnt it, its organisation. An AWS managed key that the sync did not read is evaluated against
+the documented `aws/s3` policy. `key_verdict` is `not_needed` for SSE-S3 and `unknown` when the
+key's policy could not be read or the key lives in an account the sync did not cover.
+
+These rows describe *default* encryption: objects written with their own encryption headers, or
+before the default changed, may be under other keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from ..aws.calls import Ctx, Parent
+from ..tables.schema import BOOL, STR, STR_LIST, Col, TableDef
+from .actions import S3_OBJECT_READ_ACTIONS, S3_OBJECT_WRITE_ACTIONS, matching_actions, needs, s3_kms_context
+from .evaluator import ALLOW, DENY, DEPENDS, NOT_ALLOWED, Decision, Request, combine, evaluate_grants, \
+    evaluate_policy
+from .key_fix import fix
+from .policy import analyze
+from .policy_elements import Analysis, Statement
+
+READ, WRITE = "read", "write"
+LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com"
+# A principal standing for "an account that is not the bucket's", when the sharing names no account
+# (the public, an organisation whose members the sync does not know).
+OTHER_ACCOUNT = "000000000000"
+_ACCOUNT_RE = re.compile(r"\d{12}")
+_ACCESS_ACTIONS = {READ: S3_OBJECT_READ_ACTIONS, WRITE: S3_OBJECT_WRITE_ACTIONS}
+_ACL_ACCESS = {"READ": [READ], "WRITE": [WRITE], "FULL_CONTROL": [READ, WRITE]}
+_GROUPS = {"http://acs.amazonaws.com/groups/global/AllUsers": "anyone (AllUsers)",
+           "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "any AWS account (AuthenticatedUsers)"}
+
+
+@dataclass
+class Who:
+    """A principal or principal set a path admits."""
+
+    type: str                   # principal | account | organization | public | service | canonical_user
+    value: str                  # ARN, account root ARN, org id, "*", service name, canonical id
+    account: str | None = None  # its 12-digit account when there is one
+    org_id: str | None = None
+    label: str = ""             # how a person reads it
+
+    def request_principal(self) -> str:
+        """The principal to evaluate the key (and bucket) for."""
+        if self.type == "principal" or self.type == "service":
+            return self.value
+        return f"arn:aws:iam::{self.account or OTHER_ACCOUNT}:root"
+
+
+@dataclass
+class Candidate:
+    path: str
+    via: str
+    who: Who
+    access: str
+    actions: list[str]
+    bucket: Decision
+    key_arn: str | None = None       # another key than the bucket's (replication replica key)
+    key_ops: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# The key
+
+@dataclass
+class Key:
+    arn: str | None
+    type: str | None           # aws_encryption_key_types.key_type, aws_owned for SSE-S3
+    account: str | None
+    region: str | None
+    sse: str | None            # SSE-S3 | SSE-KMS | DSSE-KMS | None (unreadable)
+    bucket_key: bool
+    policy: str | None = None  # the key policy text, when synced
+    grants: list[dict[str, Any]] | None = None
+    readable: bool = False     # policy (and grants) known
+
+
+def _aws_managed_policy(account: str, region: str) -> str:
+    """The policy AWS gives every `aws/s3` key (docs/key-types.md): its own account, through S3."""
+    return json.dumps({"Version": "2012-10-17", "Id": "auto-s3-2", "Statement": [
+        {"Sid": "Allow access through S3 for all principals in the account that are authorized to use S3",
+         "Effect": "Allow", "Principal": {"AWS": "*"},
+         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+         "Resource": "*",
+         "Condition": {"StringEquals": {"kms:CallerAccount": account, "kms:ViaService": f"s3.{region}.amazonaws.com"}}},
+        {"Sid": "Allow direct access to key metadata to the account", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+         "Action": ["kms:Describe*", "kms:Get*", "kms:List*"], "Resource": "*"}]})
+
+
+def key_of(ctx: Ctx, enc: dict[str, Any] | None, arn: str | None = None) -> Key:
+    """The bucket's key (from its aws_s3_bucket_encryption_keys row) or the key `arn`, with the policy
+    and grants the sync read for it (plugin/source/sync_index.py)."""
+    if arn is None and enc is not None:
+        arn = enc.get("resolved_key_arn")
+    info = ctx.index.keys.get(arn) if (ctx.index is not None and arn) else None
+    m = re.match(r"arn:[^:]+:kms:([^:]+):(\d{12}):", arn or "")
+    own = enc is not None and arn == enc.get("resolved_key_arn")
+    k = Key(arn=arn, type=info.key_type if info else ((enc or {}).get("key_type") if own else None),
+            account=m.group(2) if m else (enc or {}).get("key_account_id"),
+            region=m.group(1) if m else (enc or {}).get("key_region"),
+            sse=(enc or {}).get("sse_algorithm") if own or arn is None else "SSE-KMS",
+            bucket_key=bool((enc or {}).get("bucket_key_enabled")) if own else False)
+    if not own and enc is not None and arn is None:
+        k.type, k.sse = enc.get("key_type"), enc.get("sse_algorithm")
+    if info is not None and getattr(info, "item", None) is not None:
+        item = info.item
+        k.policy = item.get("_policy")
+        k.grants = item.get("_grants")
+        k.readable = k.policy is not None and k.grants is not None
+    elif k.type == "aws_managed" and k.account and k.region:
+        # Its policy can't differ from the documented one, and it can have no grants for others.
+        k.policy, k.grants, k.readable = _aws_managed_policy(k.account, k.region), [], True
+    return k
+
+
+def _key_decision(key: Key, who: Who, ops: list[str], bucket_name: str, bucket_region: str,
+                  org_of: Any) -> tuple[str, Decision | None, list[str]]:
+    """(key_verdict, the deciding Decision, the operations not allowed) for `who` under `key`."""
+    if key.sse == "SSE-S3":
+        return "not_needed", None, []
+    if not key.readable or key.policy is None:
+        return "unknown", None, ops
+    ctx: dict[str, Any] = {**s3_kms_context(bucket_name, "object", bucket_key=key.bucket_key, region=bucket_region),
+                           "aws:SecureTransport": "true"}
+    org = who.org_id or (org_of(who.account) if who.account else None)
+    if org:
+        ctx["aws:PrincipalOrgID"] = [org]
+    analysis = analyze(key.policy, key.account or "")
+    worst: Decision | None = None
+    missing: list[str] = []
+    rank = {ALLOW: 0, DEPENDS: 1, NOT_ALLOWED: 2, DENY: 3}
+    for op in ops:
+        req = Request(principal=who.request_principal(), action=op, resource=key.arn, context=ctx,
+                      account=who.account if who.type not in ("principal", "service") else None)
+        d = combine(evaluate_policy(analysis, req, kind="key", owner_account=key.account),
+                    evaluate_grants(key.grants or [], req))
+        if d.verdict != ALLOW:
+            missing.append(op)
+        if worst is None or rank[d.verdict] > rank[worst.verdict]:
+            worst = d
+    assert worst is not None
+    return worst.verdict, worst, missing
+
+
+# ---------------------------------------------------------------------------------------------
+# The paths
+
+def _object_arn(st: Statement | None, bucket: str) -> str:
+    """An object the statement reaches (its own resource pattern with wildcards filled), else any."""
+    for r in (st.resources if st is not None else []) or []:
+        low = r.lower()
+        if low.startswith(f"arn:aws:s3:::{bucket.lower()}/") or low.startswith("arn:aws-"):
+            obj = r.split(":::", 1)[-1]
+            if obj.lower().startswith(bucket.lower() + "/"):
+                return "arn:aws:s3:::" + obj.replace("*", "x").replace("?", "x")
+    return f"arn:aws:s3:::{bucket}/object"
+
+
+def _who_of(st: Statement, p: Any, owner: str) -> list[Who]:
+    """The principals one Principal entry of an Allow statement admits, as the sharing is seen."""
+    if p.type == "Service":
+        return [Who("service", p.value, st.caller_accounts[0] if len(st.caller_accounts) == 1 else None,
+                    label=f"service {p.value}")]
+    if p.type == "CanonicalUser":
+        return [Who("canonical_user", p.value, label=f"canonical user {p.value}")]
+    if p.is_wildcard:
+        if st.org_ids:
+            return [Who("organization", o, org_id=o, label=f"every account of organisation {o}") for o in st.org_ids]
+        accounts = list(st.caller_accounts) or list(st.external_accounts)
+        if accounts:
+            return [Who("account", f"arn:aws:iam::{a}:root", a, label=f"account {a}") for a in accounts]
+        if any(k.lower().startswith("s3:dataaccesspoint") for block in st.conditions.values() for k in block):
+            return []  # delegated to access points: their policies are the paths
+        return [Who("public", "*", label="anyone (public)")]
+    if p.account and (p.value.endswith(":root") or _ACCOUNT_RE.fullmatch(p.value)):
+        return [Who("account", f"arn:aws:iam::{p.account}:root", p.account, label=f"account {p.account}")]
+    return [Who("principal", p.value, p.account, label=p.value)]
+
+
+def _from_policy(policy: Analysis, name: str, owner: str, path: str, via: str,
+                 extra_ctx: dict[str, Any], bucket_policy: Analysis | None, org_of: Any) -> Iterator[Candidate]:
+    """Candidates from one resource policy (the bucket's, an access point's, an MRAP's): each Allow
+    statement's principals outside `owner`, per access, with the bucket-side decision."""
+    seen: set[tuple[str, str]] = set()
+    for st in policy.statements:
+        if st.effect != "Allow":
+            continue
+        for access, candidates in _ACCESS_ACTIONS.items():
+            acts = matching_actions(st.actions, st.not_actions, candidates)
+            if not acts:
+                continue
+            for p in st.principals + ([] if not st.not_principals else []):
+                for who in _who_of(st, p, owner):
+                    if who.account == owner or (who.value, access) in seen:
+                        continue
+                    seen.add((who.value, access))
+                    ctx = dict(extra_ctx)
+                    org = who.org_id or (org_of(who.account) if who.account else None)
+                    if org:
+                        ctx["aws:PrincipalOrgID"] = [org]
+                    ctx["aws:SecureTransport"] = "true"
+                    obj = _object_arn(st, name)
+                    acct = who.account if who.type in ("account", "organization", "public", "canonical_user") else None
+                    req = Request(principal=who.request_principal(), action=acts[0], resource=obj, context=ctx,
+                                  account=acct if who.type != "canonical_user" else None)
+                    d = evaluate_policy(policy, req, kind="resource", owner_account=owner)
+                    if bucket_policy is not None and d.verdict in (ALLOW, DEPENDS):
+                        # an access point's grant needs the bucket policy's delegation too
+                        b = evaluate_policy(bucket_policy, req, kind="resource", owner_account=owner)
+                        if b.verdict in (DENY, NOT_ALLOWED) or (b.verdict == DEPENDS and d.verdict == ALLOW):
+                            d = b
+                    yield Candidate(path, via, who, access, acts, d)
+
+
+def _from_acl(item: dict[str, Any], owner_canonical: str | None) -> Iterator[Candidate]:
+    acl = item.get("_acl")
+    if not acl:
+        return
+    for g in acl.get("Grants") or []:
+        grantee = g.get("Grantee") or {}
+        gid = grantee.get("ID") or grantee.get("URI") or grantee.get("EmailAddress")
+        if not gid or gid == owner_canonical:
+            continue
+        if grantee.get("URI") in _GROUPS:
+            who = Who("public", grantee["URI"], label=_GROUPS[grantee["URI"]])
+        elif grantee.get("URI"):
+            continue  # LogDelivery group: the log_delivery path
+        else:
+            who = Who("canonical_user", gid, label=f"canonical user {gid}")
+        for access in _ACL_ACCESS.get(g.get("Permission") or "", []):
+            d = Decision(ALLOW, decided_by=f"ACL {g.get('Permission')}",
+                         reason=f"the bucket ACL grants {g.get('Permission')} to {who.label}")
+            yield Candidate("acl", "", who, access, sorted(_ACCESS_ACTIONS[access]), d)
+
+
+def _replication(item: dict[str, Any], owner: str) -> Iterator[Candidate]:
+    config = item.get("_replication") or {}
+    role = config.get("Role")
+    for rule in config.get("Rules") or []:
+        if (rule.get("Status") or "Enabled") != "Enabled":
+            continue
+        dest = rule.get("Destination") or {}
+        dest_bucket = dest.get("Bucket") or ""
+        dest_account = dest.get("Account")
+        replica_key = ((dest.get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID"))
+        rid = rule.get("ID") or dest_bucket
+        if not role:
+            continue
+        who = Who("principal", role, _account_of(role), label=f"replication role {role}")
+        d = Decision(ALLOW, decided_by=f"rule {rid}",
+                     reason=f"replication rule {rid} writes replicas to {dest_bucket}"
+                            + (f" in account {dest_account}" if dest_account else ""))
+        yield Candidate("replication", dest_bucket, who, READ, ["s3:GetObjectVersionForReplication"], d,
+                        note=f"source objects read by the replication role for rule {rid}")
+        if replica_key:
+            yield Candidate("replication", dest_bucket, who, WRITE, ["s3:ReplicateObject"], d,
+                            key_arn=replica_key, key_ops=["kms:Encrypt"],
+                            note=f"replicas written to {dest_bucket} under {replica_key}")
+
+
+def _account_of(arn: str) -> str | None:
+    m = re.match(r"arn:[^:]+:(?:iam|sts)::(\d{12}):", arn)
+    return m.group(1) if m else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+
+def access_paths(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
+    from .encryption_keys import bucket_key_row
+    bucket, item = parent.row, parent.item
+    owner, name = ctx.account_id, bucket["name"]
+    idx = ctx.index
+    org_of = (lambda a: idx.org_of(a)) if idx is not None and hasattr(idx, "org_of") else (lambda a: None)
+    enc = bucket_key_row(ctx, parent)
+    key = key_of(ctx, enc)
+    policy_text = item.get("_policy")
+    bucket_policy = analyze(policy_text, owner) if policy_text else None
+    cands: list[Candidate] = []
+    if bucket_policy is not None:
+        cands += _from_policy(bucket_policy, name, owner, "bucket_policy", "", {}, None, org_of)
+    acl = item.get("_acl") or {}
+    cands += _from_acl(item, ((acl.get("Owner") or {}).get("ID")))
+    if idx is not None and hasattr(idx, "access_points_of"):
+        for ap in idx.access_points_of(name):
+            if ap.policy:
+                ap_policy = analyze(ap.policy, ap.account)
+                extra = {"s3:DataAccessPointArn": [ap.arn], "s3:DataAccessPointAccount": [ap.account]}
+                cands += _from_policy(ap_policy, name, owner, "access_point", ap.arn, extra,
+                                      bucket_policy or analyze("{\"Statement\": []}", owner), org_of)
+        for mrap in idx.mraps_of_bucket(name):
+            if mrap.policy:
+                m_policy = analyze(mrap.policy, mrap.account)
+                extra = {"s3:DataAccessPointArn": [mrap.arn], "s3:DataAccessPointAccount": [mrap.account]}
+                cands += _from_policy(m_policy, name, owner, "multi_region_access_point", mrap.arn, extra,
+                                      bucket_policy or analyze("{\"Statement\": []}", owner), org_of)
+        for src in idx.log_sources_of(name):
+            who = Who("service", LOG_DELIVERY_SERVICE, owner, label=f"S3 server access logging ({LOG_DELIVERY_SERVICE})")
+            d = Decision(ALLOW, decided_by=src.source_bucket_arn,
+                         reason=f"bucket {src.source_bucket_arn} delivers its server access logs here")
+            cands.append(Candidate("log_delivery", src.source_bucket_arn, who, WRITE, ["s3:PutObject"], d))
+    cands += _replication(item, owner)
+    if key.account and key.account != owner and key.sse in ("SSE-KMS", "DSSE-KMS"):
+        who = Who("account", f"arn:aws:iam::{owner}:root", owner, label=f"the bucket's own account {owner}")
+        d = Decision(ALLOW, reason="the bucket's own account reads and writes its objects")
+        for access in (READ, WRITE):
+            cands.append(Candidate("owner", "", who, access, sorted(_ACCESS_ACTIONS[access]), d))
+    for c in cands:
+        yield _row(ctx, bucket, key, c, org_of)
+
+
+def _row(ctx: Ctx, bucket: dict[str, Any], key: Key, c: Candidate, org_of: Any) -> dict[str, Any]:
+    k = key if c.key_arn is None else key_of(ctx, None, c.key_arn)
+    ops = c.key_ops or _kms_needs(c.actions)
+    if c.path == "log_delivery" and k.sse in ("SSE-KMS", "DSSE-KMS"):
+        verdict, kd, missing = NOT_ALLOWED, None, ops
+        key_reason = (f"S3 delivers server access logs only to buckets encrypted with SSE-S3; this bucket's "
+                      f"default encryption is {k.sse} ({k.arn or 'aws/s3'}), so the logs are not delivered")
+    else:
+        verdict, kd, missing = _key_decision(k, c.who, ops, bucket["name"], bucket["region"], org_of)
+        key_reason = _key_reason(k, c, verdict, kd, missing)
+    fix_statement, fix_cli = _fix(k, c, missing, bucket["region"], verdict)
+    bucket_side = (f"{c.who.label} may {c.access} objects of {bucket['name']} through {c.path.replace('_', ' ')}"
+                   + (f" {c.via}" if c.via else "") + (f" ({c.bucket.decided_by})" if c.bucket.decided_by else ""))
+    if c.bucket.verdict == DEPENDS:
+        bucket_side += f", depending on {', '.join(c.bucket.depends_on) or 'conditions'}"
+    elif c.bucket.verdict in (DENY, NOT_ALLOWED):
+        bucket_side = (f"{c.who.label} is not let {c.access} objects of {bucket['name']}: "
+                       f"{c.bucket.reason or c.bucket.verdict}")
+    return {
+        "account_id": ctx.account_id, "bucket_arn": bucket["arn"], "bucket_region": bucket["region"],
+        "path": c.path, "via": c.via, "principal": c.who.value, "principal_type": c.who.type,
+        "principal_account": c.who.account, "principal_org_id": c.who.org_id, "principal_label": c.who.label,
+        "access": c.access, "actions": c.actions,
+        "bucket_statement": c.bucket.decided_by, "bucket_verdict": c.bucket.verdict,
+        "bucket_depends_on": list(c.bucket.depends_on),
+        "key_arn": k.arn, "key_type": k.type, "key_account_id": k.account, "kms_operations": ops,
+        "key_verdict": verdict, "key_decided_by": kd.decided_by if kd else None,
+        "key_depends_on": list(kd.depends_on) if kd else [], "key_delegated": bool(kd and kd.delegated),
+        "missing_operations": missing, "reason": f"{bucket_side}; {key_reason}.",
+        "fix_statement": fix_statement, "fix_cli": fix_cli,
+    }
+
+
+def _kms_needs(actions: list[str]) -> list[str]:
+    """The KMS operations a principal needs for what it is admitted to: GetObject/PutObject's when
+    they are granted (a grant of s3:* also covers ReplicateObject, which only replication uses),
+    else those of the actions granted."""
+    primary = [a for a in actions if a in ("s3:GetObject", "s3:PutObject")] or actions
+    out: list[str] = []
+    for a in primary:
+        for op in needs(a):
+            if op not in out:
+                out.append(op)
+    return sorted(out, key=["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"].index)
+
+
+def _key_reason(k: Key, c: Candidate, verdict: str, kd: Decision | None, missing: list[str]) -> str:
+    key = k.arn or ("aws/s3" if k.type == "aws_managed" else "the bucket's key")
+    if verdict == "not_needed":
+        return "objects are encrypted with SSE-S3 (an AWS owned key): no KMS permission is needed"
+    if verdict == "unknown":
+        where = (f"its account {k.account} was not synced" if k.account and not k.readable else
+                 "its key policy or grants could not be read")
+        return f"whether key {key} lets it is unknown: {where}"
+    ops = ", ".join(missing or [])
+    if verdict == ALLOW:
+        how = f"key {key} allows it ({kd.decided_by})" if kd and kd.decided_by else f"key {key} allows it"
+        if kd and kd.delegated:
+            how += f"; the grant is to account {c.who.account}, whose own IAM policies must allow it too"
+        return how
+    if verdict == DEPENDS:
+        return f"whether key {key} allows {ops} depends on {', '.join(kd.depends_on) if kd else 'conditions'}"
+    if k.type == "aws_managed":
+        return (f"key {key} is AWS managed: its policy admits only account {k.account} through S3, so {ops} is "
+                f"refused and requests fail with AccessDenied from KMS")
+    if verdict == DENY:
+        return f"key {key} denies {ops} (statement {kd.decided_by if kd else '?'}): requests fail with AccessDenied"
+    return (f"key {key} gives it no {ops} in its key policy or grants: requests fail with AccessDenied from KMS"
+            + (f" ({kd.reason})" if kd and kd.reason else ""))
+
+
+def _fix(k: Key, c: Candidate, missing: list[str], region: str, verdict: str) -> tuple[str | None, str | None]:
+    if verdict in (ALLOW, "not_needed") or not missing or not k.arn:
+        return None, None
+    if c.path == "log_delivery":
+        return None, ("aws s3api put-bucket-encryption --bucket <this bucket> --server-side-encryption-configuration "
+                      "'{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"AES256\"}}]}'")
+    if k.type == "aws_managed":
+        return None, ("aws s3api put-bucket-encryption --bucket <bucket> --server-side-encryption-configuration "
+                      "'{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"aws:kms\","
+                      "\"KMSMasterKeyID\":\"<customer-managed-key-arn>\"},\"BucketKeyEnabled\":true}]}'")
+    if c.who.type == "organization":
+        statement = {"Sid": "AllowOrganizationUseViaS3", "Effect": "Allow", "Principal": {"AWS": "*"},
+                     "Action": missing if len(missing) > 1 else missing[0], "Resource": "*",
+                     "Condition": {"StringEquals": {"aws:PrincipalOrgID": c.who.org_id,
+                                                    "kms:ViaService": f"s3.{region}.amazonaws.com"}}}
+        return json.dumps(statement, indent=2), None
+    if c.who.type in ("public", "canonical_user") or c.who.value == "*":
+        return None, None
+    principal = c.who.value if c.who.type in ("principal", "service") else f"arn:aws:iam::{c.who.account}:root"
+    try:
+        f = fix(principal, k.arn, missing, via_s3_region=region if c.path != "replication" else None)
+    except ValueError:
+        return None, None
+    return f.statement_json, f.create_grant
+
+
+S3_BUCKET_ACCESS_PATHS = TableDef(
+    name="aws_s3_bucket_access_paths", title="aws-encryption S3 Bucket Access Paths",
+    description="Who may read or write each bucket's objects, by which path, and whether the bucket's KMS key "
+                "lets them (ours).",
+    columns=[
+        Col("account_id", STR), Col("bucket_arn", STR), Col("bucket_region", STR),
+        Col("path", STR, "bucket_policy | acl | access_point | multi_region_access_point | replication | "
+                         "log_delivery | owner"),
+        Col("via", STR, "The access point, MRAP, replication destination or log source; '' for the bucket itself"),
+        Col("principal", STR, "Role/user ARN, account root ARN, organisation id, '*', service, canonical id"),
+        Col("principal_type", STR, "principal | account | organization | public | service | canonical_user"),
+        Col("principal_account", STR, "Its 12-digit account, when there is one"),
+        Col("principal_org_id", STR, "The organisation, for organisation-wide sharing"),
+        Col("principal_label", STR, "How the principal reads in a finding"),
+        Col("access", STR, "read or write"),
+        Col("actions", STR_LIST, "The S3 object actions the path grants"),
+        Col("bucket_statement", STR, "The bucket-side statement (Sid or #index), ACL permission or rule that admits it"),
+        Col("bucket_verdict", STR, "allow | depends | deny | not_allowed (bucket side)"),
+        Col("bucket_depends_on", STR_LIST, "Conditions the bucket side could not decide"),
+        Col("key_arn", STR, "The key the access needs (the bucket's, or the replica key)"),
+        Col("key_type", STR), Col("key_account_id", STR),
+        Col("kms_operations", STR_LIST, "KMS operations the access needs"),
+        Col("key_verdict", STR, "allow | not_allowed | deny | depends | unknown | not_needed"),
+        Col("key_decided_by", STR, "The key policy statement or grant id that decided it"),
+        Col("key_depends_on", STR_LIST, "Conditions the key side could not decide"),
+        Col("key_delegated", BOOL, "Allowed through the principal's account root: its IAM must allow too"),
+        Col("missing_operations", STR_LIST, "The KMS operations the key does not allow"),
+        Col("reason", STR, "The path and the key's answer, in words"),
+        Col("fix_statement", STR, "A key policy statement that would allow the missing operations (JSON)"),
+        Col("fix_cli", STR, "A command that would fix it (create-grant, or move the bucket to another key)"),
+    ],
+    pk_components=["bucket_arn", "path", "via", "principal", "access"], api_calls=[], parent="aws_s3_buckets",
+    resolve=access_paths, deferred=True,
+    notes="Derived at the end of the sync from the bucket policy, ACL, access points, MRAPs, replication and "
+          "logging configurations, and the key policies and grants; no call of its own. Default encryption only.",
+)
