@@ -14,9 +14,15 @@
 -- peers: cloud-custodian kms-key cross-account filter; IAM Access Analyzer
 WITH ext AS (
     SELECT key_arn,
-           string_agg(DISTINCT principal_account || ' via ' || source || ' ' || statement_id, '; '
-                      ORDER BY principal_account || ' via ' || source || ' ' || statement_id) AS detail
-    FROM aws_kms_key_permissions WHERE effect = 'Allow' AND is_external GROUP BY key_arn
+           string_agg(DISTINCT who || ' via ' || source || ' ' || statement_id, '; '
+                      ORDER BY who || ' via ' || source || ' ' || statement_id) AS detail
+    FROM (SELECT *, coalesce(principal_account,
+                             CASE WHEN trust = 'external' AND principal_type IN ('AWS', '*')
+                                  THEN 'every account of an organisation that is not ours ' ||
+                                       coalesce(regexp_extract(CAST(conditions AS VARCHAR), '"(o-[a-z0-9]+)"', 1), '')
+                                  ELSE principal END) AS who
+          FROM aws_kms_key_permissions) p
+    WHERE effect = 'Allow' AND is_external GROUP BY key_arn
 ),
 unreadable AS (
     SELECT DISTINCT resource_arn FROM aws_encryption_sync_errors WHERE operation IN ('GetKeyPolicy', 'ListGrants')

@@ -197,6 +197,7 @@ def _who_of(st: Statement, p: Any, owner: str) -> list[Who]:
     if p.is_wildcard:
         if st.org_ids:
             return [Who("organization", o, org_id=o, label=f"every account of organisation {o}") for o in st.org_ids]
+        # (labels of organisations get their known member count in access_paths)
         accounts = list(st.caller_accounts) or list(st.external_accounts)
         if accounts:
             return [Who("account", f"arn:aws:iam::{a}:root", a, label=f"account {a}") for a in accounts]
@@ -243,7 +244,7 @@ def _from_policy(policy: Analysis, name: str, owner: str, path: str, via: str,
                     yield Candidate(path, via, who, access, acts, d)
 
 
-def _from_acl(item: dict[str, Any], owner_canonical: str | None) -> Iterator[Candidate]:
+def _from_acl(item: dict[str, Any], owner_canonical: str | None, account_of: Any) -> Iterator[Candidate]:
     acl = item.get("_acl")
     if not acl:
         return
@@ -257,7 +258,8 @@ def _from_acl(item: dict[str, Any], owner_canonical: str | None) -> Iterator[Can
         elif grantee.get("URI"):
             continue  # LogDelivery group: the log_delivery path
         else:
-            who = Who("canonical_user", gid, label=f"canonical user {gid}")
+            acct = account_of(gid)
+            who = Who("canonical_user", gid, acct, label=f"canonical user {gid}" + (f" (account {acct})" if acct else ""))
         for access in _ACL_ACCESS.get(g.get("Permission") or "", []):
             d = Decision(ALLOW, decided_by=f"ACL {g.get('Permission')}",
                          reason=f"the bucket ACL grants {g.get('Permission')} to {who.label}")
@@ -297,6 +299,19 @@ def _account_of(arn: str) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Rows
 
+def prefetch(ctx: Ctx, parent: Parent) -> None:
+    """What the paths are derived from, read in the bucket's own task (once each, shared with the
+    tables that store them), so the paths don't depend on which of those tables are selected."""
+    from ..tables.s3.bucket_grants import fetch_acl
+    from ..tables.s3.bucket_loggings import fetch_logging
+    from ..tables.s3.bucket_replications import fetch_replication
+    from .encryption_keys import prefetch as encryption_prefetch
+    encryption_prefetch(ctx, parent)
+    fetch_acl(ctx, parent)
+    fetch_replication(ctx, parent)
+    fetch_logging(ctx, parent)
+
+
 def access_paths(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     from .encryption_keys import bucket_key_row
     bucket, item = parent.row, parent.item
@@ -311,7 +326,9 @@ def access_paths(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     if bucket_policy is not None:
         cands += _from_policy(bucket_policy, name, owner, "bucket_policy", "", {}, None, org_of)
     acl = item.get("_acl") or {}
-    cands += _from_acl(item, ((acl.get("Owner") or {}).get("ID")))
+    account_of = (lambda cid: idx.account_of_canonical_user(cid)) if idx is not None and hasattr(
+        idx, "account_of_canonical_user") else (lambda cid: None)
+    cands += _from_acl(item, ((acl.get("Owner") or {}).get("ID")), account_of)
     if idx is not None and hasattr(idx, "access_points_of"):
         for ap in idx.access_points_of(name):
             if ap.policy:
@@ -337,6 +354,10 @@ def access_paths(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
         for access in (READ, WRITE):
             cands.append(Candidate("owner", "", who, access, sorted(_ACCESS_ACTIONS[access]), d))
     for c in cands:
+        if c.who.type == "organization" and idx is not None and hasattr(idx, "org_accounts"):
+            n = len(idx.org_accounts(c.who.org_id or ""))
+            c.who.label = f"every account of organisation {c.who.org_id}" + (
+                f" ({n} accounts known)" if n else " (its accounts are not known to this sync)")
         yield _row(ctx, bucket, key, c, org_of)
 
 
@@ -469,7 +490,7 @@ S3_BUCKET_ACCESS_PATHS = TableDef(
         Col("fix_cli", STR, "A command that would fix it (create-grant, or move the bucket to another key)"),
     ],
     pk_components=["bucket_arn", "path", "via", "principal", "access"], api_calls=[], parent="aws_s3_buckets",
-    resolve=access_paths, deferred=True,
+    resolve=access_paths, deferred=True, prefetch=prefetch,
     notes="Derived at the end of the sync from the bucket policy, ACL, access points, MRAPs, replication and "
           "logging configurations, and the key policies and grants; no call of its own. Default encryption only.",
 )

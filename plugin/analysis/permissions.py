@@ -7,7 +7,9 @@ condition becomes one row per account it admits (the `aws/s3` key: the owner, vi
 
 `trust` says why a principal is or is not external: `owner` (the resource's account),
 `synced_account` (another account of this sync), `trusted_account` (listed in `trusted_accounts`),
-`organization` (a wildcard restricted by `aws:PrincipalOrgID`), `external`, `public`, `service` (an
+`organization` (a wildcard restricted by `aws:PrincipalOrgID` to the organisation of a synced
+account, learnt with DescribeOrganization; another organisation's id is `external`), `external`,
+`public`, `service` (an
 AWS service principal), `unknown` (a principal whose account can't be derived, e.g. a canonical
 user or a wildcard restricted only by network).
 """
@@ -70,7 +72,8 @@ def _trust(account: str | None, owner: str, trusted: frozenset[str], principal: 
 
 
 def _rows_for_statement(st: Statement, owner: str, trusted: frozenset[str], synced: frozenset[str],
-                        flags: dict[str, str], resource_ok: Any = None) -> Iterator[dict[str, Any]]:
+                        flags: dict[str, str], resource_ok: Any = None,
+                        our_orgs: frozenset[str] = frozenset()) -> Iterator[dict[str, Any]]:
     allow = st.effect == "Allow"
     base = {
         "statement_id": st.sid or f"#{st.index}", "statement_index": st.index, "effect": st.effect,
@@ -104,7 +107,7 @@ def _rows_for_statement(st: Statement, owner: str, trusted: frozenset[str], sync
             and not account
         trust = _trust(account, owner, trusted, p if ptype != "NotPrincipal" else None, public)
         if trust == "unknown" and st.org_ids:
-            trust = "organization"
+            trust = "organization" if set(st.org_ids) & our_orgs else "external"
         if trust == "trusted_account" and account in synced:
             trust = "synced_account"
         yield {**base, "principal_type": ptype, "principal": value, "principal_account": account,
@@ -112,7 +115,8 @@ def _rows_for_statement(st: Statement, owner: str, trusted: frozenset[str], sync
 
 
 def policy_rows(policy: str | None, owner: str, trusted: frozenset[str], synced: frozenset[str],
-                flags: dict[str, str], resource_ok: Any = None) -> Iterator[dict[str, Any]]:
+                flags: dict[str, str], resource_ok: Any = None,
+                our_orgs: frozenset[str] = frozenset()) -> Iterator[dict[str, Any]]:
     if not policy:
         return
     a: Analysis = analyze(policy, owner)
@@ -123,7 +127,7 @@ def policy_rows(policy: str | None, owner: str, trusted: frozenset[str], synced:
                "caller_accounts": None, "conditions": None, "policy_error": a.error,
                **{k: None for k in flags}}
     for st in a.statements:
-        yield from _rows_for_statement(st, owner, trusted, synced, flags, resource_ok)
+        yield from _rows_for_statement(st, owner, trusted, synced, flags, resource_ok, our_orgs)
 
 
 def _grant_rows(grants: list[dict[str, Any]], owner: str, trusted: frozenset[str],
@@ -152,13 +156,21 @@ def _grant_rows(grants: list[dict[str, Any]], owner: str, trusted: frozenset[str
         yield row
 
 
+def _our_orgs(ctx: Ctx) -> frozenset[str]:
+    """The organisations of the synced and trusted accounts, as the sync learnt them."""
+    idx = ctx.index
+    if idx is None or not hasattr(idx, "org_of"):
+        return frozenset()
+    return frozenset(o for a in ctx.trusted if (o := idx.org_of(a)))
+
+
 def kms_permissions(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     from ..tables.kms.key_grants import fetch_grants
     from ..tables.kms.key_policies import fetch_policy
     owner = ctx.account_id
     arn = parent.row["arn"]
     synced = ctx.trusted - frozenset(ctx.acc.spec.trusted_accounts)
-    for r in policy_rows(fetch_policy(ctx, parent), owner, ctx.trusted, synced, KMS_USE):
+    for r in policy_rows(fetch_policy(ctx, parent), owner, ctx.trusted, synced, KMS_USE, our_orgs=_our_orgs(ctx)):
         yield {"key_arn": arn, "source": "key_policy", **r}
     for r in _grant_rows(fetch_grants(ctx, parent) or [], owner, ctx.trusted, synced):
         yield {"key_arn": arn, "source": "grant", **r}
@@ -191,7 +203,7 @@ def bucket_permissions(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     from ..tables.s3.bucket_policies import fetch_bucket_policy
     synced = ctx.trusted - frozenset(ctx.acc.spec.trusted_accounts)
     for r in policy_rows(fetch_bucket_policy(ctx, parent), ctx.account_id, ctx.trusted, synced, S3_USE,
-                         _object_resource(parent.row["name"])):
+                         _object_resource(parent.row["name"]), our_orgs=_our_orgs(ctx)):
         yield {"bucket_arn": parent.row["arn"], "source": "bucket_policy", **r}
 
 
