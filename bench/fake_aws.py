@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A fast fake AWS endpoint (STS, KMS, S3) for throughput benchmarks. Stdlib only, one process.
+"""A fast fake AWS endpoint (STS, KMS, S3, S3 Control, Organizations) for throughput benchmarks. Stdlib
+only, one process.
 
 moto serves ~100-150 req/s, below what one plugin process asks for (~400-700 req/s), so a
 benchmark against moto measures moto. This server answers from a deterministic generated world
@@ -20,24 +21,46 @@ Protocol details it follows (what botocore 1.44 sends and parses):
 - S3 (REST XML, path style `/<bucket>?<subresource>`): ListBuckets (max-buckets,
   continuation-token, prefix, bucket-region; BucketRegion per bucket), GetBucketLocation,
   GetBucketPolicyStatus, GetBucketTagging, GetBucketEncryption, GetBucketPolicy,
-  GetPublicAccessBlock, GetBucketOwnershipControls, HeadBucket. "Not configured" answers are the
-  404 errors S3 sends (NoSuchTagSet, NoSuchBucketPolicy, ...). A per-bucket call signed for another
-  region than the bucket's is answered normally but counted (`s3_wrong_region` in the stats).
-- `--throttle-fraction F`: that fraction of KMS and S3 requests (evenly spaced over the request
-  sequence, so deterministic) is answered with KMS `400 ThrottlingException` / S3 `503 SlowDown`.
+  GetPublicAccessBlock, GetBucketOwnershipControls, GetBucketAcl, GetBucketReplication,
+  GetBucketLogging, HeadBucket. "Not configured" answers are the 404 errors S3 sends (NoSuchTagSet,
+  NoSuchBucketPolicy, ReplicationConfigurationNotFoundError, ...); logging off is a 200 with an empty
+  BucketLoggingStatus. A per-bucket call signed for another region than the bucket's is answered
+  normally but counted (`s3_wrong_region` in the stats).
+- S3 Control (REST XML under `/v20180820/`, signed as service `s3`, the account in the
+  `x-amz-account-id` header, which must be the caller's; the host is not read, so requests sent to the
+  endpoint's own host, as the plugin does for an immutable custom endpoint, are served):
+  ListAccessPoints (maxResults, nextToken, bucket) and GetAccessPointPolicy (NoSuchAccessPointPolicy)
+  per account and region; ListMultiRegionAccessPoints and GetMultiRegionAccessPointPolicy
+  (Established and Proposed) in us-west-2 only, as AWS routes them.
+- Organizations (JSON 1.1, `X-Amz-Target: AWSOrganizationsV20161128.DescribeOrganization`): every
+  account of the world is in one organisation whose management account is the first; any other
+  caller gets AWSOrganizationsNotInUseException. Other Organizations operations count as
+  `organizations.unknown`.
+- `--throttle-fraction F`: that fraction of KMS, S3 and S3 Control requests (evenly spaced over the
+  request sequence, so deterministic) is answered with KMS `400 ThrottlingException` / S3 `503
+  SlowDown`. STS and Organizations (a few calls per account) are never throttled.
 - `--latency-ms L`: every reply is sent L ms after the request arrived (an event-loop timer, never
   a blocking sleep); replies on one connection keep their order.
 
 Speed: an asyncio BufferedProtocol HTTP/1.1 server (no task per request; replies due in the same
 millisecond share one timer). The world is immutable, so each distinct request's answer is
 computed once and cached; at start-up the answers to every per-resource request the plugin makes
-(DescribeKey ... GetBucketOwnershipControls, with the plugin's Limits) are computed ("prewarm",
+(DescribeKey ... GetBucketLogging, GetAccessPointPolicy, GetMultiRegionAccessPointPolicy,
+DescribeOrganization, with the plugin's Limits) are computed ("prewarm",
 ~1-2 s for 5,000 keys), so a sync is served from memory. `--no-prewarm --cache-entries 0`
 computes every answer per request (slower; bench/load_fake.py measures both).
 
 Control (no Authorization header): `GET /__stats` returns the counters as JSON;
 `POST /__reset` zeroes them. On SIGTERM/SIGINT the counters are printed on stderr as one line
 `STATS {...}`. The first line on stdout is `PORT <n>` once the socket listens.
+
+The world for the access-path calls is drawn, like keys and buckets, from hashes of `--seed` (each
+from hashes of its own, so the keys' and buckets' earlier answers are unchanged): Object Ownership
+75 % BucketOwnerEnforced (GetBucketAcl not asked), 25 % asked (owner FULL_CONTROL, the log
+delivery group on each account-region's log bucket, 4 % public READ, 10 % READ for the next
+account); 8 % of buckets replicate (a third to the next account, half with a ReplicaKmsKeyID); 15 %
+log to their account-region's log bucket; 0-3 access points per account and region (60 % with a
+policy); `--mraps N` Multi-Region Access Points per account (default 0).
 
 Usage: python bench/fake_aws.py --accounts 2 --regions 1 --keys 2500 --buckets 1100 --port 0
 """
@@ -83,6 +106,13 @@ BUCKET_PREFIXES = ["logs", "data", "backup", "assets", "tfstate", "athena-result
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 KMS_CTYPE = "application/x-amz-json-1.1"
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+S3C_NS = "http://awss3control.amazonaws.com/doc/2018-08-20/"
+XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+S3C_PREFIX = "/v20180820/"
+# The only Region that answers the Multi-Region Access Point control plane (aws partition).
+MRAP_REGION = "us-west-2"
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
 
 # KMS list operations: (items key, default Limit, max Limit) from the API reference.
 KMS_LIST_LIMITS = {"ListKeys": (100, 1000), "ListAliases": (50, 100), "ListGrants": (50, 100),
@@ -91,6 +121,11 @@ KMS_LIST_LIMITS = {"ListKeys": (100, 1000), "ListAliases": (50, 100), "ListGrant
 
 def account_id(seed: int, i: int) -> str:
     return f"{seed % 90 + 10:02d}{i + 1:010d}"
+
+
+def canonical_id(acct: str) -> str:
+    """The account's S3 canonical user id (the Owner.ID of ListBuckets and GetBucketAcl)."""
+    return hashlib.sha256(acct.encode()).hexdigest()
 
 
 def iso(ts: float) -> str:
@@ -147,7 +182,7 @@ class Bucket:
 
 
 class World:
-    def __init__(self, accounts: int, regions: int, keys: int, buckets: int, seed: int) -> None:
+    def __init__(self, accounts: int, regions: int, keys: int, buckets: int, seed: int, mraps: int = 0) -> None:
         if regions > len(REGION_POOL):
             raise SystemExit(f"--regions at most {len(REGION_POOL)}")
         self.seed = seed
@@ -162,6 +197,10 @@ class World:
         self._buckets: dict[str, list[Bucket]] = {}
         self._bucket_by_name: dict[str, Bucket] = {}
         self._policies: dict[tuple, str] = {}
+        self.mraps_per_account = mraps
+        self._by_region: dict[tuple[str, str], list[Bucket]] = {}
+        self._access_points: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._mraps: dict[str, list[dict[str, Any]]] = {}
 
     def h(self, *parts: Any) -> int:
         return int.from_bytes(hashlib.blake2b("|".join(map(str, (self.seed, *parts))).encode(),
@@ -501,6 +540,174 @@ class World:
                 f"{blocked}</Rule></ServerSideEncryptionConfiguration>")
 
 
+    # -- S3 access paths: Object Ownership, ACL, replication, logging; access points, MRAPs ------
+    # Drawn from hashes of their own (self.h("acl", ...), ...), never from the bits of Bucket.h that
+    # the calls above use, so adding them changed no earlier answer.
+    @staticmethod
+    def ownership(b: Bucket) -> str | None:
+        """ObjectOwnership (None: not configured): 75 % BucketOwnerEnforced (ACLs disabled, so the plugin
+        skips GetBucketAcl), 10 % BucketOwnerPreferred, 10 % ObjectWriter, 5 % not configured."""
+        r = (b.h >> 56) % 100
+        if r < 5:
+            return None
+        return "BucketOwnerEnforced" if r >= 25 else ("BucketOwnerPreferred" if r >= 15 else "ObjectWriter")
+
+    def _other_account(self, acct: str) -> str | None:
+        if acct not in self.account_set or len(self.accounts) < 2:
+            return None
+        return self.accounts[(self.accounts.index(acct) + 1) % len(self.accounts)]
+
+    def buckets_in(self, acct: str, region: str) -> list[Bucket]:
+        got = self._by_region.get((acct, region))
+        if got is None:
+            got = self._by_region[(acct, region)] = [b for b in self.buckets(acct) if b.region == region]
+        return got
+
+    def log_target(self, acct: str, region: str) -> Bucket | None:
+        """The bucket an account's buckets in a region deliver their access logs to (S3 wants the same
+        region): its first `logs-` bucket there, else its first bucket there."""
+        bs = self.buckets_in(acct, region)
+        return next((b for b in bs if b.name.startswith("logs-")), bs[0] if bs else None)
+
+    def bucket_acl(self, b: Bucket) -> list[tuple[str, str, str]]:
+        """(grantee type, canonical id or group URI, permission): the owner's FULL_CONTROL; the log
+        delivery group on the region's log target bucket; 4 % public READ; 10 % READ for the next
+        account of the world. Only buckets whose ACLs are in force are asked (25 %)."""
+        grants = [("CanonicalUser", canonical_id(b.account), "FULL_CONTROL")]
+        if self.log_target(b.account, b.region) is b:
+            grants += [("Group", LOG_DELIVERY, "WRITE"), ("Group", LOG_DELIVERY, "READ_ACP")]
+        r = self.h("acl", b.name) % 100
+        other = self._other_account(b.account)
+        if r < 4:
+            grants.append(("Group", ALL_USERS, "READ"))
+        elif r < 14 and other:
+            grants.append(("CanonicalUser", canonical_id(other), "READ"))
+        return grants
+
+    def bucket_replication(self, b: Bucket) -> str | None:
+        """ReplicationConfiguration XML for 8 % of buckets (None: not configured). The destination is a
+        bucket of the same account, or for a third of them of the next account; half of the rules
+        replicate SSE-KMS objects with a ReplicaKmsKeyID of the destination's account and region."""
+        h = self.h("repl", b.name)
+        if h % 100 >= 8:
+            return None
+        other = self._other_account(b.account)
+        dacct = other if other and (h >> 8) % 3 == 0 else b.account
+        pool = self.buckets(dacct)
+        if not pool:
+            return None
+        i = (h >> 16) % len(pool)
+        dest = pool[i] if pool[i] is not b else pool[(i + 1) % len(pool)]
+        if dest is b:
+            return None
+        enc = ssc = ""
+        if (h >> 32) % 2:
+            keys, _ = self.keys(dacct, dest.region)
+            sym = [k for k in keys[:64] if k.symmetric and k.kind == "customer"]
+            if sym:
+                kid = sym[(h >> 40) % len(sym)].arn
+                enc = f"<EncryptionConfiguration><ReplicaKmsKeyID>{kid}</ReplicaKmsKeyID></EncryptionConfiguration>"
+                ssc = ("<SourceSelectionCriteria><SseKmsEncryptedObjects><Status>Enabled</Status>"
+                       "</SseKmsEncryptedObjects></SourceSelectionCriteria>")
+        cross = (f"<Account>{dacct}</Account><AccessControlTranslation><Owner>Destination</Owner>"
+                 "</AccessControlTranslation>") if dacct != b.account else ""
+        return (f'<?xml version="1.0" encoding="UTF-8"?>\n<ReplicationConfiguration xmlns="{S3_NS}">'
+                f"<Role>arn:aws:iam::{b.account}:role/s3-replication</Role><Rule><ID>replicate-all</ID>"
+                f"<Priority>1</Priority><Filter/><Status>Enabled</Status>{ssc}<Destination>"
+                f"<Bucket>arn:aws:s3:::{dest.name}</Bucket>{cross}<StorageClass>STANDARD</StorageClass>{enc}"
+                "</Destination><DeleteMarkerReplication><Status>Disabled</Status></DeleteMarkerReplication>"
+                "</Rule></ReplicationConfiguration>")
+
+    def bucket_logging(self, b: Bucket) -> tuple[str, str] | None:
+        """(target bucket, prefix) for 15 % of buckets: the log target of their account and region."""
+        if self.h("log", b.name) % 100 >= 15:
+            return None
+        t = self.log_target(b.account, b.region)
+        if t is None or t is b:
+            return None
+        return t.name, f"{b.name}/"
+
+    def access_points(self, acct: str, region: str) -> list[dict[str, Any]]:
+        """An account-region's access points: none for 40 %, then 1 (30 %), 2 (20 %) or 3 (10 %), on
+        buckets of that account and region; a third VPC-only; 60 % with a policy."""
+        got = self._access_points.get((acct, region))
+        if got is not None:
+            return got
+        out: list[dict[str, Any]] = []
+        bs = self.buckets_in(acct, region) if acct in self.account_set and region in self.region_set else []
+        if bs:
+            r = self.h("aps", acct, region) % 100
+            n = 0 if r < 40 else 1 if r < 70 else 2 if r < 90 else 3
+            other = self._other_account(acct)
+            for j in range(n):
+                g = self.h("ap", acct, region, j)
+                b = bs[g % len(bs)]
+                app = APPS[(g >> 8) % len(APPS)]
+                name = f"{app}-ap{j}"
+                arn = f"arn:aws:s3:{region}:{acct}:accesspoint/{name}"
+                ap: dict[str, Any] = {"Name": name, "Bucket": b.name, "AccessPointArn": arn,
+                                      "Alias": f"{name}-{g:016x}-s3alias", "BucketAccountId": acct,
+                                      "VpcId": f"vpc-{g:017x}" if (g >> 16) % 3 == 0 else "",
+                                      "Policy": None}
+                pr = (g >> 24) % 100
+                if pr < 60:
+                    principal = f"arn:aws:iam::{other}:root" if pr < 12 and other else \
+                        f"arn:aws:iam::{acct}:role/{app}-service"
+                    ap["Policy"] = json.dumps({"Version": "2012-10-17", "Statement": [
+                        {"Sid": "AllowReadThroughAccessPoint", "Effect": "Allow", "Principal": {"AWS": principal},
+                         "Action": ["s3:GetObject", "s3:ListBucket"],
+                         "Resource": [arn, f"{arn}/object/*"]}]}, separators=(",", ":"))
+                out.append(ap)
+        self._access_points[(acct, region)] = out
+        return out
+
+    def mraps(self, acct: str) -> list[dict[str, Any]]:
+        """`mraps_per_account` Multi-Region Access Points (0 by default), each over buckets of the
+        account in up to two regions; two thirds with a policy."""
+        got = self._mraps.get(acct)
+        if got is not None:
+            return got
+        out: list[dict[str, Any]] = []
+        if acct in self.account_set:
+            for j in range(self.mraps_per_account):
+                g = self.h("mrap", acct, j)
+                regions = []
+                for k in range(len(self.regions)):
+                    bs = self.buckets_in(acct, self.regions[(g + k) % len(self.regions)])
+                    if bs:
+                        regions.append(bs[(g >> 8) % len(bs)])
+                    if len(regions) == 2:
+                        break
+                if not regions:
+                    break
+                alias = base64.b32encode(g.to_bytes(8, "big")).decode().lower().rstrip("=") + ".mrap"
+                m: dict[str, Any] = {"Name": f"mrap-{APPS[g % len(APPS)]}-{j}", "Alias": alias,
+                                     "CreatedAt": BASE_EPOCH + (g >> 20) % (4 * 365 * DAY), "Buckets": regions,
+                                     "Policy": None}
+                if (g >> 40) % 3:
+                    arn = f"arn:aws:s3::{acct}:accesspoint/{alias}"
+                    m["Policy"] = json.dumps({"Version": "2012-10-17", "Statement": [
+                        {"Sid": "AllowAccountRead", "Effect": "Allow",
+                         "Principal": {"AWS": f"arn:aws:iam::{acct}:root"}, "Action": ["s3:GetObject"],
+                         "Resource": f"{arn}/object/*"}]}, separators=(",", ":"))
+                out.append(m)
+        self._mraps[acct] = out
+        return out
+
+    def organization(self, acct: str) -> dict[str, Any] | None:
+        """The organisation every account of the world is in (its first account is the management
+        account); None for any other account (the scanner)."""
+        if acct not in self.account_set or not self.accounts:
+            return None
+        master = self.accounts[0]
+        n = self.h("org")
+        oid = "o-" + "".join("abcdefghijklmnopqrstuvwxyz0123456789"[(n >> (5 * i)) % 36] for i in range(10))
+        return {"Id": oid, "Arn": f"arn:aws:organizations::{master}:organization/{oid}", "FeatureSet": "ALL",
+                "MasterAccountArn": f"arn:aws:organizations::{master}:account/{oid}/{master}",
+                "MasterAccountId": master, "MasterAccountEmail": f"aws-management+{master}@example.com",
+                "AvailablePolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]}
+
+
 # ---------------------------------------------------------------------------------------------
 # Request handling
 
@@ -586,7 +793,8 @@ class Server:
                 "max_connections": self.max_connections,
                 "world": {"accounts": self.world.accounts, "regions": self.world.regions,
                           "keys_per_region": self.world.keys_per_region,
-                          "buckets_per_account": self.world.buckets_per_account, "seed": self.world.seed},
+                          "buckets_per_account": self.world.buckets_per_account,
+                          "mraps_per_account": self.world.mraps_per_account, "seed": self.world.seed},
                 "latency_ms": self.latency * 1000, "throttle_fraction": self.throttle}
 
     # -- dispatch -------------------------------------------------------------------------------
@@ -608,9 +816,13 @@ class Server:
         if service == "kms":
             return self.kms(headers, body, acct, region)
         if service == "s3":
+            if target.startswith(S3C_PREFIX):  # S3 Control signs as "s3" too
+                return self.s3control(method, target, headers, acct, region)
             return self.s3(method, target, acct, region)
         if service == "sts":
             return self.sts(body, acct, region)
+        if service == "organizations":
+            return self.organizations(headers, acct)
         self.stats[f"{service or 'unknown'}.unknown"] += 1
         return self.http(400, "application/json", b'{"__type":"UnknownServiceException"}')
 
@@ -725,10 +937,22 @@ class Server:
                             self.cache[ck] = self.kms_compute(op, params, acct, region)
             for b in w.buckets(acct):
                 for sub in self.S3_SUBRESOURCES:
+                    if sub == "acl" and w.ownership(b) == "BucketOwnerEnforced":
+                        continue  # ACLs disabled: the plugin does not ask
                     target = f"/{b.name}?{sub}"
                     ck = ("s3", acct, b.region, "GET", target)
                     if ck not in self.cache and len(self.cache) < self.cache_limit:
                         self.cache[ck] = self.s3_compute("GET", target, acct, b.region)
+            control = [(region, f"{S3C_PREFIX}accesspoint/{ap['Name']}/policy")
+                       for region in w.regions for ap in w.access_points(acct, region)]
+            control += [(MRAP_REGION, f"{S3C_PREFIX}mrap/instances/{m['Name']}/policy") for m in w.mraps(acct)]
+            for region, target in control:
+                ck = ("s3c", acct, acct, region, "GET", target)
+                if ck not in self.cache and len(self.cache) < self.cache_limit:
+                    self.cache[ck] = self.s3control_compute("GET", target, acct, acct, region)
+            ck = ("org", acct, "DescribeOrganization")
+            if ck not in self.cache and len(self.cache) < self.cache_limit:
+                self.cache[ck] = self.organizations_compute("DescribeOrganization", acct)
         return len(self.cache)
 
     def _page(self, op: str, items: list[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
@@ -802,7 +1026,8 @@ class Server:
     # -- S3 -------------------------------------------------------------------------------------
     S3_SUBRESOURCES = {"location": "GetBucketLocation", "policyStatus": "GetBucketPolicyStatus",
                        "tagging": "GetBucketTagging", "encryption": "GetBucketEncryption", "policy": "GetBucketPolicy",
-                       "publicAccessBlock": "GetPublicAccessBlock", "ownershipControls": "GetBucketOwnershipControls"}
+                       "publicAccessBlock": "GetPublicAccessBlock", "ownershipControls": "GetBucketOwnershipControls",
+                       "acl": "GetBucketAcl", "replication": "GetBucketReplication", "logging": "GetBucketLogging"}
 
     def s3(self, method: str, target: str, acct: str, region: str) -> bytes:
         self._rid += 1
@@ -946,24 +1171,199 @@ class Server:
                     f"</BlockPublicPolicy><RestrictPublicBuckets>{vals[3]}</RestrictPublicBuckets>"
                     "</PublicAccessBlockConfiguration>"), "application/xml"
         if op == "GetBucketOwnershipControls":
-            r = (b.h >> 56) % 100
-            if r < 5:
+            own = w.ownership(b)
+            if own is None:
                 raise ApiError(404, "OwnershipControlsNotFoundError", "The bucket ownership controls were not found")
-            own = "BucketOwnerEnforced" if r >= 25 else ("BucketOwnerPreferred" if r >= 15 else "ObjectWriter")
             return (f'{head}<OwnershipControls xmlns="{S3_NS}"><Rule><ObjectOwnership>{own}</ObjectOwnership>'
                     "</Rule></OwnershipControls>"), "application/xml"
+        if op == "GetBucketAcl":
+            owner = canonical_id(b.account)
+            parts = [(f'{head}<AccessControlPolicy xmlns="{S3_NS}"><Owner><ID>{owner}</ID>'
+                      f"<DisplayName>bench-{b.account}</DisplayName></Owner><AccessControlList>")]
+            for gtype, gid, perm in w.bucket_acl(b):
+                who = f"<ID>{gid}</ID>" if gtype == "CanonicalUser" else f"<URI>{gid}</URI>"
+                parts.append(f'<Grant><Grantee {XSI} xsi:type="{gtype}">{who}</Grantee>'
+                             f"<Permission>{perm}</Permission></Grant>")
+            parts.append("</AccessControlList></AccessControlPolicy>")
+            return "".join(parts), "application/xml"
+        if op == "GetBucketReplication":
+            repl = w.bucket_replication(b)
+            if repl is None:
+                raise ApiError(404, "ReplicationConfigurationNotFoundError",
+                               "The replication configuration was not found")
+            return repl, "application/xml"
+        if op == "GetBucketLogging":
+            lg = w.bucket_logging(b)
+            inner = "" if lg is None else (f"<LoggingEnabled><TargetBucket>{lg[0]}</TargetBucket>"
+                                           f"<TargetPrefix>{xml_escape(lg[1])}</TargetPrefix></LoggingEnabled>")
+            return f'{head}<BucketLoggingStatus xmlns="{S3_NS}">{inner}</BucketLoggingStatus>', "application/xml"
         raise ApiError(501, "NotImplemented", f"{op} is not implemented by the fake")
+
+
+    # -- S3 Control (REST XML under /v20180820/, account in x-amz-account-id) -------------------
+    def s3control(self, method: str, target: str, headers: dict[str, str], acct: str, region: str) -> bytes:
+        self._rid += 1
+        rid = f"{self._rid:016X}"
+        hdr = headers.get("x-amz-account-id", "")
+        ck = ("s3c", acct, hdr, region, method, target)
+        entry = self.cache.get(ck)
+        if entry is None:
+            self.stats["cache_miss"] += 1
+            entry = self.s3control_compute(method, target, acct, hdr, region)
+            if len(self.cache) < self.cache_limit:
+                self.cache[ck] = entry
+        op, status, body, code = entry
+        self.stats[f"s3control.{op}"] += 1
+        extra = f"x-amz-request-id: {rid}\r\nx-amz-id-2: {rid}\r\n"
+        if self.throttled():
+            self.stats["throttled"] += 1
+            self.errors[f"s3control.{op}:SlowDown"] += 1
+            xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Code>SlowDown</Code><Message>'
+                   f"Please reduce your request rate.</Message></Error><RequestId>{rid}</RequestId>"
+                   f"<HostId>{rid}</HostId></ErrorResponse>")
+            return self.http(503, "application/xml", xml.encode(), extra)
+        if code:
+            self.errors[f"s3control.{op}:{code}"] += 1
+        return self.http(status, "application/xml", body, extra)
+
+    def s3control_compute(self, method: str, target: str, acct: str, hdr: str, region: str) -> tuple:
+        """(op, status, body, error code) of one S3 Control request."""
+        path, _, qs = target.partition("?")
+        query = dict(parse_qsl(qs, keep_blank_values=True)) if qs else {}
+        rest = path[len(S3C_PREFIX):]
+        name = ""
+        if rest == "accesspoint":
+            op = "ListAccessPoints"
+        elif rest.startswith("accesspoint/") and rest.endswith("/policy"):
+            op, name = "GetAccessPointPolicy", unquote(rest[len("accesspoint/"):-len("/policy")])
+        elif rest == "mrap/instances":
+            op = "ListMultiRegionAccessPoints"
+        elif rest.startswith("mrap/instances/") and rest.endswith("/policy"):
+            op, name = "GetMultiRegionAccessPointPolicy", unquote(rest[len("mrap/instances/"):-len("/policy")])
+        else:
+            op = "Unsupported"
+        if method != "GET":
+            op = f"{method}:{op}"
+        head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+        w = self.world
+        try:
+            if method != "GET" or op == "Unsupported":
+                raise ApiError(501, "NotImplemented", "A header you provided implies functionality that is not "
+                                                      "implemented")
+            if not hdr:
+                raise ApiError(400, "InvalidRequest", "Missing required header for this request: x-amz-account-id")
+            if hdr != acct:
+                raise ApiError(403, "AccessDenied", "Access Denied")
+            if op.startswith(("ListMultiRegion", "GetMultiRegion")) and region != MRAP_REGION:
+                raise ApiError(400, "InvalidRequest", f"Multi-Region Access Point requests must be sent to "
+                                                      f"{MRAP_REGION}")
+            if op in ("ListAccessPoints", "ListMultiRegionAccessPoints"):
+                hi = 1000 if op == "ListAccessPoints" else 100
+                try:
+                    mx = int(query.get("maxResults") or hi)
+                except ValueError:
+                    mx = -1
+                if not 0 <= mx <= hi:
+                    raise ApiError(400, "InvalidRequest", f"maxResults must be between 0 and {hi}")
+                mx = mx or hi
+                start = _offset(query.get("nextToken"), "InvalidToken")
+                if op == "ListAccessPoints":
+                    items = w.access_points(acct, region)
+                    if query.get("bucket"):
+                        items = [a for a in items if a["Bucket"] == query["bucket"]]
+                    xml_items = [self._access_point_xml(a) for a in items[start:start + mx]]
+                    result, list_tag = "ListAccessPointsResult", "AccessPointList"
+                else:
+                    items = w.mraps(acct)
+                    xml_items = [self._mrap_xml(acct, m) for m in items[start:start + mx]]
+                    result, list_tag = "ListMultiRegionAccessPointsResult", "AccessPoints"
+                token = f"<NextToken>{_marker(start + mx)}</NextToken>" if start + mx < len(items) else ""
+                body = (f'{head}<{result} xmlns="{S3C_NS}"><{list_tag}>{"".join(xml_items)}</{list_tag}>{token}'
+                        f"</{result}>")
+            elif op == "GetAccessPointPolicy":
+                ap = next((a for a in w.access_points(acct, region) if a["Name"] == name), None)
+                if ap is None:
+                    raise ApiError(404, "NoSuchAccessPoint", "The specified accesspoint does not exist")
+                if ap["Policy"] is None:
+                    raise ApiError(404, "NoSuchAccessPointPolicy", "The specified accesspoint policy does not exist")
+                body = (f'{head}<GetAccessPointPolicyResult xmlns="{S3C_NS}"><Policy>{xml_escape(ap["Policy"])}'
+                        "</Policy></GetAccessPointPolicyResult>")
+            else:
+                m = next((x for x in w.mraps(acct) if x["Name"] == name), None)
+                if m is None:
+                    raise ApiError(404, "NoSuchMultiRegionAccessPoint",
+                                   "The specified Multi-Region Access Point does not exist")
+                if m["Policy"] is None:
+                    raise ApiError(404, "NoSuchMultiRegionAccessPointPolicy",
+                                   "The specified Multi-Region Access Point policy does not exist")
+                pol = xml_escape(m["Policy"])
+                body = (f'{head}<GetMultiRegionAccessPointPolicyResult xmlns="{S3C_NS}"><Policy><Established>'
+                        f"<Policy>{pol}</Policy></Established><Proposed><Policy>{pol}</Policy></Proposed></Policy>"
+                        "</GetMultiRegionAccessPointPolicyResult>")
+        except ApiError as e:
+            rid = f"{hash(target) & 0xFFFFFFFFFFFFFFFF:016X}"
+            xml = (f"{head}<ErrorResponse><Error><Code>{e.code}</Code><Message>{xml_escape(e.message)}</Message>"
+                   f"</Error><RequestId>{rid}</RequestId><HostId>{rid}</HostId></ErrorResponse>")
+            return op, e.status, xml.encode(), e.code
+        return op, 200, body.encode(), ""
+
+    @staticmethod
+    def _access_point_xml(a: dict[str, Any]) -> str:
+        vpc = f"<VpcConfiguration><VpcId>{a['VpcId']}</VpcId></VpcConfiguration>" if a["VpcId"] else ""
+        return (f"<AccessPoint><Name>{a['Name']}</Name><NetworkOrigin>{'VPC' if vpc else 'Internet'}</NetworkOrigin>"
+                f"{vpc}<Bucket>{a['Bucket']}</Bucket><AccessPointArn>{a['AccessPointArn']}</AccessPointArn>"
+                f"<Alias>{a['Alias']}</Alias><BucketAccountId>{a['BucketAccountId']}</BucketAccountId></AccessPoint>")
+
+    @staticmethod
+    def _mrap_xml(acct: str, m: dict[str, Any]) -> str:
+        pab = "".join(f"<{k}>true</{k}>" for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+                                                    "RestrictPublicBuckets"))
+        regions = "".join(f"<Region><Bucket>{b.name}</Bucket><Region>{b.region}</Region>"
+                          f"<BucketAccountId>{acct}</BucketAccountId></Region>" for b in m["Buckets"])
+        return (f"<AccessPoint><Name>{m['Name']}</Name><Alias>{m['Alias']}</Alias><CreatedAt>{iso(m['CreatedAt'])}"
+                f"</CreatedAt><PublicAccessBlock>{pab}</PublicAccessBlock><Status>READY</Status>"
+                f"<Regions>{regions}</Regions></AccessPoint>")
+
+    # -- Organizations (JSON 1.1, X-Amz-Target: AWSOrganizationsV20161128.<Op>); never throttled ----
+    def organizations(self, headers: dict[str, str], acct: str) -> bytes:
+        op = headers.get("x-amz-target", "").rpartition(".")[2]
+        # Unserved operations keep the `.unknown` count they had before Organizations was served
+        # (bench_org.py lists those as what the fake could not answer); the error names the operation.
+        self.stats[f"organizations.{op}" if op == "DescribeOrganization" else "organizations.unknown"] += 1
+        self._rid += 1
+        extra = f"x-amzn-RequestId: {self._rid:08x}-fake-4000-8000-{self.world.seed:012x}\r\n"
+        ck = ("org", acct, op)
+        entry = self.cache.get(ck)
+        if entry is None:
+            self.stats["cache_miss"] += 1
+            entry = self.organizations_compute(op, acct)
+            if len(self.cache) < self.cache_limit:
+                self.cache[ck] = entry
+        status, out, code = entry
+        if code:
+            self.errors[f"organizations.{op}:{code}"] += 1
+        return self.http(status, KMS_CTYPE, out, extra)
+
+    def organizations_compute(self, op: str, acct: str) -> tuple[int, bytes, str]:
+        if op != "DescribeOrganization":
+            code, msg = "UnknownOperationException", f"Unknown operation {op}"
+        else:
+            org = self.world.organization(acct)
+            if org is not None:
+                return 200, json.dumps({"Organization": org}).encode(), ""
+            code, msg = "AWSOrganizationsNotInUseException", "Your account is not a member of an organization."
+        return 400, json.dumps({"__type": code, "Message": msg}).encode(), code
 
 
 # ---------------------------------------------------------------------------------------------
 # HTTP/1.1 keep-alive transport (asyncio Protocol: no task per request)
 
 
-_WANTED_HEADERS = ("content-length", "authorization", "x-amz-target", "connection")
+_WANTED_HEADERS = ("content-length", "authorization", "x-amz-target", "connection", "x-amz-account-id")
 
 
 def _headers(head: str) -> dict[str, str]:
-    """The few request headers the fake uses (finding 4 names beats splitting ~15 header lines)."""
+    """The few request headers the fake uses (finding 5 names beats splitting ~15 header lines)."""
     low = head.lower()
     out = {}
     for name in _WANTED_HEADERS:
@@ -1063,11 +1463,13 @@ class HttpConnection(asyncio.BufferedProtocol):
 
 
 async def serve(args: argparse.Namespace) -> None:
-    world = World(args.accounts, args.regions, args.keys, args.buckets, args.seed)
+    world = World(args.accounts, args.regions, args.keys, args.buckets, args.seed, args.mraps)
     for a in world.accounts:  # build everything up front so the first requests are not slower
         for r in world.regions:
             world.aliases(a, r)
+            world.access_points(a, r)
         world.buckets(a)
+        world.mraps(a)
     server = Server(world, args.latency_ms / 1000.0, args.throttle_fraction, args.cache_entries)
     if args.prewarm:
         t0 = time.perf_counter()
@@ -1079,7 +1481,8 @@ async def serve(args: argparse.Namespace) -> None:
     port = srv.sockets[0].getsockname()[1]
     print(f"PORT {port}", flush=True)
     print(f"fake_aws: http://{args.host}:{port} accounts={world.accounts} regions={world.regions} "
-          f"keys/region={args.keys} buckets/account={args.buckets} latency={args.latency_ms}ms "
+          f"keys/region={args.keys} buckets/account={args.buckets} mraps/account={args.mraps} "
+          f"latency={args.latency_ms}ms "
           f"throttle={args.throttle_fraction}", file=sys.stderr, flush=True)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -1095,6 +1498,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--regions", type=int, default=1)
     ap.add_argument("--keys", type=int, default=2500, help="KMS keys per account and region")
     ap.add_argument("--buckets", type=int, default=1100, help="S3 buckets per account")
+    ap.add_argument("--mraps", type=int, default=0, help="S3 Multi-Region Access Points per account")
     ap.add_argument("--latency-ms", type=float, default=30.0)
     ap.add_argument("--throttle-fraction", type=float, default=0.0)
     ap.add_argument("--host", default="127.0.0.1", choices=["127.0.0.1", "::1", "localhost"],

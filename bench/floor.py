@@ -20,13 +20,26 @@ policy analysis, no error rows.
   a bucket without BucketRegion; buckets outside the spec's regions are skipped.
 * Per bucket, in one task, in the bucket's region and the plugin's order: GetBucketPolicy,
   GetBucketPolicyStatus only when the bucket has a policy (or it could not be read), GetBucketTagging,
-  GetBucketEncryption, GetPublicAccessBlock, GetBucketOwnershipControls.
+  GetBucketEncryption, GetPublicAccessBlock, GetBucketOwnershipControls, GetBucketAcl unless Object
+  Ownership is BucketOwnerEnforced (asked when not configured or unreadable), GetBucketReplication,
+  GetBucketLogging.
+* Per (account, region): S3 Control ListAccessPoints (AccountId, MaxResults=1000) pages, then one task
+  per access point: GetAccessPointPolicy (AccountId, Name).
+* Per account, in us-west-2 and only in the `aws` partition: S3 Control ListMultiRegionAccessPoints
+  (AccountId, MaxResults=100) pages, then one task per MRAP: GetMultiRegionAccessPointPolicy.
+* Per account, in the global region, with the account's own credentials: Organizations
+  DescribeOrganization (in every process of `--split shard`, as every shard of the sync asks).
+  The account's work is queued as the engine queues it: DescribeOrganization, the MRAP listing, the
+  bucket listing, then per region the key, alias and access point listings.
+* S3 Control with an immutable custom endpoint: the plugin's Config (`inject_host_prefix=False`) and
+  its `drop_account_host_label` hook (plugin/aws/clients.py), so requests go to the endpoint's host
+  with the account in `x-amz-account-id` only.
 
 Clients: plain boto3 (one boto3 Session per process), one client per account x region x service,
 with the plugin's botocore Config (standard retries with max_retries+1 attempts,
-max_pool_connections = concurrency, connect/read timeout = request_timeout, path-style S3 for an
-immutable custom endpoint). One ThreadPoolExecutor of `concurrency` workers per process: account
-set-up, listings and per-resource tasks all run in it, as in plugin/source/engine.py.
+max_pool_connections = concurrency, connect/read timeout = request_timeout, path-style S3 and no
+host prefix for an immutable custom endpoint). One ThreadPoolExecutor of `concurrency` workers per
+process: account set-up, listings and per-resource tasks all run in it, as in plugin/source/engine.py.
 
 Processes (`--processes N`): `--split account` (default) gives each process every N-th account
 (multiprocessing, fork); `--split shard` mirrors `aws-encryption sync --processes N` exactly:
@@ -43,6 +56,7 @@ credentials come from the environment, as for the sync.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import multiprocessing as mp
 import sys
@@ -50,17 +64,41 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Callable
 
 import boto3
 import yaml
 from botocore.config import Config
 
-from plugin.tables.kms.key_rules import is_customer, supports_auto_rotation, supports_rotation_list
+import plugin
+from plugin.aws.clients import drop_account_host_label
 from plugin.source.sharding import Shard
 
 
-# -- the plugin's rules for which call is made, imported so they can't drift (both modules are light)
+# -- the plugin's rules for which call is made, imported so they can't drift. key_rules.py itself is
+# light, but importing it as plugin.tables.kms.key_rules runs plugin/tables/__init__.py (the whole
+# registry: pyarrow, the analysers), so it is loaded from its file. plugin.aws.clients and
+# plugin.source.sharding import neither pyarrow nor duckdb.
+
+def _load_module(name: str, path: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_rules = _load_module("_floor_key_rules", str(Path(plugin.__file__).parent / "tables" / "kms" / "key_rules.py"))
+is_customer, supports_auto_rotation, supports_rotation_list = (
+    _rules.is_customer, _rules.supports_auto_rotation, _rules.supports_rotation_list)
+
+# plugin/tables/s3/bucket_ownership_controls.py ACLS_DISABLED: with it GetBucketAcl is not asked.
+ACLS_DISABLED = "BucketOwnerEnforced"
+# plugin/tables/s3/multi_region_access_points.py CONTROL_REGION: where MRAP calls go, per partition.
+MRAP_CONTROL_REGION = {"aws": "us-west-2"}
+
 
 def shard_owns(num: int, total: int, account: str, region: str) -> bool:
     return Shard(num, max(total, 1)).owns(account, region)
@@ -98,6 +136,7 @@ def read_spec(path: str) -> dict[str, Any]:
         "init_concurrency": int(s.get("initialization_concurrency", 4)),
         "endpoint": url, "path_style": bool(url and s.get("custom_endpoint_hostname_immutable")),
         "global_region": (s.get("custom_endpoint_signing_region") if url else "") or "us-east-1",
+        "partition": (s.get("custom_endpoint_partition_id") if url else "") or "aws",
     }
 
 
@@ -113,6 +152,7 @@ class Floor:
             connect_timeout=spec["request_timeout"], read_timeout=spec["request_timeout"],
             s3={"addressing_style": "path"} if spec["path_style"] else None,
             parameter_validation=False,
+            **({"inject_host_prefix": False} if spec["path_style"] else {}),
         )
         self.session = boto3.Session()
         self.clock = threading.Lock()  # boto3 Sessions are not thread-safe for client creation
@@ -162,6 +202,8 @@ class Floor:
                     c = self.session.client(service, aws_access_key_id=creds["AccessKeyId"],
                                             aws_secret_access_key=creds["SecretAccessKey"],
                                             aws_session_token=creds["SessionToken"], **kw)
+                    if service == "s3control" and self.spec["path_style"]:
+                        c.meta.events.register_first("before-sign.s3-control", drop_account_host_label)
                     clients[key] = c
         return c
 
@@ -235,14 +277,23 @@ class Floor:
             if ident is None:
                 return
         acct = ident["Account"]
+        arn = ident.get("Arn", "")
+        partition = arn.split(":")[1] if arn.count(":") >= 2 else self.spec["partition"]
         regions = a["regions"]
+        # As plugin/source/engine.py _open_account: per region the region-scoped tables in registry
+        # order (keys, aliases, access points); the account-scoped ones (buckets, MRAPs, organisation)
+        # each inserted first, so they run in reverse registry order ahead of the regions.
         units: list[tuple[Callable[..., None], str]] = []
         for region in regions:
             if shard_owns(num, total, acct, region):
                 units.append((self.keys_unit, region))
                 units.append((self.aliases_unit, region))
-        if shard_owns(num, total, acct, "*") or any(shard_owns(num, total, acct, r) for r in regions):
+                units.append((self.access_points_unit, region))
+        mine = shard_owns(num, total, acct, "*") or any(shard_owns(num, total, acct, r) for r in regions)
+        if mine:
             units.insert(0, (self.buckets_unit, g))
+            units.insert(0, (self.mraps_unit, partition))
+        units.insert(0, (self.organization_unit, g))  # every shard asks (every_shard)
         for fn, region in units:
             self.submit(fn, acct, creds, clients, region, regions)
 
@@ -299,9 +350,45 @@ class Floor:
             self.call(s3, "s3.GetBucketPolicyStatus", "get_bucket_policy_status", Bucket=name)
         for op, method in (("GetBucketTagging", "get_bucket_tagging"),
                            ("GetBucketEncryption", "get_bucket_encryption"),
-                           ("GetPublicAccessBlock", "get_public_access_block"),
-                           ("GetBucketOwnershipControls", "get_bucket_ownership_controls")):
+                           ("GetPublicAccessBlock", "get_public_access_block")):
             self.call(s3, "s3." + op, method, Bucket=name)
+        own = self.call(s3, "s3.GetBucketOwnershipControls", "get_bucket_ownership_controls", Bucket=name)
+        rules = ((own or {}).get("OwnershipControls") or {}).get("Rules") or []
+        if next((r.get("ObjectOwnership") for r in rules if r.get("ObjectOwnership")), None) != ACLS_DISABLED:
+            self.call(s3, "s3.GetBucketAcl", "get_bucket_acl", Bucket=name)  # ACLs in force, or unknown
+        self.call(s3, "s3.GetBucketReplication", "get_bucket_replication", Bucket=name)
+        self.call(s3, "s3.GetBucketLogging", "get_bucket_logging", Bucket=name)
+
+    def access_points_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        s3c = self.client(clients, creds, "s3control", region)
+        for ap in self.pages(s3c, "s3control.ListAccessPoints", "list_access_points", "AccessPointList",
+                             "NextToken", "NextToken", AccountId=acct, MaxResults=1000):
+            self.submit(self.access_point_task, s3c, acct, ap.get("Name"))
+
+    def access_point_task(self, s3c: Any, acct: str, name: str) -> None:
+        with self.clock_count:
+            self.resources += 1
+        self.call(s3c, "s3control.GetAccessPointPolicy", "get_access_point_policy", AccountId=acct, Name=name)
+
+    def mraps_unit(self, acct: str, creds: dict, clients: dict, partition: str, regions: list[str]) -> None:
+        num, total = self.shard
+        region = MRAP_CONTROL_REGION.get(partition)
+        if region is None or not shard_owns(num, total, acct, "*"):
+            return
+        s3c = self.client(clients, creds, "s3control", region)
+        for m in self.pages(s3c, "s3control.ListMultiRegionAccessPoints", "list_multi_region_access_points",
+                            "AccessPoints", "NextToken", "NextToken", AccountId=acct, MaxResults=100):
+            self.submit(self.mrap_task, s3c, acct, m.get("Name"))
+
+    def mrap_task(self, s3c: Any, acct: str, name: str) -> None:
+        with self.clock_count:
+            self.resources += 1
+        self.call(s3c, "s3control.GetMultiRegionAccessPointPolicy", "get_multi_region_access_point_policy",
+                  AccountId=acct, Name=name)
+
+    def organization_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        self.call(self.client(clients, creds, "organizations", region), "organizations.DescribeOrganization",
+                  "describe_organization")
 
 
 def _worker(spec: dict[str, Any], accounts: list[dict[str, Any]], shard: tuple[int, int], q: Any) -> None:
@@ -361,7 +448,7 @@ def main() -> int:
     internal = {k: v for k, v in res["errors"].items() if k.startswith("internal:")}
     print(f"floor: {res['total_calls']} calls in {res['wall_s']:.1f} s = {res['calls_per_s']:.0f} calls/s "
           f"({args.processes} process(es), split {args.split}, concurrency {spec['concurrency']}, "
-          f"{res['resources']} keys+buckets, {sum(res['errors'].values())} error answers)")
+          f"{res['resources']} keys+buckets+access points, {sum(res['errors'].values())} error answers)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=2)
