@@ -12,7 +12,20 @@
 -- references: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html, https://docs.aws.amazon.com/kms/latest/developerguide/grants.html
 -- compliance: AWS Security Hub: KMS.5 (extended to named accounts and grants)
 -- peers: cloud-custodian kms-key cross-account filter; IAM Access Analyzer
-WITH ext AS (
+WITH inside AS (
+    -- the other accounts and organisations the key admits that are ours (synced, trusted, our organisation)
+    SELECT key_arn,
+           string_agg(DISTINCT who || ' via ' || source || ' ' || statement_id, '; '
+                      ORDER BY who || ' via ' || source || ' ' || statement_id) AS detail
+    FROM (SELECT *, CASE WHEN trust = 'organization'
+                         THEN 'every account of our organisation ' ||
+                              coalesce(regexp_extract(CAST(conditions AS VARCHAR), '"(o-[a-z0-9]+)"', 1), '')
+                         ELSE 'account ' || principal_account || ' (' || replace(trust, '_', ' ') || ')' END AS who
+          FROM aws_kms_key_permissions
+          WHERE effect = 'Allow' AND trust IN ('synced_account', 'trusted_account', 'organization')) p
+    GROUP BY key_arn
+),
+ext AS (
     SELECT key_arn,
            string_agg(DISTINCT who || ' via ' || source || ' ' || statement_id, '; '
                       ORDER BY who || ' via ' || source || ' ' || statement_id) AS detail
@@ -38,11 +51,16 @@ SELECT k.arn AS resource_arn, k.account_id, k.region,
         ELSE 'pass'
     END AS status,
     CASE
-        WHEN ext.key_arn IS NOT NULL THEN 'Key usable by accounts outside the trusted set: ' || ext.detail || '.'
+        WHEN ext.key_arn IS NOT NULL THEN 'Key usable by accounts outside the trusted set: ' || ext.detail ||
+            '. Fix: remove or narrow those key policy statements (aws kms put-key-policy --key-id ' || k.arn ||
+            ' --policy-name default) and retire those grants (aws kms retire-grant --key-id ' || k.arn ||
+            ' --grant-id <grant id>); an account that is yours belongs in trusted_accounts.'
         WHEN k.arn IN (SELECT resource_arn FROM unreadable) THEN
             'The key policy or grants could not be read or analysed (see aws_encryption_sync_errors and ' ||
             'aws_kms_key_permissions.policy_error), so who may use the key is unknown.'
-        ELSE 'Only the key''s account and trusted accounts appear in its key policy and grants.'
+        ELSE 'Only the key''s account and trusted accounts appear in its key policy and grants' ||
+             coalesce(': ' || inside.detail, '') || '.'
     END AS reason
 FROM aws_kms_keys k
 LEFT JOIN ext ON ext.key_arn = k.arn
+LEFT JOIN inside ON inside.key_arn = k.arn

@@ -32,6 +32,21 @@ WITH shared AS (
       AND p.principal_account IS DISTINCT FROM b.account_id
     GROUP BY p.bucket_arn
 ),
+refused AS (
+    -- other accounts' principals a path names that the policies on it do not let in
+    SELECT p.bucket_arn,
+           string_agg(DISTINCT p.principal_label || ' (' || p.access || ', ' || replace(p.path, '_', ' ') ||
+                      coalesce(' ' || nullif(p.via, ''), '') || ': ' ||
+                      CASE WHEN p.bucket_verdict = 'deny'
+                           THEN 'stopped by the explicit Deny of statement ' || coalesce(p.bucket_statement, '?')
+                           ELSE 'not allowed by the policies on its path' END || ')', '; ') AS who
+    FROM aws_s3_bucket_access_paths p
+    JOIN aws_s3_buckets b ON b.arn = p.bucket_arn
+    WHERE p.path IN ('bucket_policy', 'acl', 'access_point', 'multi_region_access_point')
+      AND p.bucket_verdict IN ('deny', 'not_allowed')
+      AND p.principal_account IS DISTINCT FROM b.account_id
+    GROUP BY p.bucket_arn
+),
 unreadable AS (
     SELECT DISTINCT resource_arn, operation FROM aws_encryption_sync_errors
     WHERE operation IN ('GetBucketEncryption', 'GetBucketPolicy', 'GetBucketAcl')
@@ -72,9 +87,11 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
             (SELECT string_agg(DISTINCT u.operation, ', ') FROM unreadable u WHERE u.resource_arn = b.arn) ||
             '), so whether it is shared is unknown.'
         ELSE 'Encrypted with the AWS managed key ' || coalesce(e.resolved_key_arn, 'aws/s3') ||
-            ' and shared with no other account (bucket policy, ACL, access points).'
+            ' and shared with no other account (bucket policy, ACL, access points)' ||
+            coalesce('; refused: ' || r.who, '') || '.'
     END AS reason,
     e.resolved_key_arn AS key_arn, s.who AS admitted
 FROM aws_s3_buckets b
 LEFT JOIN aws_s3_bucket_encryption_keys e ON e.bucket_arn = b.arn
 LEFT JOIN shared s ON s.bucket_arn = b.arn
+LEFT JOIN refused r ON r.bucket_arn = b.arn

@@ -15,10 +15,14 @@
 WITH owner AS (
     SELECT p.bucket_arn,
         string_agg(CASE WHEN p.key_verdict IN ('not_allowed', 'deny') THEN
-            p.access || ' needs ' || array_to_string(p.missing_operations, ', ') END, '; ') AS failing,
+            p.access || ' needs ' || array_to_string(p.missing_operations, ', ') ||
+            CASE WHEN p.key_verdict = 'deny' THEN ', denied by key policy statement ' || coalesce(p.key_decided_by, '?')
+                 ELSE '' END END, '; ' ORDER BY p.access) AS failing,
         string_agg(CASE WHEN p.key_verdict IN ('unknown', 'depends') THEN p.access || ' (' || p.key_verdict || ')' END,
                    '; ') AS undecided,
-        min(p.fix_statement) AS fix_statement, min(p.key_arn) AS key_arn
+        -- the fix that covers every access (writes need more operations than reads)
+        arg_max(p.fix_statement, len(p.missing_operations)) AS fix_statement, min(p.key_arn) AS key_arn,
+        string_agg(DISTINCT CASE WHEN p.key_verdict = 'allow' THEN p.key_decided_by END, ', ') AS admitted_by
     FROM aws_s3_bucket_access_paths p WHERE p.path = 'owner'
     GROUP BY p.bucket_arn
 )
@@ -42,7 +46,7 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
             'The default encryption uses key ' || o.key_arn || ' of account ' || coalesce(e.key_account_id, '?') ||
             '; whether it admits account ' || b.account_id || ' is unknown: ' || o.undecided || '.'
         ELSE 'Key ' || o.key_arn || ' of account ' || coalesce(e.key_account_id, '?') || ' admits account ' ||
-            b.account_id || ' through S3.'
+            b.account_id || ' through S3' || coalesce(' (statement ' || o.admitted_by || ')', '') || '.'
     END AS reason
 FROM aws_s3_buckets b
 LEFT JOIN aws_s3_bucket_encryption_keys e ON e.bucket_arn = b.arn

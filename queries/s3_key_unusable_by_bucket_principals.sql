@@ -33,13 +33,29 @@ per_bucket AS (
             coalesce(' ' || nullif(via, ''), '') || coalesce(', statement ' || bucket_statement, '') || ') but key ' ||
             coalesce(key_arn, '?') || CASE WHEN key_verdict = 'deny' THEN ' denies ' ELSE ' gives no ' END ||
             array_to_string(missing_operations, ', ') || coalesce(' (' || key_decided_by || ')', '') ||
-            coalesce('. Fix: add to the key policy ' || replace(replace(fix_statement, chr(10), ' '), '  ', ''), '') ||
-            coalesce(' or run ' || fix_cli, '') END, ' | ' ORDER BY principal_label, access) AS failing,
+            -- the key policy statements and grants that would have applied but for a condition
+            coalesce(' (' || nullif(array_to_string(regexp_extract_all(reason,
+                '((?:statement "[^"]+"|grant \S+) does not apply: .*?(?: is false| does not hold \([^)]*\)))', 1),
+                '; '), '') || ')', '') ||
+            CASE WHEN access = 'write' AND list_contains(missing_operations, 'kms:Decrypt')
+                      AND NOT list_contains(missing_operations, 'kms:GenerateDataKey')
+                 THEN ' (multipart uploads need kms:Decrypt as well as kms:GenerateDataKey)' ELSE '' END ||
+            CASE WHEN key_verdict = 'deny' THEN '. Fix: change key policy statement ' || coalesce(key_decided_by, '?') ||
+                      ' so that it does not apply to ' || principal_label ||
+                      ' (an explicit Deny overrides every Allow and grant)'
+                 ELSE coalesce('. Fix: add to the key policy ' || replace(replace(fix_statement, chr(10), ' '), '  ', ''), '') ||
+                      coalesce(' or run ' || fix_cli, '') END END, ' | ' ORDER BY principal_label, access) AS failing,
         string_agg(CASE WHEN key_verdict = 'unknown' THEN principal_label || ' (' || access || ')' END, ', ') AS unknown,
         string_agg(CASE WHEN key_verdict = 'depends' OR (bucket_verdict = 'depends' AND key_verdict <> 'allow') THEN
-            principal_label || ' (' || access || ': depends on ' ||
+            principal_label || ' (' || access || ': ' ||
+            CASE WHEN key_verdict = 'depends' THEN 'key policy statement or grant ' || coalesce(key_decided_by, '?')
+                 ELSE 'bucket statement ' || coalesce(bucket_statement, '?') END || ' depends on ' ||
             array_to_string(list_concat(bucket_depends_on, key_depends_on), ', ') || ')' END, ', ') AS undecided,
-        string_agg(DISTINCT principal_label, ', ') AS everyone
+        string_agg(DISTINCT principal_label, ', ') AS everyone,
+        string_agg(CASE WHEN key_verdict = 'allow' THEN principal_label || ' (' || access || ', allowed by ' ||
+            coalesce(key_decided_by, '?') || CASE WHEN key_delegated THEN ', which admits account ' ||
+            coalesce(principal_account, '?') || ' as a whole: its own IAM policies must allow it too' ELSE '' END ||
+            ')' END, '; ' ORDER BY principal_label, access) AS admitted_by
     FROM paths
     GROUP BY bucket_arn
 ),
@@ -86,8 +102,8 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
         WHEN pb.undecided IS NOT NULL THEN
             'Whether key ' || e.resolved_key_arn || ' lets them in can''t be decided from the policies alone: ' ||
             pb.undecided || '.'
-        ELSE 'Every principal of another account the bucket admits (' || pb.everyone || ') may use key ' ||
-            e.resolved_key_arn || ' for what it is admitted to.'
+        ELSE 'Every principal of another account the bucket admits may use key ' || e.resolved_key_arn ||
+            ' for what it is admitted to: ' || coalesce(pb.admitted_by, pb.everyone) || '.'
     END AS reason,
     e.resolved_key_arn AS key_arn
 FROM aws_s3_buckets b

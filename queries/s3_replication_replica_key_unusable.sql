@@ -20,12 +20,17 @@ WITH rules AS (
             'writes replicas to ' || p.via END || ' but key ' || coalesce(p.key_arn, '?') ||
             CASE WHEN p.key_verdict = 'deny' THEN ' denies ' ELSE ' gives it no ' END ||
             array_to_string(p.missing_operations, ', ') || coalesce(' (' || p.key_decided_by || ')', '') ||
-            coalesce('. Fix: ' || p.fix_cli, '') END, ' | ') AS failing,
+            CASE WHEN p.key_verdict = 'deny' THEN '. Fix: change key policy statement ' ||
+                      coalesce(p.key_decided_by, '?') || ' so that it does not apply to ' || p.principal ||
+                      ' (an explicit Deny overrides every Allow and grant)'
+                 ELSE coalesce('. Fix: ' || p.fix_cli, '') END END, ' | ') AS failing,
         string_agg(CASE WHEN p.key_verdict IN ('unknown', 'depends') THEN
             p.principal_label || ' on ' || coalesce(p.key_arn, '?') || ' (' || p.key_verdict ||
             CASE WHEN p.key_verdict = 'depends' THEN ' on ' || array_to_string(p.key_depends_on, ', ') ELSE '' END ||
             ')' END, ', ') AS undecided,
-        string_agg(DISTINCT p.via, ', ') AS destinations
+        string_agg(DISTINCT p.via, ', ') AS destinations,
+        string_agg(DISTINCT CASE WHEN p.key_verdict = 'allow' THEN p.principal_label || ' on ' || p.key_arn ||
+                   coalesce(' (allowed by ' || p.key_decided_by || ')', '') END, '; ') AS allowed
     FROM aws_s3_bucket_access_paths p WHERE p.path = 'replication'
     GROUP BY p.bucket_arn
 ),
@@ -44,7 +49,8 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
             'The replication configuration could not be read (see aws_encryption_sync_errors).'
         WHEN r.bucket_arn IS NULL THEN 'No enabled replication rule.'
         WHEN r.undecided IS NOT NULL THEN 'Whether the replication role may use its keys is unknown: ' || r.undecided || '.'
-        ELSE 'The replication role may use the source and replica keys for ' || r.destinations || '.'
+        ELSE 'The replication role may use the source and replica keys for ' || r.destinations ||
+            coalesce(': ' || r.allowed, '') || '.'
     END AS reason
 FROM aws_s3_buckets b
 LEFT JOIN rules r ON r.bucket_arn = b.arn

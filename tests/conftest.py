@@ -24,6 +24,7 @@ from plugin.demo.world import MOTO_S3_ACTION_ALIASES, SCANNER, World, build_worl
 from .access_world import AccessCases, build_access_cases
 from .check_world import CheckCases, build_check_cases
 from .org_world import Org, build_org
+from .scenario_world import ScenarioCases, build_scenarios
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{SCANNER}:root"}, "Action": "sts:AssumeRole"}]})
@@ -32,7 +33,7 @@ SHIPPED_POLICY = Path(plugin.__file__).parent / "iam_policy.json"
 
 # A test that uses any of these (directly or through another fixture) is end-to-end.
 MOTO_FIXTURES = frozenset({"moto_server", "moto_endpoint", "worlds", "world", "check_cases", "org", "access",
-                           "scanner_env"})
+                           "scenarios", "scanner_env"})
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marks
@@ -72,6 +73,7 @@ class Worlds:
     check_cases: CheckCases
     org: Org
     access: AccessCases
+    scenarios: ScenarioCases
 
 
 @pytest.fixture(scope="session")
@@ -84,8 +86,9 @@ def worlds(moto_server: RecordingMotoServer, moto_endpoint: str) -> Worlds:
     cases = build_check_cases(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, moto_server, TRUST)
     org = build_org(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
     access = build_access_cases(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
+    scenarios = build_scenarios(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
     enable_iam_enforcement(moto_endpoint)
-    return Worlds(world, cases, org, access)
+    return Worlds(world, cases, org, access, scenarios)
 
 
 @pytest.fixture(scope="session")
@@ -110,6 +113,12 @@ def org(worlds: Worlds) -> Org:
 def access(worlds: Worlds) -> AccessCases:
     """The ACCESS account's S3 access paths (tests/access_world.py)."""
     return worlds.access
+
+
+@pytest.fixture(scope="session")
+def scenarios(worlds: Worlds) -> ScenarioCases:
+    """The SHARING and PARTNER accounts' access scenarios (tests/scenario_world.py)."""
+    return worlds.scenarios
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
 from ..aws.calls import Ctx, Parent
@@ -87,6 +87,7 @@ class Candidate:
     key_arn: str | None = None       # another key than the bucket's (replication replica key)
     key_ops: list[str] = field(default_factory=list)
     note: str = ""
+    object_key: str = "object"       # an object the path reaches: the encryption context S3 sends for it
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,13 +146,13 @@ def key_of(ctx: Ctx, enc: dict[str, Any] | None, arn: str | None = None) -> Key:
 
 
 def _key_decision(key: Key, who: Who, ops: list[str], bucket_name: str, bucket_region: str,
-                  org_of: Any) -> tuple[str, Decision | None, list[str]]:
+                  org_of: Any, object_key: str = "object") -> tuple[str, Decision | None, list[str]]:
     """(key_verdict, the deciding Decision, the operations not allowed) for `who` under `key`."""
     if key.sse == "SSE-S3":
         return "not_needed", None, []
     if not key.readable or key.policy is None:
         return "unknown", None, ops
-    ctx: dict[str, Any] = {**s3_kms_context(bucket_name, "object", bucket_key=key.bucket_key, region=bucket_region),
+    ctx: dict[str, Any] = {**s3_kms_context(bucket_name, object_key, bucket_key=key.bucket_key, region=bucket_region),
                            "aws:SecureTransport": "true"}
     org = who.org_id or (org_of(who.account) if who.account else None)
     if org:
@@ -176,15 +177,20 @@ def _key_decision(key: Key, who: Who, ops: list[str], bucket_name: str, bucket_r
 # ---------------------------------------------------------------------------------------------
 # The paths
 
-def _object_arn(st: Statement | None, bucket: str) -> str:
-    """An object the statement reaches (its own resource pattern with wildcards filled), else any."""
+def _object_key(st: Statement | None, bucket: str, access_point: str = "") -> str:
+    """The key of an object the statement reaches (its own resource pattern with wildcards filled),
+    else any. A bucket policy names objects `arn:<partition>:s3:::<bucket>/<key>`; an access point's (or
+    Multi-Region Access Point's) policy `<access point ARN>/object/<key>`."""
     for r in (st.resources if st is not None else []) or []:
-        low = r.lower()
-        if low.startswith(f"arn:aws:s3:::{bucket.lower()}/") or low.startswith("arn:aws-"):
-            obj = r.split(":::", 1)[-1]
-            if obj.lower().startswith(bucket.lower() + "/"):
-                return "arn:aws:s3:::" + obj.replace("*", "x").replace("?", "x")
-    return f"arn:aws:s3:::{bucket}/object"
+        if access_point:
+            prefix = f"{access_point}/object/"
+            rest = r[len(prefix):] if r.lower().startswith(prefix.lower()) else None
+        else:
+            obj = r.split(":::", 1)[1] if r.lower().startswith("arn:aws") and ":::" in r else ""
+            rest = obj[len(bucket) + 1:] if obj.lower().startswith(bucket.lower() + "/") else None
+        if rest:
+            return rest.replace("*", "x").replace("?", "x")
+    return "object"
 
 
 def _who_of(st: Statement, p: Any, owner: str) -> list[Who]:
@@ -231,17 +237,23 @@ def _from_policy(policy: Analysis, name: str, owner: str, path: str, via: str,
                     if org:
                         ctx["aws:PrincipalOrgID"] = [org]
                     ctx["aws:SecureTransport"] = "true"
-                    obj = _object_arn(st, name)
+                    key = _object_key(st, name, via if bucket_policy is not None else "")
+                    obj = f"arn:aws:s3:::{name}/{key}"
                     acct = who.account if who.type in ("account", "organization", "public", "canonical_user") else None
                     req = Request(principal=who.request_principal(), action=acts[0], resource=obj, context=ctx,
                                   account=acct if who.type != "canonical_user" else None)
-                    d = evaluate_policy(policy, req, kind="resource", owner_account=owner)
+                    if bucket_policy is not None:
+                        # through an access point, its policy sees the object as <access point ARN>/object/<key>
+                        d = evaluate_policy(policy, replace(req, resource=f"{via}/object/{key}"), kind="resource",
+                                            owner_account=owner)
+                    else:
+                        d = evaluate_policy(policy, req, kind="resource", owner_account=owner)
                     if bucket_policy is not None and d.verdict in (ALLOW, DEPENDS):
                         # an access point's grant needs the bucket policy's delegation too
                         b = evaluate_policy(bucket_policy, req, kind="resource", owner_account=owner)
                         if b.verdict in (DENY, NOT_ALLOWED) or (b.verdict == DEPENDS and d.verdict == ALLOW):
                             d = b
-                    yield Candidate(path, via, who, access, acts, d)
+                    yield Candidate(path, via, who, access, acts, d, object_key=key)
 
 
 def _from_acl(item: dict[str, Any], owner_canonical: str | None, account_of: Any) -> Iterator[Candidate]:
@@ -329,19 +341,21 @@ def access_paths(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     account_of = (lambda cid: idx.account_of_canonical_user(cid)) if idx is not None and hasattr(
         idx, "account_of_canonical_user") else (lambda cid: None)
     cands += _from_acl(item, ((acl.get("Owner") or {}).get("ID")), account_of)
+    # No bucket policy: it allows nothing (an empty document would read as one that can't be analysed)
+    no_policy = Analysis(ok=True, error=None, owner_account=owner, is_public=False, external_accounts=[], statements=[])
     if idx is not None and hasattr(idx, "access_points_of"):
         for ap in idx.access_points_of(name):
             if ap.policy:
                 ap_policy = analyze(ap.policy, ap.account)
                 extra = {"s3:DataAccessPointArn": [ap.arn], "s3:DataAccessPointAccount": [ap.account]}
                 cands += _from_policy(ap_policy, name, owner, "access_point", ap.arn, extra,
-                                      bucket_policy or analyze("{\"Statement\": []}", owner), org_of)
+                                      bucket_policy or no_policy, org_of)
         for mrap in idx.mraps_of_bucket(name):
             if mrap.policy:
                 m_policy = analyze(mrap.policy, mrap.account)
                 extra = {"s3:DataAccessPointArn": [mrap.arn], "s3:DataAccessPointAccount": [mrap.account]}
                 cands += _from_policy(m_policy, name, owner, "multi_region_access_point", mrap.arn, extra,
-                                      bucket_policy or analyze("{\"Statement\": []}", owner), org_of)
+                                      bucket_policy or no_policy, org_of)
         for src in idx.log_sources_of(name):
             who = Who("service", LOG_DELIVERY_SERVICE, owner, label=f"S3 server access logging ({LOG_DELIVERY_SERVICE})")
             d = Decision(ALLOW, decided_by=src.source_bucket_arn,
@@ -369,7 +383,7 @@ def _row(ctx: Ctx, bucket: dict[str, Any], key: Key, c: Candidate, org_of: Any) 
         key_reason = (f"S3 delivers server access logs only to buckets encrypted with SSE-S3; this bucket's "
                       f"default encryption is {k.sse} ({k.arn or 'aws/s3'}), so the logs are not delivered")
     else:
-        verdict, kd, missing = _key_decision(k, c.who, ops, bucket["name"], bucket["region"], org_of)
+        verdict, kd, missing = _key_decision(k, c.who, ops, bucket["name"], bucket["region"], org_of, c.object_key)
         key_reason = _key_reason(k, c, verdict, kd, missing)
     fix_statement, fix_cli = _fix(k, c, missing, bucket["region"], verdict)
     bucket_side = (f"{c.who.label} may {c.access} objects of {bucket['name']} through {c.path.replace('_', ' ')}"
@@ -433,8 +447,8 @@ def _key_reason(k: Key, c: Candidate, verdict: str, kd: Decision | None, missing
 
 
 def _fix(k: Key, c: Candidate, missing: list[str], region: str, verdict: str) -> tuple[str | None, str | None]:
-    if verdict in (ALLOW, "not_needed") or not missing or not k.arn:
-        return None, None
+    if verdict in (ALLOW, "not_needed", DENY) or not missing or not k.arn:
+        return None, None  # (an explicit Deny overrides any Allow or grant: no statement to add fixes it)
     if c.path == "log_delivery":
         return None, ("aws s3api put-bucket-encryption --bucket <this bucket> --server-side-encryption-configuration "
                       "'{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"AES256\"}}]}'")

@@ -420,6 +420,23 @@ def _constraints(constraints: Any, ctx: Context) -> Truth:
     return all_of(parts)
 
 
+def _constraint_misses(constraints: Any, ctx: Context) -> list[str]:
+    """The constraint pairs known not to hold, in words (for a grant that does not apply)."""
+    out: list[str] = []
+    if not isinstance(constraints, Mapping):
+        return out
+    for name in ("EncryptionContextSubset", "EncryptionContextEquals"):
+        pairs = constraints.get(name)
+        if not isinstance(pairs, Mapping):
+            continue
+        for k, v in pairs.items():
+            vals = ctx.get(f"kms:EncryptionContext:{k}")
+            if vals is not None and str(v) not in vals:
+                out.append(f"its {name} constraint {k}={v} does not hold (the request's encryption context "
+                           f"has {k}={', '.join(map(str, vals)) if vals else 'nothing'})")
+    return out
+
+
 def _grantee(value: str) -> Principal:
     ptype = "Service" if is_service(value) else "AWS"
     return Principal(ptype, value.strip(), account_of(value), value.strip() == "*")
@@ -436,6 +453,7 @@ def evaluate_grants(grants: Iterable[Mapping[str, Any]] | None, request: Request
     op = act.split(":", 1)[1]
     ctx = request.context_for(account_of(request.resource))
     hits: list[_Hit] = []
+    misses: list[str] = []
     for g in grants or ():
         if not isinstance(g, Mapping) or not isinstance(g.get("GranteePrincipal"), str):
             continue
@@ -450,6 +468,9 @@ def evaluate_grants(grants: Iterable[Mapping[str, Any]] | None, request: Request
         applies = all_of((t, c))
         if applies.value is not False:
             hits.append(_Hit(str(g.get("GrantId") or g.get("Name") or "?"), "Allow", applies, via_root))
+        elif t.value is not False and c.value is False:
+            misses += [f"grant {g.get('GrantId') or g.get('Name') or '?'} does not apply: {m}"
+                       for m in _constraint_misses(g.get("Constraints"), ctx)]
     sure = [h for h in hits if h.applies.value]
     if sure:
         best = next((h for h in sure if not h.via_root), sure[0])
@@ -461,7 +482,8 @@ def evaluate_grants(grants: Iterable[Mapping[str, Any]] | None, request: Request
         deps = _deps(hits)
         return Decision(DEPENDS, hits[0].label, deps, hits[0].via_root, hits[0].via_root,
                         f"grant {hits[0].label} would allow {pr} {act} depending on {', '.join(deps)}", src)
-    return Decision(NOT_ALLOWED, None, (), False, False, f"no grant allows {pr} {act}", src)
+    why = f"no grant allows {pr} {act}" + (f" ({'; '.join(misses)})" if misses else "")
+    return Decision(NOT_ALLOWED, None, (), False, False, why, src)
 
 
 def combine(key_policy: Decision, grants: Decision) -> Decision:

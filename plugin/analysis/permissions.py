@@ -164,6 +164,18 @@ def _our_orgs(ctx: Ctx) -> frozenset[str]:
     return frozenset(o for a in ctx.trusted if (o := idx.org_of(a)))
 
 
+def _kms_prefetch(ctx: Ctx, parent: Parent) -> None:
+    from ..tables.kms.key_grants import fetch_grants
+    from ..tables.kms.key_policies import fetch_policy
+    fetch_policy(ctx, parent)
+    fetch_grants(ctx, parent)
+
+
+def _bucket_prefetch(ctx: Ctx, parent: Parent) -> None:
+    from ..tables.s3.bucket_policies import fetch_bucket_policy
+    fetch_bucket_policy(ctx, parent)
+
+
 def kms_permissions(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     from ..tables.kms.key_grants import fetch_grants
     from ..tables.kms.key_policies import fetch_policy
@@ -215,7 +227,9 @@ KMS_KEY_PERMISSIONS = TableDef(
              Col("source", STR, "key_policy or grant"), *_COMMON,
              *[Col(n, BOOL, f"An Allow for {a}") for n, a in KMS_USE.items()]],
     pk_components=["key_arn", "source", "statement_id", "principal_type", "principal", "principal_account"],
-    api_calls=[], parent="aws_kms_keys", resolve=kms_permissions,
+    # Derived at the end of the sync: whether an account or organisation is ours is only known once every
+    # account was opened and answered DescribeOrganization.
+    api_calls=[], parent="aws_kms_keys", resolve=kms_permissions, deferred=True, prefetch=_kms_prefetch,
     notes="Derived from the key policy (GetKeyPolicy) and grants (ListGrants); makes no call of its own.",
 )
 
@@ -227,6 +241,6 @@ S3_BUCKET_PERMISSIONS = TableDef(
              *[Col(n, BOOL, f"An Allow for {a} on the bucket's objects" if n != "grants_list" else
                    f"An Allow for {a} on the bucket") for n, a in S3_USE.items()]],
     pk_components=["bucket_arn", "source", "statement_id", "principal_type", "principal", "principal_account"],
-    api_calls=[], parent="aws_s3_buckets", resolve=bucket_permissions,
+    api_calls=[], parent="aws_s3_buckets", resolve=bucket_permissions, deferred=True, prefetch=_bucket_prefetch,
     notes="Derived from the bucket policy (GetBucketPolicy); makes no call of its own.",
 )
