@@ -7,7 +7,8 @@
 --   write its objects: through the bucket policy (a role, an account, every account of an
 --   organisation, the public), an ACL grant, an access point or a Multi-Region Access Point
 --   (aws_s3_bucket_access_paths). Default encryption covers new objects written without their own
---   encryption headers.
+--   encryption headers. A shared bucket whose default key is younger than the bucket passes with
+--   "default fixed": objects written before the key existed may still be under aws/s3.
 -- risk: An AWS managed key's policy admits only its own account (kms:CallerAccount) through S3
 --   (kms:ViaService) and can't be changed or granted to others. Every GetObject or PutObject from
 --   the other account fails with AccessDenied from KMS, whatever the bucket and IAM policies say.
@@ -56,6 +57,7 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
         WHEN e.bucket_arn IS NULL OR e.sse_algorithm IS NULL THEN 'error'
         -- an AWS managed key serves only its own account, so only a key of the bucket's account can be one
         WHEN e.key_type IS NULL AND e.sse_algorithm <> 'SSE-S3' AND coalesce(e.same_account, true) THEN 'error'
+        WHEN e.key_type IS DISTINCT FROM 'aws_managed' AND s.bucket_arn IS NOT NULL AND k.younger THEN 'pass'
         WHEN e.key_type IS DISTINCT FROM 'aws_managed' THEN 'skip'
         WHEN s.bucket_arn IS NOT NULL THEN 'fail'
         WHEN EXISTS (SELECT 1 FROM unreadable u WHERE u.resource_arn = b.arn) THEN 'error'
@@ -71,6 +73,14 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
         WHEN e.key_type IS NULL THEN
             'Key ' || coalesce(e.resolved_key_arn, e.key_reference, '?') || ' is in account ' ||
             coalesce(e.key_account_id, '?') || ': not an AWS managed key of this bucket''s account.'
+        WHEN e.key_type IS DISTINCT FROM 'aws_managed' AND s.bucket_arn IS NOT NULL AND k.younger THEN
+            'Default fixed: default encryption uses customer managed key ' || e.resolved_key_arn || ', created ' ||
+            strftime(k.creation_date, '%Y-%m-%d %H:%M:%S UTC') || ', after the bucket (created ' ||
+            strftime(b.creation_date, '%Y-%m-%d %H:%M:%S UTC') || '), and ' || s.who || ' may use the bucket''s ' ||
+            'objects. Objects written before ' || strftime(k.creation_date, '%Y-%m-%d') || ' may still be under ' ||
+            'aws/s3 (or whatever the earlier default was; an object keeps the key it was written with), and ' ||
+            'their reads of those fail with AccessDenied from KMS: re-encrypt them (S3 Batch Operations copy in ' ||
+            'place).'
         WHEN e.key_type IS DISTINCT FROM 'aws_managed' THEN
             'Not encrypted with an AWS managed key (' || coalesce(e.sse_algorithm, '?') ||
             coalesce(', key ' || e.resolved_key_arn, '') || ').'
@@ -94,4 +104,8 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
 FROM aws_s3_buckets b
 LEFT JOIN aws_s3_bucket_encryption_keys e ON e.bucket_arn = b.arn
 LEFT JOIN shared s ON s.bucket_arn = b.arn
+-- the default key can't be older than the switch to it: a key younger than the bucket (at the
+-- one-second resolution of ListBuckets' CreationDate) means objects written before it used another key
+LEFT JOIN (SELECT arn, creation_date, true AS younger FROM aws_kms_keys) k
+    ON k.arn = e.resolved_key_arn AND date_trunc('second', k.creation_date) > b.creation_date
 LEFT JOIN refused r ON r.bucket_arn = b.arn

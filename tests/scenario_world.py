@@ -17,6 +17,7 @@ points and Multi-Region Access Points with BucketAccountId), and below where a s
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +66,12 @@ def _share(bucket: str, principal: Any, actions: list[str], sid: str = "Share", 
     if condition:
         st["Condition"] = condition
     return st
+
+
+def _age_bucket(name: str, days: int) -> None:
+    from moto.s3.models import s3_backends
+    b = s3_backends[SHARING]["aws"].buckets[name]
+    b.creation_date = b.creation_date - dt.timedelta(days=days)
 
 
 def build_scenarios(endpoint: str, audit_actions: list[str], trust_policy: str) -> ScenarioCases:
@@ -204,6 +211,11 @@ def build_scenarios(endpoint: str, audit_actions: list[str], trust_policy: str) 
                                   "Action": use, "Resource": "*"}])
     shared_cmk("role-match", [{"Sid": "EtlUse", "Effect": "Allow", "Principal": {"AWS": ETL},
                                "Action": use, "Resource": "*"}])
+    # The default switched from aws/s3 to a customer managed key: the key is younger than the bucket.
+    # (The bucket's creation date is set a month back in moto's model: moto can't create a bucket in the past.)
+    shared_cmk("default-switched-to-cmk", [{"Sid": "EtlUse", "Effect": "Allow", "Principal": {"AWS": ETL},
+                                            "Action": use, "Resource": "*"}])
+    _age_bucket(c.buckets["default-switched-to-cmk"], days=30)
     shared_cmk("key-admits-root", [{"Sid": "PartnerAccountUse", "Effect": "Allow", "Principal": {"AWS": PARTNER_ROOT},
                                     "Action": use, "Resource": "*"}])
     # A Deny on every caller outside SHARING next to the Allow for PARTNER; its twin exempts PARTNER.
