@@ -104,7 +104,7 @@ def test_demo_runs_and_puts_the_aws_s3_finding_first(demo_run) -> None:
     assert "8 KMS keys" in head and "5 S3 buckets" in head, head  # the organisation-wide share is the fifth
     assert "org-shared-111111111111 is shared with the whole organisation" in head, head
     assert str(db) in head
-    assert "aws_s3_bucket_permissions" in head and "aws_s3_bucket_encryption_keys" in head
+    assert "aws_s3_bucket_access_paths" in head
     assert "--format sarif" in head and "examples/real-account-profile.yml" in head
     print(f"demo took {elapsed:.1f}s")
 
@@ -118,11 +118,18 @@ def test_demo_database_holds_the_synced_world(demo_run) -> None:
         keys = con.execute("SELECT account_id, count(*) FROM aws_kms_keys GROUP BY 1 ORDER BY 1").fetchall()
         enc = con.execute("SELECT bucket_arn, key_type FROM aws_s3_bucket_encryption_keys ORDER BY 1").fetchall()
         sources = con.execute("SELECT DISTINCT _cq_source_name FROM aws_kms_keys").fetchall()
+        # the query the demo suggests shows both aws/s3 shares: the compute role, the whole organisation
+        suggested = re.search(r'aws-encryption sql \S+ "([^"]+)"', r.stdout).group(1)
+        shown = con.execute(suggested).fetchall()
+        org = con.execute("SELECT DISTINCT id FROM aws_organizations").fetchall()
     finally:
         con.close()
     assert [a for a, _ in keys] == ["111111111111", "222222222222"], keys
     assert ("arn:aws:s3:::data-lake-111111111111", "aws_managed") in enc, enc
     assert sources == [("aws-encryption-demo",)]
+    assert {(b, who.split(" (")[0]) for b, who, *_ in shown} == {
+        ("arn:aws:s3:::data-lake-111111111111", "arn:aws:iam::222222222222:role/compute-reader"),
+        ("arn:aws:s3:::org-shared-111111111111", f"every account of organisation {org[0][0]}")}, (shown, org)
     # No temporary file left next to it.
     assert sorted(p.name for p in db.parent.iterdir()) == ["demo.duckdb"]
 

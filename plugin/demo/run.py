@@ -392,9 +392,8 @@ def _print_report(report: Any, fmt: str, stdout: TextIO) -> None:
 # ---------------------------------------------------------------------------------------------
 # Text
 
-EXAMPLE_SQL = ("SELECT e.bucket_arn, e.key_type, e.key_manager, p.principal_account AS reader_account "
-               "FROM aws_s3_bucket_permissions p JOIN aws_s3_bucket_encryption_keys e USING (bucket_arn) "
-               "WHERE p.grants_object_read AND p.principal_account <> e.account_id")
+EXAMPLE_SQL = ("SELECT bucket_arn, principal_label, access, key_verdict FROM aws_s3_bucket_access_paths "
+               "WHERE key_verdict IN ('not_allowed', 'deny')")
 
 
 def explanation(r: DemoResult, world: Any) -> str:
