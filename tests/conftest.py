@@ -9,7 +9,6 @@ say so with `pytest.mark.e2e`. Everything else is the fast tier (`-m "not e2e"`)
 from __future__ import annotations
 
 import json
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Iterator
 import pytest
 
 import plugin
+from plugin.demo.run import embedded_endpoint
 from plugin.demo.server import RecordingMotoServer, enable_iam_enforcement
 from plugin.demo.world import MOTO_S3_ACTION_ALIASES, SCANNER, World, build_world
 
@@ -52,13 +52,8 @@ def moto_server() -> Iterator[RecordingMotoServer]:
                      ("AWS_DEFAULT_REGION", "us-east-1")):
             if k not in os.environ:
                 mp.setenv(k, v)
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-        server = RecordingMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        try:
+        with embedded_endpoint() as server:  # the demo's: loopback, free port, socket closed at the end
             yield server
-        finally:
-            server.stop()
 
 
 @pytest.fixture(scope="session")

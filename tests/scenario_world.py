@@ -143,6 +143,13 @@ def build_scenarios(endpoint: str, audit_actions: list[str], trust_policy: str) 
     s3.put_public_access_block(Bucket=public, PublicAccessBlockConfiguration={
         "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
     s3.put_bucket_policy(Bucket=public, Policy=_policy([_share(public, "*", ["s3:GetObject"], sid="PublicRead")]))
+    # Allow with NotPrincipal: everyone but the listed principals, i.e. public (AWS advises against it).
+    not_principal = bucket("not-principal", aws_s3=True)
+    s3.put_public_access_block(Bucket=not_principal, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
+    s3.put_bucket_policy(Bucket=not_principal, Policy=_policy([{
+        "Sid": "AllButSharing", "Effect": "Allow", "NotPrincipal": {"AWS": f"arn:aws:iam::{SHARING}:root"},
+        "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{not_principal}/*"}]))
     bucket("version-only", aws_s3=True,
            statements=lambda b: [_share(b, PARTNER_ROOT, ["s3:GetObjectVersion"], sid="VersionsOnly")])
     bucket("replicate-only", aws_s3=True,

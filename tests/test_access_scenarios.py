@@ -96,6 +96,9 @@ SCENARIOS: list[Scenario] = [
         "put-bucket-encryption --bucket {bucket}"), moto=ACL_EDGE),
     S("acl-grant-with-acls-disabled-on-aws-s3", AWS_MANAGED, "bucket:acl-disabled", "pass", (
         "shared with no other account (bucket policy, ACL, access points)",), moto=f"{ACL_EDGE}; {ENFORCED_WORLD}"),
+    S("allow-with-not-principal-on-aws-s3", AWS_MANAGED, "bucket:not-principal", "fail", (
+        "anyone except arn:aws:iam::{sharing}:root (read, bucket policy statement AllButSharing)",
+        "put-bucket-encryption --bucket {bucket}")),
     S("get-object-version-only-on-aws-s3", AWS_MANAGED, "bucket:version-only", "fail", (
         "account {partner} (read, bucket policy statement VersionsOnly)", "put-bucket-encryption --bucket {bucket}")),
     S("replicate-object-only-on-aws-s3", AWS_MANAGED, "bucket:replicate-only", "fail", (

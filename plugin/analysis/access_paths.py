@@ -45,7 +45,7 @@ from .evaluator import ALLOW, DENY, DEPENDS, NOT_ALLOWED, Decision, Request, com
     evaluate_policy
 from .key_fix import fix
 from .policy import analyze
-from .policy_elements import Analysis, Statement
+from .policy_elements import Analysis, Principal, Statement
 
 READ, WRITE = "read", "write"
 LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com"
@@ -227,8 +227,12 @@ def _from_policy(policy: Analysis, name: str, owner: str, path: str, via: str,
             acts = matching_actions(st.actions, st.not_actions, candidates)
             if not acts:
                 continue
-            for p in st.principals + ([] if not st.not_principals else []):
+            # Allow with NotPrincipal admits everyone but the listed principals
+            principals = st.principals if not st.not_principals else [Principal("*", "*", None, True)]
+            for p in principals:
                 for who in _who_of(st, p, owner):
+                    if st.not_principals and who.type == "public":
+                        who.label = "anyone except " + ", ".join(n.value for n in st.not_principals)
                     if who.account == owner or (who.value, access) in seen:
                         continue
                     seen.add((who.value, access))
@@ -344,18 +348,13 @@ def access_paths(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     # No bucket policy: it allows nothing (an empty document would read as one that can't be analysed)
     no_policy = Analysis(ok=True, error=None, owner_account=owner, is_public=False, external_accounts=[], statements=[])
     if idx is not None and hasattr(idx, "access_points_of"):
-        for ap in idx.access_points_of(name):
-            if ap.policy:
-                ap_policy = analyze(ap.policy, ap.account)
-                extra = {"s3:DataAccessPointArn": [ap.arn], "s3:DataAccessPointAccount": [ap.account]}
-                cands += _from_policy(ap_policy, name, owner, "access_point", ap.arn, extra,
-                                      bucket_policy or no_policy, org_of)
-        for mrap in idx.mraps_of_bucket(name):
-            if mrap.policy:
-                m_policy = analyze(mrap.policy, mrap.account)
-                extra = {"s3:DataAccessPointArn": [mrap.arn], "s3:DataAccessPointAccount": [mrap.account]}
-                cands += _from_policy(m_policy, name, owner, "multi_region_access_point", mrap.arn, extra,
-                                      bucket_policy or no_policy, org_of)
+        for path, points in (("access_point", idx.access_points_of(name)),
+                             ("multi_region_access_point", idx.mraps_of_bucket(name))):
+            for ap in points:
+                if ap.policy:
+                    extra = {"s3:DataAccessPointArn": [ap.arn], "s3:DataAccessPointAccount": [ap.account]}
+                    cands += _from_policy(analyze(ap.policy, ap.account), name, owner, path, ap.arn, extra,
+                                          bucket_policy or no_policy, org_of)
         for src in idx.log_sources_of(name):
             who = Who("service", LOG_DELIVERY_SERVICE, owner, label=f"S3 server access logging ({LOG_DELIVERY_SERVICE})")
             d = Decision(ALLOW, decided_by=src.source_bucket_arn,
