@@ -413,7 +413,9 @@ class Bench:
         if diff and not (p > 1 and self.a.floor_split == "account"
                          and {op for op, _, _ in diff} <= {"sts.AssumeRole", "sts.GetCallerIdentity",
                                                             "s3.ListBuckets",
-                                                            "organizations.DescribeOrganization"}):
+                                                            "organizations.DescribeOrganization",
+                                                            "s3control.ListMultiRegionAccessPoints",
+                                                            "s3control.GetMultiRegionAccessPointPolicy"}):
             self.problems.append(f"floor vs sync at {p} process(es): per-operation call counts differ: {diff}")
         self.rows.append({
             "figure": f"1. floor, {p} process{'es' if p > 1 else ''}",

@@ -26,7 +26,8 @@ policy analysis, no error rows.
 * Per (account, region): S3 Control ListAccessPoints (AccountId, MaxResults=1000) pages, then one task
   per access point: GetAccessPointPolicy (AccountId, Name).
 * Per account, in us-west-2 and only in the `aws` partition: S3 Control ListMultiRegionAccessPoints
-  (AccountId, MaxResults=100) pages, then one task per MRAP: GetMultiRegionAccessPointPolicy.
+  (AccountId, MaxResults=100) pages, then one task per MRAP: GetMultiRegionAccessPointPolicy (in
+  every process of `--split shard` that syncs part of the account, as every such shard asks).
 * Per account, in the global region, with the account's own credentials: Organizations
   DescribeOrganization (in every process of `--split shard`, as every shard of the sync asks).
   The account's work is queued as the engine queues it: DescribeOrganization, the MRAP listing, the
@@ -371,9 +372,8 @@ class Floor:
         self.call(s3c, "s3control.GetAccessPointPolicy", "get_access_point_policy", AccountId=acct, Name=name)
 
     def mraps_unit(self, acct: str, creds: dict, clients: dict, partition: str, regions: list[str]) -> None:
-        num, total = self.shard
         region = MRAP_CONTROL_REGION.get(partition)
-        if region is None or not shard_owns(num, total, acct, "*"):
+        if region is None:  # every shard syncing part of the account lists them (its buckets' paths)
             return
         s3c = self.client(clients, creds, "s3control", region)
         for m in self.pages(s3c, "s3control.ListMultiRegionAccessPoints", "list_multi_region_access_points",

@@ -14,11 +14,13 @@ from plugin.demo.world import COMPUTE, DATA
 from plugin.source.sharding import Shard
 from plugin.tables import all_tables
 
+from .access_world import ACCESS
 from .check_world import CHECKS
+from .scenario_world import PARTNER, SHARING
 from .cli import run_cli, write_specs
 from .grpc_client import plugin_executable
 
-ACCOUNTS = [DATA, COMPUTE, CHECKS]
+ACCOUNTS = [DATA, COMPUTE, CHECKS, ACCESS, SHARING, PARTNER]
 
 
 def _rows(db: Path) -> dict[str, list[tuple]]:

@@ -14,6 +14,8 @@ another shard reports `key_known = false` there (an unsharded sync knows it).
 
 Each account's organisation (DescribeOrganization, `aws_organizations`) is asked in every shard, so
 that every shard resolves `aws:PrincipalOrgID` alike; its row and its failure belong to (account, "*").
+Likewise an account's Multi-Region Access Points are listed by every shard that syncs part of the
+account (their buckets may be in any of its Regions); rows and failures belong to (account, "*").
 """
 
 from __future__ import annotations

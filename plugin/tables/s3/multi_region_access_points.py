@@ -25,13 +25,22 @@ CONTROL_REGION = {"aws": "us-west-2"}
 
 
 def list_mraps(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
+    """The shard that owns the account's account-level work lists (and writes) its MRAPs. Every other
+    shard syncing part of the account lists them too, without rows or errors, only to index them: an
+    MRAP's buckets may be in that shard's Regions, and their access paths need it
+    (plugin/source/sharding.py)."""
     region = CONTROL_REGION.get(ctx.partition)
-    if region is None or not ctx.owns("*"):
-        return  # per-account work belongs to one shard (plugin/source/sharding.py)
-    lctx = ctx.for_account_level().with_region(region)
+    if region is None:
+        return
+    owner = ctx.owns("*")
+    lctx = (ctx.for_account_level() if owner else ctx.with_errors(lambda err: None)).with_region(region)
     for m in lctx.paginate("s3control", "ListMultiRegionAccessPoints", "AccessPoints", token_in="NextToken",
                            token_out="NextToken", AccountId=ctx.account_id, MaxResults=100):
-        yield {**m, "_region": region}
+        item = {**m, "_region": region}
+        if owner:
+            yield item
+        else:
+            index_mrap(lctx, None, enrich_mrap(lctx, item))
 
 
 def mrap_arn(partition: str, account: str, alias: str) -> str:
@@ -63,9 +72,9 @@ def mrap_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str,
             "status": item.get("Status"), "policy": item.get("_policy")}  # the policy text verbatim
 
 
-def index_mrap(ctx: Ctx, row: dict[str, Any], item: dict[str, Any]) -> None:
+def index_mrap(ctx: Ctx, row: dict[str, Any] | None, item: dict[str, Any]) -> None:
     if ctx.index is not None:
-        ctx.index.add_mrap(ctx.account_id, row["arn"], row.get("alias") or "", item.get("Regions") or [],
+        ctx.index.add_mrap(ctx.account_id, item["_arn"], item.get("Alias") or "", item.get("Regions") or [],
                            item.get("_policy"), bool(item.get("_policy_read")))
 
 
