@@ -37,6 +37,13 @@ ext AS (
           FROM aws_kms_key_permissions) p
     WHERE effect = 'Allow' AND is_external GROUP BY key_arn
 ),
+undecided_org AS (
+    -- organisation-wide statements whose organisation may be ours: not every account's was learnt
+    SELECT key_arn, string_agg(DISTINCT coalesce(regexp_extract(CAST(conditions AS VARCHAR), '"(o-[a-z0-9]+)"', 1),
+                                                 '?') || ' via ' || source || ' ' || statement_id, '; ') AS detail
+    FROM aws_kms_key_permissions WHERE effect = 'Allow' AND trust = 'unknown_organization'
+    GROUP BY key_arn
+),
 unreadable AS (
     SELECT DISTINCT resource_arn FROM aws_encryption_sync_errors WHERE operation IN ('GetKeyPolicy', 'ListGrants')
     UNION
@@ -47,7 +54,7 @@ unreadable AS (
 SELECT k.arn AS resource_arn, k.account_id, k.region,
     CASE
         WHEN ext.key_arn IS NOT NULL THEN 'fail'
-        WHEN k.arn IN (SELECT resource_arn FROM unreadable) THEN 'error'
+        WHEN k.arn IN (SELECT resource_arn FROM unreadable) OR u.key_arn IS NOT NULL THEN 'error'
         ELSE 'pass'
     END AS status,
     CASE
@@ -58,9 +65,14 @@ SELECT k.arn AS resource_arn, k.account_id, k.region,
         WHEN k.arn IN (SELECT resource_arn FROM unreadable) THEN
             'The key policy or grants could not be read or analysed (see aws_encryption_sync_errors and ' ||
             'aws_kms_key_permissions.policy_error), so who may use the key is unknown.'
+        WHEN u.key_arn IS NOT NULL THEN
+            'The key admits every account of an organisation (' || u.detail || '), and whether it is ours is ' ||
+            'unknown: the organisation of every synced account could not be learnt (DescribeOrganization ' ||
+            'failed, see aws_encryption_sync_errors, or aws_organizations was not synced).'
         ELSE 'Only the key''s account and trusted accounts appear in its key policy and grants' ||
              coalesce(': ' || inside.detail, '') || '.'
     END AS reason
 FROM aws_kms_keys k
 LEFT JOIN ext ON ext.key_arn = k.arn
 LEFT JOIN inside ON inside.key_arn = k.arn
+LEFT JOIN undecided_org u ON u.key_arn = k.arn

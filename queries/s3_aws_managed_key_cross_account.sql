@@ -48,6 +48,12 @@ refused AS (
       AND p.principal_account IS DISTINCT FROM b.account_id
     GROUP BY p.bucket_arn
 ),
+unread_paths AS (
+    -- paths the sync could not read (ACL, access point or MRAP policies, their listings): unknown sharing
+    SELECT bucket_arn, string_agg(DISTINCT reason, ' ') AS what
+    FROM aws_s3_bucket_access_paths WHERE bucket_verdict = 'unknown'
+    GROUP BY bucket_arn
+),
 unreadable AS (
     SELECT DISTINCT resource_arn, operation FROM aws_encryption_sync_errors
     WHERE operation IN ('GetBucketEncryption', 'GetBucketPolicy', 'GetBucketAcl')
@@ -60,7 +66,7 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
         WHEN e.key_type IS DISTINCT FROM 'aws_managed' AND s.bucket_arn IS NOT NULL AND k.younger THEN 'pass'
         WHEN e.key_type IS DISTINCT FROM 'aws_managed' THEN 'skip'
         WHEN s.bucket_arn IS NOT NULL THEN 'fail'
-        WHEN EXISTS (SELECT 1 FROM unreadable u WHERE u.resource_arn = b.arn) THEN 'error'
+        WHEN EXISTS (SELECT 1 FROM unreadable u WHERE u.resource_arn = b.arn) OR up.bucket_arn IS NOT NULL THEN 'error'
         ELSE 'pass'
     END AS status,
     CASE
@@ -96,6 +102,9 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
             'Encrypted with an AWS managed key; the bucket policy or ACL could not be read (' ||
             (SELECT string_agg(DISTINCT u.operation, ', ') FROM unreadable u WHERE u.resource_arn = b.arn) ||
             '), so whether it is shared is unknown.'
+        WHEN up.bucket_arn IS NOT NULL THEN
+            'Encrypted with the AWS managed key ' || coalesce(e.resolved_key_arn, 'aws/s3') || ' and shared with no ' ||
+            'other account by what was read, but ' || up.what || ' Whether another account may use it is unknown.'
         ELSE 'Encrypted with the AWS managed key ' || coalesce(e.resolved_key_arn, 'aws/s3') ||
             ' and shared with no other account (bucket policy, ACL, access points)' ||
             coalesce('; refused: ' || r.who, '') || '.'
@@ -109,3 +118,4 @@ LEFT JOIN shared s ON s.bucket_arn = b.arn
 LEFT JOIN (SELECT arn, creation_date, true AS younger FROM aws_kms_keys) k
     ON k.arn = e.resolved_key_arn AND date_trunc('second', k.creation_date) > b.creation_date
 LEFT JOIN refused r ON r.bucket_arn = b.arn
+LEFT JOIN unread_paths up ON up.bucket_arn = b.arn

@@ -59,6 +59,12 @@ per_bucket AS (
     FROM paths
     GROUP BY bucket_arn
 ),
+unread_paths AS (
+    -- paths the sync could not read (ACL, access point or MRAP policies, their listings)
+    SELECT bucket_arn, string_agg(DISTINCT reason, ' ') AS what
+    FROM aws_s3_bucket_access_paths WHERE bucket_verdict = 'unknown'
+    GROUP BY bucket_arn
+),
 key_unreadable AS (
     SELECT DISTINCT resource_arn FROM aws_encryption_sync_errors WHERE operation IN ('GetKeyPolicy', 'ListGrants')
 ),
@@ -71,7 +77,7 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
         WHEN e.sse_algorithm = 'SSE-S3' THEN 'skip'
         WHEN e.key_type = 'aws_managed' THEN 'skip'
         WHEN pb.failing IS NOT NULL THEN 'fail'
-        WHEN b.arn IN (SELECT resource_arn FROM bucket_unreadable) THEN 'error'
+        WHEN b.arn IN (SELECT resource_arn FROM bucket_unreadable) OR up.bucket_arn IS NOT NULL THEN 'error'
         WHEN pb.bucket_arn IS NULL THEN 'pass'
         WHEN e.key_type IS NULL OR pb.unknown IS NOT NULL
              OR e.resolved_key_arn IN (SELECT resource_arn FROM key_unreadable) THEN 'error'
@@ -91,6 +97,9 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
                 AND x.operation IN ('GetBucketPolicy', 'GetBucketAcl')), '?') ||
             '), so who it admits, and whether key ' || coalesce(e.resolved_key_arn, e.key_reference, 'aws/s3') ||
             ' lets them in, is unknown.'
+        WHEN up.bucket_arn IS NOT NULL THEN
+            up.what || ' Whether every principal it admits may use key ' ||
+            coalesce(e.resolved_key_arn, e.key_reference, '?') || ' is unknown.'
         WHEN pb.bucket_arn IS NULL THEN 'No principal of another account may read or write objects (bucket policy, ' ||
             'ACL, access points).'
         WHEN e.key_type IS NULL OR pb.unknown IS NOT NULL
@@ -109,3 +118,4 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
 FROM aws_s3_buckets b
 LEFT JOIN aws_s3_bucket_encryption_keys e ON e.bucket_arn = b.arn
 LEFT JOIN per_bucket pb ON pb.bucket_arn = b.arn
+LEFT JOIN unread_paths up ON up.bucket_arn = b.arn

@@ -335,3 +335,45 @@ def test_the_object_a_statement_reaches(resource, access_point, key):
     st = analyze(json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
                                             "Resource": resource}]}), "111122223333").statements[0]
     assert _object_key(st, "b", access_point) == key
+
+
+def test_paths_the_sync_could_not_read_are_errors_not_passes(world, worlds, tmp_path):
+    """Each input of the sharing checks, unread, turns their verdict into an `error` naming the call:
+    an access point's policy, the account's MRAP listing, a bucket's logging and replication, the
+    accounts' organisation."""
+    c = worlds.scenarios
+    ap = c.access_points["ap-delegated"]
+    logged, replicated = c.buckets["logged-to-sse-s3"], c.buckets["replica-key-admits"]
+
+    def deny(service: str, op: str, body: bytes, region: str) -> Any:
+        text = body.decode(errors="replace")
+        hit = ((op == "GetAccessPointPolicy" and "accesspoint/ap-delegated/" in text)
+               or op in ("ListMultiRegionAccessPoints", "DescribeOrganization")
+               or (op == "GetBucketLogging" and logged in text) or (op == "GetBucketReplication" and replicated in text))
+        return (403, "AccessDenied") if hit else None
+
+    world.server.faults.append(deny)
+    try:
+        db = tmp_path / "unread.duckdb"
+        _sync(world, db, [SHARING, PARTNER], max_retries=0)
+    finally:
+        world.server.faults.remove(deny)
+    res = _statuses(db)
+
+    def verdict(check: str, bucket: str) -> tuple[str, str]:
+        return res[check][f"arn:aws:s3:::{bucket}"]
+
+    status, reason = verdict(AWS_MANAGED, c.buckets["ap-delegated"])
+    assert status == "error" and f"the policy of {ap} (GetAccessPointPolicy) could not be read" in reason, reason
+    status, reason = verdict(AWS_MANAGED, c.buckets["mrap"])  # its MRAP was not listed: was a fail
+    assert status == "error" and "(ListMultiRegionAccessPoints: AccessDenied) could not be read" in reason, reason
+    status, reason = verdict(PRINCIPALS, c.buckets["role-match"])  # was a pass
+    assert status == "error" and "ListMultiRegionAccessPoints" in reason and "is unknown" in reason, reason
+    assert verdict(PRINCIPALS, c.buckets["role-mismatch"])[0] == "fail", "a decided failure stays a failure"
+    status, reason = verdict(LOG_TARGET, logged)
+    assert status == "error" and "GetBucketLogging: AccessDenied" in reason, reason
+    status, reason = verdict(REPLICA_KEY, replicated)
+    assert status == "error" and "replication configuration could not be read" in reason, reason
+    for scenario in ("org-key-admits-org", "org-key-foreign-org"):  # were a pass and a fail
+        status, reason = res[EXTERNAL][c.keys[scenario]]
+        assert status == "error" and "OrganisationUse" in reason and "DescribeOrganization" in reason, reason

@@ -183,7 +183,8 @@ def test_unreadable_inputs_are_errors_not_passes(world, check_cases, tmp_path):
     key = check_cases.keys["public"]
     for check in ("s3_aws_managed_key_cross_account", "s3_key_unusable_by_bucket_principals",
                   "s3_encryption_key_unusable_state", "s3_encryption_key_alias_or_foreign_region",
-                  "s3_sse_kms_bucket_key_disabled", "s3_sse_c_not_blocked", "encryption_key_inventory"):
+                  "s3_sse_kms_bucket_key_disabled", "s3_sse_c_not_blocked", "encryption_key_inventory",
+                  "s3_key_in_another_account_unusable", "s3_bucket_policy_enforces_key"):
         assert res[check][bucket][0] == "error", check
         assert "could not be read" in res[check][bucket][1], check
     for check in ("kms_cmk_rotation_disabled", "kms_key_manual_rotation_overdue", "kms_key_policy_public",

@@ -27,6 +27,10 @@ sync learnt it, its organisation. An AWS managed key that the sync did not read 
 the documented `aws/s3` policy. `key_verdict` is `not_needed` for SSE-S3 and `unknown` when the
 key's policy could not be read or the key lives in an account the sync did not cover.
 
+A path the sync could not read (the ACL when ACLs are in force, an access point's or MRAP's policy,
+the account's access point or MRAP listing) is a row with `principal_type`, `access` and
+`bucket_verdict` `unknown` and the reason naming the call: its principals are unknown, not absent.
+
 These rows describe *default* encryption: objects written with their own encryption headers, or
 before the default changed, may be under other keys.
 """
@@ -48,6 +52,7 @@ from .policy import analyze
 from .policy_elements import Analysis, Principal, Statement
 
 READ, WRITE = "read", "write"
+UNKNOWN = "unknown"  # a path the sync could not read (its access, bucket and key verdicts)
 LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com"
 # A principal standing for "an account that is not the bucket's", when the sharing names no account
 # (the public, an organisation whose members the sync does not know).
@@ -333,7 +338,7 @@ def access_paths(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     bucket, item = parent.row, parent.item
     owner, name = ctx.account_id, bucket["name"]
     idx = ctx.index
-    org_of = (lambda a: idx.org_of(a)) if idx is not None and hasattr(idx, "org_of") else (lambda a: None)
+    org_of = idx.org_of if idx is not None else (lambda a: None)
     enc = bucket_key_row(ctx, parent)
     key = key_of(ctx, enc)
     policy_text = item.get("_policy")
@@ -342,19 +347,30 @@ def access_paths(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     if bucket_policy is not None:
         cands += _from_policy(bucket_policy, name, owner, "bucket_policy", "", {}, None, org_of)
     acl = item.get("_acl") or {}
-    account_of = (lambda cid: idx.account_of_canonical_user(cid)) if idx is not None and hasattr(
-        idx, "account_of_canonical_user") else (lambda cid: None)
+    account_of = idx.account_of_canonical_user if idx is not None else (lambda cid: None)
     cands += _from_acl(item, ((acl.get("Owner") or {}).get("ID")), account_of)
+    if item.get("_acl_read") is False:
+        cands.append(_unread("acl", "", "the bucket ACL (GetBucketAcl)"))
     # No bucket policy: it allows nothing (an empty document would read as one that can't be analysed)
     no_policy = Analysis(ok=True, error=None, owner_account=owner, is_public=False, external_accounts=[], statements=[])
-    if idx is not None and hasattr(idx, "access_points_of"):
-        for path, points in (("access_point", idx.access_points_of(name)),
-                             ("multi_region_access_point", idx.mraps_of_bucket(name))):
+    if idx is not None:
+        for path, points, listing, scope, get in (
+                ("access_point", idx.access_points_of(name), "s3control:ListAccessPoints", bucket["region"],
+                 "GetAccessPointPolicy"),
+                ("multi_region_access_point", idx.mraps_of_bucket(name), "s3control:ListMultiRegionAccessPoints", "",
+                 "GetMultiRegionAccessPointPolicy")):
+            code = idx.unread_listing(owner, scope, listing)
+            if code:
+                where = f" in {scope}" if scope else ""
+                cands.append(_unread(path, "", f"the {path.replace('_', ' ')}s of account {owner}{where} "
+                                               f"({listing.split(':')[1]}: {code})"))
             for ap in points:
                 if ap.policy:
                     extra = {"s3:DataAccessPointArn": [ap.arn], "s3:DataAccessPointAccount": [ap.account]}
                     cands += _from_policy(analyze(ap.policy, ap.account), name, owner, path, ap.arn, extra,
                                           bucket_policy or no_policy, org_of)
+                elif not ap.policy_read:
+                    cands.append(_unread(path, ap.arn, f"the policy of {ap.arn} ({get})"))
         for src in idx.log_sources_of(name):
             who = Who("service", LOG_DELIVERY_SERVICE, owner, label=f"S3 server access logging ({LOG_DELIVERY_SERVICE})")
             d = Decision(ALLOW, decided_by=src.source_bucket_arn,
@@ -367,17 +383,26 @@ def access_paths(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
         for access in (READ, WRITE):
             cands.append(Candidate("owner", "", who, access, sorted(_ACCESS_ACTIONS[access]), d))
     for c in cands:
-        if c.who.type == "organization" and idx is not None and hasattr(idx, "org_accounts"):
+        if c.who.type == "organization" and idx is not None:
             n = len(idx.org_accounts(c.who.org_id or ""))
             c.who.label = f"every account of organisation {c.who.org_id}" + (
                 f" ({n} accounts known)" if n else " (its accounts are not known to this sync)")
         yield _row(ctx, bucket, key, c, org_of)
 
 
+def _unread(path: str, via: str, what: str) -> Candidate:
+    """A path the sync could not read: its principals are unknown, never "none" (the checks say error)."""
+    return Candidate(path, via, Who(UNKNOWN, "", label="unknown principals"), UNKNOWN, [],
+                     Decision(UNKNOWN, reason=f"{what} could not be read, so who it admits is unknown"))
+
+
 def _row(ctx: Ctx, bucket: dict[str, Any], key: Key, c: Candidate, org_of: Any) -> dict[str, Any]:
     k = key if c.key_arn is None else key_of(ctx, None, c.key_arn)
     ops = c.key_ops or _kms_needs(c.actions)
-    if c.path == "log_delivery" and k.sse in ("SSE-KMS", "DSSE-KMS"):
+    if c.bucket.verdict == UNKNOWN:
+        verdict, kd, missing = UNKNOWN, None, []
+        key_reason = "the key side was not evaluated"
+    elif c.path == "log_delivery" and k.sse in ("SSE-KMS", "DSSE-KMS"):
         verdict, kd, missing = NOT_ALLOWED, None, ops
         key_reason = (f"S3 delivers server access logs only to buckets encrypted with SSE-S3; this bucket's "
                       f"default encryption is {k.sse} ({k.arn or 'aws/s3'}), so the logs are not delivered")
@@ -389,6 +414,8 @@ def _row(ctx: Ctx, bucket: dict[str, Any], key: Key, c: Candidate, org_of: Any) 
                    + (f" {c.via}" if c.via else "") + (f" ({c.bucket.decided_by})" if c.bucket.decided_by else ""))
     if c.bucket.verdict == DEPENDS:
         bucket_side += f", depending on {', '.join(c.bucket.depends_on) or 'conditions'}"
+    elif c.bucket.verdict == UNKNOWN:
+        bucket_side = c.bucket.reason
     elif c.bucket.verdict in (DENY, NOT_ALLOWED):
         bucket_side = (f"{c.who.label} is not let {c.access} objects of {bucket['name']}: "
                        f"{c.bucket.reason or c.bucket.verdict}")
@@ -481,14 +508,16 @@ S3_BUCKET_ACCESS_PATHS = TableDef(
                          "log_delivery | owner"),
         Col("via", STR, "The access point, MRAP, replication destination or log source; '' for the bucket itself"),
         Col("principal", STR, "Role/user ARN, account root ARN, organisation id, '*', service, canonical id"),
-        Col("principal_type", STR, "principal | account | organization | public | service | canonical_user"),
+        Col("principal_type", STR, "principal | account | organization | public | service | canonical_user | "
+                                   "unknown (a path the sync could not read)"),
         Col("principal_account", STR, "Its 12-digit account, when there is one"),
         Col("principal_org_id", STR, "The organisation, for organisation-wide sharing"),
         Col("principal_label", STR, "How the principal reads in a finding"),
-        Col("access", STR, "read or write"),
+        Col("access", STR, "read, write, or unknown (a path the sync could not read)"),
         Col("actions", STR_LIST, "The S3 object actions the path grants"),
         Col("bucket_statement", STR, "The bucket-side statement (Sid or #index), ACL permission or rule that admits it"),
-        Col("bucket_verdict", STR, "allow | depends | deny | not_allowed (bucket side)"),
+        Col("bucket_verdict", STR, "allow | depends | deny | not_allowed (bucket side) | unknown (the ACL, an access "
+                                   "point's policy or a listing could not be read: the reason says which)"),
         Col("bucket_depends_on", STR_LIST, "Conditions the bucket side could not decide"),
         Col("key_arn", STR, "The key the access needs (the bucket's, or the replica key)"),
         Col("key_type", STR), Col("key_account_id", STR),

@@ -46,7 +46,8 @@ _COMMON = [
     Col("is_public", BOOL, "Admits anyone, with no condition restricting the caller"),
     Col("is_external", BOOL, "Admits an account that is not the owner, not synced and not trusted"),
     Col("trust", STR, "owner | synced_account | trusted_account | organization | external | public | service | "
-                      "unknown"),
+                      "unknown | unknown_organization (an organisation id that is not one of ours as far as "
+                      "the sync learnt, when DescribeOrganization could not be read for every synced account)"),
     Col("actions", STR_LIST, "Action (or the grant's operations as kms:<Operation>) as written"),
     Col("not_actions", STR_LIST, "NotAction as written"),
     Col("via_services", STR_LIST, "kms:ViaService values the statement requires"),
@@ -73,7 +74,7 @@ def _trust(account: str | None, owner: str, trusted: frozenset[str], principal: 
 
 def _rows_for_statement(st: Statement, owner: str, trusted: frozenset[str], synced: frozenset[str],
                         flags: dict[str, str], resource_ok: Any = None,
-                        our_orgs: frozenset[str] = frozenset()) -> Iterator[dict[str, Any]]:
+                        our_orgs: frozenset[str] = frozenset(), orgs_known: bool = True) -> Iterator[dict[str, Any]]:
     allow = st.effect == "Allow"
     base = {
         "statement_id": st.sid or f"#{st.index}", "statement_index": st.index, "effect": st.effect,
@@ -107,7 +108,8 @@ def _rows_for_statement(st: Statement, owner: str, trusted: frozenset[str], sync
             and not account
         trust = _trust(account, owner, trusted, p if ptype != "NotPrincipal" else None, public)
         if trust == "unknown" and st.org_ids:
-            trust = "organization" if set(st.org_ids) & our_orgs else "external"
+            trust = ("organization" if set(st.org_ids) & our_orgs else
+                     "external" if orgs_known else "unknown_organization")
         if trust == "trusted_account" and account in synced:
             trust = "synced_account"
         yield {**base, "principal_type": ptype, "principal": value, "principal_account": account,
@@ -116,7 +118,7 @@ def _rows_for_statement(st: Statement, owner: str, trusted: frozenset[str], sync
 
 def policy_rows(policy: str | None, owner: str, trusted: frozenset[str], synced: frozenset[str],
                 flags: dict[str, str], resource_ok: Any = None,
-                our_orgs: frozenset[str] = frozenset()) -> Iterator[dict[str, Any]]:
+                our_orgs: frozenset[str] = frozenset(), orgs_known: bool = True) -> Iterator[dict[str, Any]]:
     if not policy:
         return
     a: Analysis = analyze(policy, owner)
@@ -127,7 +129,7 @@ def policy_rows(policy: str | None, owner: str, trusted: frozenset[str], synced:
                "caller_accounts": None, "conditions": None, "policy_error": a.error,
                **{k: None for k in flags}}
     for st in a.statements:
-        yield from _rows_for_statement(st, owner, trusted, synced, flags, resource_ok, our_orgs)
+        yield from _rows_for_statement(st, owner, trusted, synced, flags, resource_ok, our_orgs, orgs_known)
 
 
 def _grant_rows(grants: list[dict[str, Any]], owner: str, trusted: frozenset[str],
@@ -156,12 +158,15 @@ def _grant_rows(grants: list[dict[str, Any]], owner: str, trusted: frozenset[str
         yield row
 
 
-def _our_orgs(ctx: Ctx) -> frozenset[str]:
-    """The organisations of the synced and trusted accounts, as the sync learnt them."""
+def _our_orgs(ctx: Ctx, synced: frozenset[str]) -> dict[str, Any]:
+    """`our_orgs`: the organisations of the synced and trusted accounts, as the sync learnt them;
+    `orgs_known`: whether every synced account's DescribeOrganization answered (otherwise an
+    organisation id that is not among them may still be ours)."""
     idx = ctx.index
-    if idx is None or not hasattr(idx, "org_of"):
-        return frozenset()
-    return frozenset(o for a in ctx.trusted if (o := idx.org_of(a)))
+    if idx is None:
+        return {"our_orgs": frozenset(), "orgs_known": False}
+    return {"our_orgs": frozenset(o for a in ctx.trusted if (o := idx.org_of(a))),
+            "orgs_known": all(idx.org_known(a) for a in synced)}
 
 
 def _kms_prefetch(ctx: Ctx, parent: Parent) -> None:
@@ -182,7 +187,7 @@ def kms_permissions(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     owner = ctx.account_id
     arn = parent.row["arn"]
     synced = ctx.trusted - frozenset(ctx.acc.spec.trusted_accounts)
-    for r in policy_rows(fetch_policy(ctx, parent), owner, ctx.trusted, synced, KMS_USE, our_orgs=_our_orgs(ctx)):
+    for r in policy_rows(fetch_policy(ctx, parent), owner, ctx.trusted, synced, KMS_USE, **_our_orgs(ctx, synced)):
         yield {"key_arn": arn, "source": "key_policy", **r}
     for r in _grant_rows(fetch_grants(ctx, parent) or [], owner, ctx.trusted, synced):
         yield {"key_arn": arn, "source": "grant", **r}
@@ -215,7 +220,7 @@ def bucket_permissions(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     from ..tables.s3.bucket_policies import fetch_bucket_policy
     synced = ctx.trusted - frozenset(ctx.acc.spec.trusted_accounts)
     for r in policy_rows(fetch_bucket_policy(ctx, parent), ctx.account_id, ctx.trusted, synced, S3_USE,
-                         _object_resource(parent.row["name"]), our_orgs=_our_orgs(ctx)):
+                         _object_resource(parent.row["name"]), **_our_orgs(ctx, synced)):
         yield {"bucket_arn": parent.row["arn"], "source": "bucket_policy", **r}
 
 

@@ -190,6 +190,7 @@ class SyncEngine:
         finished with an error."""
         service, _, operation = call.partition(":")
         if status == ERROR:
+            self.index.mark_unread(account_id, region, call, code)
             with self._plock:
                 self.progress.unread.append((account_id, region, call, code, message))
             log.error("table resolver finished with error", extra={"cq_fields": {

@@ -75,6 +75,7 @@ class Index:
     org_members: dict[str, set[str]] = field(default_factory=dict)     # organisation id -> accounts known in it
     org_masters: dict[str, str] = field(default_factory=dict)         # organisation id -> management account
     canonical_users: dict[str, str] = field(default_factory=dict)     # S3 canonical user id -> account
+    unread_listings: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (account, region, call) -> code
     _no_org: set[str] = field(default_factory=set)                     # accounts known to be in no organisation
     _org_lookups: dict[str, "_Once"] = field(default_factory=dict)     # account -> its DescribeOrganization, once
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -144,6 +145,18 @@ class Index:
     def account_of_canonical_user(self, canonical_id: str) -> str | None:
         with self._lock:
             return self.canonical_users.get(canonical_id)
+
+    # -- listings that failed ------------------------------------------------------------------
+    def mark_unread(self, account: str, region: str, call: str, code: str) -> None:
+        """A listing (`service:Operation`) of `account` in `region` ("" for account-wide) failed: what
+        it would have listed is unknown to the derived tables, not absent."""
+        with self._lock:
+            self.unread_listings.setdefault((account, region, call), code or "error")
+
+    def unread_listing(self, account: str, region: str, call: str) -> str | None:
+        """The error code of that listing's failure, None when it was read (or not made)."""
+        with self._lock:
+            return self.unread_listings.get((account, region, call))
 
     # -- organisations -----------------------------------------------------------------------
     def set_org(self, account: str, org_id: str | None, master_account: str | None) -> None:

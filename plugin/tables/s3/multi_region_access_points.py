@@ -33,7 +33,12 @@ def list_mraps(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
     if region is None:
         return
     owner = ctx.owns("*")
-    lctx = (ctx.for_account_level() if owner else ctx.with_errors(lambda err: None)).with_region(region)
+
+    def unread(err: Any) -> None:  # the owner records it; here it only marks the paths unknown
+        if not err.resource_arn and ctx.index is not None:
+            ctx.index.mark_unread(ctx.account_id, "", f"{err.service}:{err.operation}", err.error_code)
+
+    lctx = (ctx.for_account_level() if owner else ctx.with_errors(unread)).with_region(region)
     for m in lctx.paginate("s3control", "ListMultiRegionAccessPoints", "AccessPoints", token_in="NextToken",
                            token_out="NextToken", AccountId=ctx.account_id, MaxResults=100):
         item = {**m, "_region": region}
