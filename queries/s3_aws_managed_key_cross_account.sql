@@ -93,9 +93,11 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
         WHEN s.bucket_arn IS NOT NULL THEN
             'Default encryption uses the AWS managed key ' || coalesce(e.resolved_key_arn, 'aws/s3 of ' || b.account_id) ||
             ', whose policy admits only account ' || b.account_id || ' through S3 and can''t be changed, but ' ||
-            s.who || ' may use the bucket''s objects: their reads and writes fail with AccessDenied from KMS. ' ||
+            s.who || ' may use the bucket''s objects: their requests fail with AccessDenied from KMS. ' ||
             'Fix: switch the default to a customer managed key whose policy admits them (aws s3api ' ||
-            'put-bucket-encryption --bucket ' || b.name || ' ...), then re-encrypt the objects written before ' ||
+            'put-bucket-encryption --bucket ' || b.name || ' --server-side-encryption-configuration ''{"Rules":[{' ||
+            '"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"<customer managed ' ||
+            'key ARN>"},"BucketKeyEnabled":true}]}''), then re-encrypt the objects written before ' ||
             '(S3 Batch Operations copy): default encryption covers only new objects written without their own ' ||
             'encryption headers.'
         WHEN EXISTS (SELECT 1 FROM unreadable u WHERE u.resource_arn = b.arn) THEN

@@ -38,7 +38,8 @@ SELECT b.arn AS resource_arn, b.account_id, b.region,
             'Server access logs of ' || t.sources || ' are delivered here, but its default encryption is ' ||
             e.sse_algorithm || coalesce(' with ' || e.resolved_key_arn, ' with aws/s3') ||
             ': S3 delivers server access logs only to SSE-S3 buckets, so they are lost. Fix: aws s3api ' ||
-            'put-bucket-encryption --bucket ' || b.name || ' with SSEAlgorithm AES256.'
+            'put-bucket-encryption --bucket ' || b.name || ' --server-side-encryption-configuration ' ||
+            '''{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}''.'
         WHEN u.resource_arn IS NOT NULL THEN
             'The bucket''s logging configuration could not be read (GetBucketLogging: ' || u.error_code ||
             '), so whether its server access logs go to a bucket on SSE-KMS, where they are lost, is unknown.'

@@ -78,7 +78,8 @@ SCENARIOS: list[Scenario] = [
     # ---- Sharing a bucket that is on aws/s3: every way another account gets in, and twins that don't
     S("org-wide-sharing-on-aws-s3", AWS_MANAGED, "demo-bucket:org-shared", "fail", (
         "every account of organisation {demo_org} (3 accounts known) (read, bucket policy statement OrganisationRead)",
-        "AccessDenied from KMS", "Fix: switch the default to a customer managed key",
+        "their requests fail with AccessDenied from KMS", "Fix: switch the default to a customer managed key",
+        '"KMSMasterKeyID":"<customer managed key ARN>"',
         "put-bucket-encryption --bucket {bucket}"), moto=f"{ORG_MODEL}; {AWS_S3_MODEL}"),
     S("public-bucket-on-aws-s3", AWS_MANAGED, "bucket:public", "fail", (
         "anyone (public) (read, bucket policy statement PublicRead)", "put-bucket-encryption --bucket {bucket}")),
@@ -195,7 +196,8 @@ SCENARIOS: list[Scenario] = [
     S("log-delivery-into-sse-kms", LOG_TARGET, "access-bucket:logs", "fail", (
         "Server access logs of arn:aws:s3:::{access_logged} are delivered here",
         "SSE-KMS with {key}: S3 delivers server access logs only to SSE-S3 buckets",
-        "Fix: aws s3api put-bucket-encryption --bucket {bucket} with SSEAlgorithm AES256")),
+        "Fix: aws s3api put-bucket-encryption --bucket {bucket} --server-side-encryption-configuration "
+        "'{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"AES256\"}}]}'")),
     S("log-delivery-into-sse-s3", LOG_TARGET, "bucket:log-target-sse-s3", "pass", (
         "Server access logs of arn:aws:s3:::{scn_logged} are delivered here, encrypted with SSE-S3",)),
 

@@ -409,7 +409,7 @@ def _row(ctx: Ctx, bucket: dict[str, Any], key: Key, c: Candidate, org_of: Any) 
     else:
         verdict, kd, missing = _key_decision(k, c.who, ops, bucket["name"], bucket["region"], org_of, c.object_key)
         key_reason = _key_reason(k, c, verdict, kd, missing)
-    fix_statement, fix_cli = _fix(k, c, missing, bucket["region"], verdict)
+    fix_statement, fix_cli = _fix(k, c, missing, bucket["name"], bucket["region"], verdict)
     bucket_side = (f"{c.who.label} may {c.access} objects of {bucket['name']} through {c.path.replace('_', ' ')}"
                    + (f" {c.via}" if c.via else "") + (f" ({c.bucket.decided_by})" if c.bucket.decided_by else ""))
     if c.bucket.verdict == DEPENDS:
@@ -472,14 +472,15 @@ def _key_reason(k: Key, c: Candidate, verdict: str, kd: Decision | None, missing
             + (f" ({kd.reason})" if kd and kd.reason else ""))
 
 
-def _fix(k: Key, c: Candidate, missing: list[str], region: str, verdict: str) -> tuple[str | None, str | None]:
+def _fix(k: Key, c: Candidate, missing: list[str], bucket: str, region: str,
+         verdict: str) -> tuple[str | None, str | None]:
     if verdict in (ALLOW, "not_needed", DENY) or not missing or not k.arn:
         return None, None  # (an explicit Deny overrides any Allow or grant: no statement to add fixes it)
     if c.path == "log_delivery":
-        return None, ("aws s3api put-bucket-encryption --bucket <this bucket> --server-side-encryption-configuration "
+        return None, (f"aws s3api put-bucket-encryption --bucket {bucket} --server-side-encryption-configuration "
                       "'{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"AES256\"}}]}'")
     if k.type == "aws_managed":
-        return None, ("aws s3api put-bucket-encryption --bucket <bucket> --server-side-encryption-configuration "
+        return None, (f"aws s3api put-bucket-encryption --bucket {bucket} --server-side-encryption-configuration "
                       "'{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"aws:kms\","
                       "\"KMSMasterKeyID\":\"<customer-managed-key-arn>\"},\"BucketKeyEnabled\":true}]}'")
     if c.who.type == "organization":
