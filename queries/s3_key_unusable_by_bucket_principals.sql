@@ -34,9 +34,7 @@ per_bucket AS (
             coalesce(key_arn, '?') || CASE WHEN key_verdict = 'deny' THEN ' denies ' ELSE ' gives no ' END ||
             array_to_string(missing_operations, ', ') || coalesce(' (' || key_decided_by || ')', '') ||
             -- the key policy statements and grants that would have applied but for a condition
-            coalesce(' (' || nullif(array_to_string(regexp_extract_all(reason,
-                '((?:statement "[^"]+"|grant \S+) does not apply: .*?(?: is false| does not hold \([^)]*\)))', 1),
-                '; '), '') || ')', '') ||
+            coalesce(' (' || nullif(array_to_string(key_not_applying, '; '), '') || ')', '') ||
             CASE WHEN access = 'write' AND list_contains(missing_operations, 'kms:Decrypt')
                       AND NOT list_contains(missing_operations, 'kms:GenerateDataKey')
                  THEN ' (multipart uploads need kms:Decrypt as well as kms:GenerateDataKey)' ELSE '' END ||

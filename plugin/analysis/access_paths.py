@@ -429,6 +429,7 @@ def _row(ctx: Ctx, bucket: dict[str, Any], key: Key, c: Candidate, org_of: Any) 
         "key_arn": k.arn, "key_type": k.type, "key_account_id": k.account, "kms_operations": ops,
         "key_verdict": verdict, "key_decided_by": kd.decided_by if kd else None,
         "key_depends_on": list(kd.depends_on) if kd else [], "key_delegated": bool(kd and kd.delegated),
+        "key_not_applying": list(kd.misses) if kd else [],
         "missing_operations": missing, "reason": f"{bucket_side}; {key_reason}.",
         "fix_statement": fix_statement, "fix_cli": fix_cli,
     }
@@ -526,6 +527,8 @@ S3_BUCKET_ACCESS_PATHS = TableDef(
         Col("key_verdict", STR, "allow | not_allowed | deny | depends | unknown | not_needed"),
         Col("key_decided_by", STR, "The key policy statement or grant id that decided it"),
         Col("key_depends_on", STR_LIST, "Conditions the key side could not decide"),
+        Col("key_not_applying", STR_LIST, "Key policy statements and grants that would allow it but for a condition "
+                                          "or grant constraint that is false (e.g. kms:ViaService of another Region)"),
         Col("key_delegated", BOOL, "Allowed through the principal's account root: its IAM must allow too"),
         Col("missing_operations", STR_LIST, "The KMS operations the key does not allow"),
         Col("reason", STR, "The path and the key's answer, in words"),

@@ -257,6 +257,9 @@ class Decision:
     reason: str = ""
     source: str = ""
     possible_deny: str | None = None
+    # For `not_allowed`: the statements and grants that would allow it but for a condition or grant
+    # constraint known to be false ('statement "X" does not apply: kms:ViaService (StringEquals) is false').
+    misses: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -386,7 +389,7 @@ def _decide(hits: list[_Hit], request: Request, owner: str, what: str, kind: str
         why += f": a principal of another account ({who.account}) needs the {what} to allow it"
     elif who.kind != "service":
         why += ": in the owner's account an identity-based policy may still allow it"
-    return Decision(NOT_ALLOWED, None, _deps(maybe_denies), False, False, why, what, possible)
+    return Decision(NOT_ALLOWED, None, _deps(maybe_denies), False, False, why, what, possible, tuple(misses))
 
 
 # --------------------------------------------------------------------------------------------
@@ -483,7 +486,7 @@ def evaluate_grants(grants: Iterable[Mapping[str, Any]] | None, request: Request
         return Decision(DEPENDS, hits[0].label, deps, hits[0].via_root, hits[0].via_root,
                         f"grant {hits[0].label} would allow {pr} {act} depending on {', '.join(deps)}", src)
     why = f"no grant allows {pr} {act}" + (f" ({'; '.join(misses)})" if misses else "")
-    return Decision(NOT_ALLOWED, None, (), False, False, why, src)
+    return Decision(NOT_ALLOWED, None, (), False, False, why, src, misses=tuple(misses))
 
 
 def combine(key_policy: Decision, grants: Decision) -> Decision:
@@ -505,4 +508,5 @@ def combine(key_policy: Decision, grants: Decision) -> Decision:
         return replace(first, verdict=DEPENDS, depends_on=deps, source=src,
                        reason=f"{key_policy.reason}; {grants.reason}")
     return Decision(NOT_ALLOWED, None, (), False, False,
-                    f"{key_policy.reason}; {grants.reason}", src, key_policy.possible_deny)
+                    f"{key_policy.reason}; {grants.reason}", src, key_policy.possible_deny,
+                    key_policy.misses + grants.misses)
