@@ -80,30 +80,30 @@ def _unknown(*labels: str) -> Truth:
     return Truth(None, tuple(dict.fromkeys(labels)))
 
 
-def all_of(items: Iterable[Truth]) -> Truth:
-    """AND: false as soon as one is false; unknown (with the union of dependencies) if any is unknown."""
+def _fold(items: Iterable[Truth], decisive: bool) -> Truth:
+    """`decisive` as soon as one item is; unknown (with the union of dependencies) if any is unknown;
+    else the other value."""
     deps: list[str] = []
     unknown = False
     for t in items:
-        if t.value is False:
-            return FALSE
+        if t.value is decisive:
+            return TRUE if decisive else FALSE
         if t.value is None:
             unknown = True
             deps.extend(t.depends)
-    return Truth(None, tuple(dict.fromkeys(deps))) if unknown else TRUE
+    if unknown:
+        return Truth(None, tuple(dict.fromkeys(deps)))
+    return FALSE if decisive else TRUE
+
+
+def all_of(items: Iterable[Truth]) -> Truth:
+    """AND: false as soon as one is false; unknown if any is unknown; else true."""
+    return _fold(items, False)
 
 
 def any_of(items: Iterable[Truth]) -> Truth:
     """OR: true as soon as one is true; unknown if any is unknown; else false."""
-    deps: list[str] = []
-    unknown = False
-    for t in items:
-        if t.value is True:
-            return TRUE
-        if t.value is None:
-            unknown = True
-            deps.extend(t.depends)
-    return Truth(None, tuple(dict.fromkeys(deps))) if unknown else FALSE
+    return _fold(items, True)
 
 
 def negate(t: Truth) -> Truth:
