@@ -22,6 +22,15 @@ from plugin.demo.world import AUDIT_ROLE, COMPUTE, DATA, World
 from .check_world import CHECKS
 
 
+def _no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No credentials anywhere botocore looks: environment, files, instance metadata."""
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
 def _write_spec(tmp_path: Path, spec: dict[str, Any], db: Path, name: str = "spec.yml") -> Path:
     p = tmp_path / name
     docs = [{"kind": "source", "spec": {"name": "aws-encryption", "path": "aws-encryption", "registry": "local",
@@ -85,11 +94,7 @@ def _deny_assume_role(account: str) -> Callable[..., Any]:
 def test_no_credentials_at_all_fails_sync_and_check_and_names_each_account(scanner_env, tmp_path, capsys,
                                                                          monkeypatch):
     w = scanner_env
-    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(k, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    _no_credentials(monkeypatch, tmp_path)
     db = tmp_path / "posture.duckdb"
     spec = _write_spec(tmp_path, w.spec(accounts=[DATA, COMPUTE]), db)
 
@@ -120,11 +125,7 @@ def test_no_credentials_at_all_fails_sync_and_check_and_names_each_account(scann
 
 def test_default_credentials_missing_with_no_accounts_listed(scanner_env, tmp_path, capsys, monkeypatch):
     w = scanner_env
-    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(k, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    _no_credentials(monkeypatch, tmp_path)
     db = tmp_path / "posture.duckdb"
     spec = w.spec()
     spec.pop("accounts")
