@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ...aws.calls import Ctx, Parent
+from .bucket_calls import fetch_once
 from ..schema import BOOL, JSON, STR, Col, TableDef
 
 
@@ -15,16 +16,9 @@ NO_ENCRYPTION = ("ServerSideEncryptionConfigurationNotFoundError",)
 
 def fetch_encryption(ctx: Ctx, parent: Parent) -> list[dict[str, Any]] | None:
     """The bucket's encryption rules, fetched once: [] when not configured, None when unreadable."""
-    if "_encryption" not in parent.item:
-        failed: list[bool] = []
-        c = ctx.with_table(ENCRYPTION_RULES.name)
-        r = c.call("s3", "GetBucketEncryption", resource_arn=parent.row["arn"], absent=NO_ENCRYPTION,
-                   expect="ServerSideEncryptionConfiguration", Bucket=parent.row["name"], _failed=failed)
-        if failed:
-            parent.item["_encryption"] = None
-        else:
-            parent.item["_encryption"] = (r or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", []) or []
-    return parent.item["_encryption"]
+    return fetch_once(ctx, parent, "_encryption", ENCRYPTION_RULES.name, "GetBucketEncryption",
+                      lambda r: r.get("ServerSideEncryptionConfiguration", {}).get("Rules", []) or [],
+                      absent=NO_ENCRYPTION, expect="ServerSideEncryptionConfiguration")
 
 
 def encryption_rules(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ...aws.calls import Ctx, Parent
+from .bucket_calls import fetch_once
 from ..schema import JSON, STR, Col, TableDef
 
 
@@ -15,20 +16,12 @@ DOC = "https://docs.aws.amazon.com/AmazonS3/latest/API/"
 def fetch_logging(ctx: Ctx, parent: Parent) -> dict[str, Any] | None:
     """LoggingEnabled, fetched once: {} when logging is off (S3 answers 200 without it), None when
     unreadable. A target bucket is recorded in the sync's index."""
-    item = parent.item
-    if "_logging" not in item:
-        failed: list[bool] = []
-        r = ctx.with_table(LOGGINGS.name).call("s3", "GetBucketLogging", resource_arn=parent.row["arn"],
-                                               Bucket=parent.row["name"], _failed=failed)
-        if failed:
-            item["_logging"] = None
-        else:
-            enabled = (r or {}).get("LoggingEnabled")
-            item["_logging"] = enabled if isinstance(enabled, dict) else {}
-            target = item["_logging"].get("TargetBucket")
-            if target and ctx.index is not None:
-                ctx.index.add_log_target(target, parent.row["arn"], item["_logging"].get("TargetPrefix") or "")
-    return item["_logging"]
+    first = "_logging" not in parent.item
+    enabled = fetch_once(ctx, parent, "_logging", LOGGINGS.name, "GetBucketLogging",
+                         lambda r: r["LoggingEnabled"] if isinstance(r.get("LoggingEnabled"), dict) else {})
+    if first and enabled and enabled.get("TargetBucket") and ctx.index is not None:
+        ctx.index.add_log_target(enabled["TargetBucket"], parent.row["arn"], enabled.get("TargetPrefix") or "")
+    return enabled
 
 
 def loggings(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:

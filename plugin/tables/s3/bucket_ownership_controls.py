@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ...aws.calls import Ctx, Parent
+from .bucket_calls import fetch_once
 from ..schema import STR, Col, TableDef
 
 
@@ -18,19 +19,11 @@ ACLS_DISABLED = "BucketOwnerEnforced"
 def fetch_ownership(ctx: Ctx, parent: Parent) -> str | None:
     """The bucket's ObjectOwnership, fetched once: None when not configured or unreadable (then
     `item["_ownership_rules"]` is [] or None)."""
-    item = parent.item
-    if "_ownership" not in item:
-        failed: list[bool] = []
-        c = ctx.with_table(OWNERSHIP_CONTROLS.name)
-        r = c.call("s3", "GetBucketOwnershipControls", resource_arn=parent.row["arn"], absent=NO_OWNERSHIP,
-                   expect="OwnershipControls", Bucket=parent.row["name"], _failed=failed)
-        if failed:
-            rules = None
-        else:
-            rules = (r or {}).get("OwnershipControls", {}).get("Rules", []) or []
-        item["_ownership_rules"] = rules
-        item["_ownership"] = next((x.get("ObjectOwnership") for x in rules or [] if x.get("ObjectOwnership")), None)
-    return item["_ownership"]
+    rules = fetch_once(ctx, parent, "_ownership_rules", OWNERSHIP_CONTROLS.name, "GetBucketOwnershipControls",
+                       lambda r: r.get("OwnershipControls", {}).get("Rules", []) or [],
+                       absent=NO_OWNERSHIP, expect="OwnershipControls")
+    parent.item["_ownership"] = next((x.get("ObjectOwnership") for x in rules or [] if x.get("ObjectOwnership")), None)
+    return parent.item["_ownership"]
 
 
 def ownership_controls(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ...aws.calls import Ctx, Parent
+from .bucket_calls import fetch_once
 from ..schema import JSON, STR, Col, TableDef
 
 
@@ -15,17 +16,9 @@ NO_REPLICATION = ("ReplicationConfigurationNotFoundError",)
 
 def fetch_replication(ctx: Ctx, parent: Parent) -> dict[str, Any] | None:
     """The ReplicationConfiguration, fetched once: {} when not configured, None when unreadable."""
-    item = parent.item
-    if "_replication" not in item:
-        failed: list[bool] = []
-        r = ctx.with_table(REPLICATIONS.name).call(
-            "s3", "GetBucketReplication", resource_arn=parent.row["arn"], absent=NO_REPLICATION,
-            expect="ReplicationConfiguration", Bucket=parent.row["name"], _failed=failed)
-        if failed:
-            item["_replication"] = None
-        else:
-            item["_replication"] = (r or {}).get("ReplicationConfiguration") or {}
-    return item["_replication"]
+    return fetch_once(ctx, parent, "_replication", REPLICATIONS.name, "GetBucketReplication",
+                      lambda r: r.get("ReplicationConfiguration") or {},
+                      absent=NO_REPLICATION, expect="ReplicationConfiguration")
 
 
 def replications(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
