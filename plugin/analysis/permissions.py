@@ -162,11 +162,9 @@ def _our_orgs(ctx: Ctx, synced: frozenset[str]) -> dict[str, Any]:
     """`our_orgs`: the organisations of the synced and trusted accounts, as the sync learnt them;
     `orgs_known`: whether every synced account's DescribeOrganization answered (otherwise an
     organisation id that is not among them may still be ours)."""
-    idx = ctx.index
-    if idx is None:
+    if ctx.index is None:
         return {"our_orgs": frozenset(), "orgs_known": False}
-    return {"our_orgs": frozenset(o for a in ctx.trusted if (o := idx.org_of(a))),
-            "orgs_known": all(idx.org_known(a) for a in synced)}
+    return {"our_orgs": ctx.index.orgs_of(ctx.trusted)[0], "orgs_known": ctx.index.orgs_of(synced)[1]}
 
 
 def _kms_prefetch(ctx: Ctx, parent: Parent) -> None:

@@ -77,6 +77,7 @@ class Index:
     canonical_users: dict[str, str] = field(default_factory=dict)     # S3 canonical user id -> account
     unread_listings: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (account, region, call) -> code
     _no_org: set[str] = field(default_factory=set)                     # accounts known to be in no organisation
+    _orgs_of_sets: dict[frozenset[str], tuple[frozenset[str], bool]] = field(default_factory=dict)  # orgs_of cache
     _org_lookups: dict[str, "_Once"] = field(default_factory=dict)     # account -> its DescribeOrganization, once
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -165,6 +166,7 @@ class Index:
         if not account or not org_id:
             return
         with self._lock:
+            self._orgs_of_sets.clear()
             self.orgs[account] = org_id
             members = self.org_members.setdefault(org_id, set())
             members.add(account)
@@ -188,6 +190,17 @@ class Index:
         with self._lock:
             return self.org_masters.get(org_id)
 
+    def orgs_of(self, accounts: frozenset[str]) -> tuple[frozenset[str], bool]:
+        """The organisations of `accounts` as learnt, and whether every one's was learnt (in one or in
+        none). Asked for every key and bucket at the end of the sync: cached until an answer arrives."""
+        with self._lock:
+            found = self._orgs_of_sets.get(accounts)
+            if found is None:
+                found = (frozenset(o for a in accounts if (o := self.orgs.get(a))),
+                         all(a in self.orgs or a in self._no_org for a in accounts))
+                self._orgs_of_sets[accounts] = found
+            return found
+
     def org_known(self, account: str) -> bool:
         with self._lock:
             return account in self.orgs or account in self._no_org
@@ -195,6 +208,7 @@ class Index:
     def set_no_org(self, account: str) -> None:
         """DescribeOrganization answered AWSOrganizationsNotInUseException: the account is in none."""
         with self._lock:
+            self._orgs_of_sets.clear()
             self._no_org.add(account)
 
     def org_lookup(self, account: str, ask: Callable[[], Any]) -> Any:
