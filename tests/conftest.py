@@ -25,6 +25,7 @@ from .access_world import AccessCases, build_access_cases
 from .check_world import CheckCases, build_check_cases
 from .org_world import Org, build_org
 from .scenario_world import ScenarioCases, build_scenarios
+from .chain_world import ChainCases, build_chain
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{SCANNER}:root"}, "Action": "sts:AssumeRole"}]})
@@ -33,7 +34,7 @@ SHIPPED_POLICY = Path(plugin.__file__).parent / "iam_policy.json"
 
 # A test that uses any of these (directly or through another fixture) is end-to-end.
 MOTO_FIXTURES = frozenset({"moto_server", "moto_endpoint", "worlds", "world", "check_cases", "org", "access",
-                           "scenarios", "scanner_env"})
+                           "scenarios", "chain", "scanner_env"})
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marks
@@ -69,6 +70,7 @@ class Worlds:
     org: Org
     access: AccessCases
     scenarios: ScenarioCases
+    chain: ChainCases
 
 
 @pytest.fixture(scope="session")
@@ -82,8 +84,9 @@ def worlds(moto_server: RecordingMotoServer, moto_endpoint: str) -> Worlds:
     org = build_org(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
     access = build_access_cases(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
     scenarios = build_scenarios(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
+    chain = build_chain(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
     enable_iam_enforcement(moto_endpoint)
-    return Worlds(world, cases, org, access, scenarios)
+    return Worlds(world, cases, org, access, scenarios, chain)
 
 
 @pytest.fixture(scope="session")
@@ -114,6 +117,12 @@ def access(worlds: Worlds) -> AccessCases:
 def scenarios(worlds: Worlds) -> ScenarioCases:
     """The SHARING and PARTNER accounts' access scenarios (tests/scenario_world.py)."""
     return worlds.scenarios
+
+
+@pytest.fixture(scope="session")
+def chain(worlds: Worlds) -> ChainCases:
+    """The data-lake cross-account chain, link by link (tests/chain_world.py)."""
+    return worlds.chain
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plugin.demo.world import AUDIT_ROLE, allow_policy, client, create_key
-from plugin.tables.iam import org_admin_policy
+from plugin.tables.least_privilege import org_admin_policy
 
 
 @dataclass

@@ -59,6 +59,9 @@ def test_every_bundled_check_has_a_test_here():
               "s3_encryption_key_alias_or_foreign_region", "s3_sse_kms_bucket_key_disabled", "s3_sse_c_not_blocked",
               "encryption_key_inventory", "sync_coverage", "s3_bucket_policy_enforces_key",
               "s3_key_in_another_account_unusable", "s3_log_target_sse_kms", "s3_replication_replica_key_unusable"}
+    # tested in tests/test_chain.py
+    tested |= {"cross_account_access_chain_broken", "cross_account_intent_not_admitted",
+               "kms_decrypt_allowed_on_all_keys_in_iam"}
     assert ids == tested
 
 
@@ -196,8 +199,9 @@ def test_sync_coverage(results, tmp_path, world):
     c = "sync_coverage"
     assert {arn: status for arn, (status, _) in results[c].items()} == {
         f"{a}/sts:AssumeRole": "pass" for a in (DATA, COMPUTE, CHECKS, CENTRAL)}
-    # ListKeys, ListAliases and ListAccessPoints per region; ListBuckets, MRAPs, DescribeOrganization per account
-    assert "2 regions, 9 listings" in _r(results, c, f"{DATA}/sts:AssumeRole")
+    # ListKeys, ListAliases and ListAccessPoints per region; ListBuckets, MRAPs, DescribeOrganization per account,
+    # and GetAccountAuthorizationDetails (one call per account, a listing for each of the five IAM tables cut from it)
+    assert "2 regions, 14 listings" in _r(results, c, f"{DATA}/sts:AssumeRole")
     db = tmp_path / "denied.duckdb"
     _sync(world, db, [DENIED, DATA])
     res = _statuses(db)[c]

@@ -13,11 +13,11 @@ from botocore import xform_name
 import plugin
 from plugin.aws.calls import _method
 from plugin.tables import SERVICES, all_tables
-from plugin.tables.iam import policy_files
+from plugin.tables.least_privilege import policy_files
 
 PKG = Path(plugin.__file__).parent
 GENERIC = {"engine": PKG / "source" / "engine.py", "pacer": PKG / "aws" / "pacing.py",
-           "IAM policy generator": PKG / "tables" / "iam.py"}
+           "IAM policy generator": PKG / "tables" / "least_privilege.py"}
 
 
 def _names() -> list[str]:

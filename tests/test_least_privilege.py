@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import plugin
-from plugin.tables.iam import iam_action, iam_policy, operations, org_admin_policy
+from plugin.tables.least_privilege import iam_action, iam_policy, operations, org_admin_policy
 
 from .access_world import ACCESS
 from .helpers import run_sync

@@ -23,6 +23,7 @@ from plugin.tables import all_tables
 
 from .access_world import ACCESS
 from .cli import run_cli, write_specs
+from .helpers import stable_columns
 from .grpc_client import plugin_executable
 
 pytestmark = pytest.mark.e2e  # the installed command and the real CloudQuery CLI, as subprocesses
@@ -38,7 +39,7 @@ def _dump(db: Path) -> dict[str, list[tuple]]:
     try:
         out = {}
         for t in all_tables():
-            cols = [c for c in t.column_names()]
+            cols = stable_columns(t)
             out[t.name] = sorted(con.execute(
                 f'SELECT _cq_source_name, {", ".join(chr(34) + c + chr(34) for c in cols)} FROM "{t.name}"').fetchall(),
                 key=repr)

@@ -19,6 +19,7 @@ from .check_world import CHECKS
 from .scenario_world import PARTNER, SHARING
 from .cli import run_cli, write_specs
 from .grpc_client import plugin_executable
+from .helpers import stable_columns
 
 ACCOUNTS = [DATA, COMPUTE, CHECKS, ACCESS, SHARING, PARTNER]
 
@@ -30,7 +31,7 @@ def _rows(db: Path) -> dict[str, list[tuple]]:
         out = {}
         for t in all_tables():
             if t.name in have:
-                cols = ", ".join(f'"{c}"' for c in t.column_names())
+                cols = ", ".join(f'"{c}"' for c in stable_columns(t))
                 out[t.name] = sorted(con.execute(f'SELECT {cols} FROM "{t.name}"').fetchall(), key=repr)
             else:
                 out[t.name] = []

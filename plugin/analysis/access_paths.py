@@ -47,6 +47,7 @@ from ..tables.schema import BOOL, STR, STR_LIST, Col, TableDef
 from .actions import S3_OBJECT_READ_ACTIONS, S3_OBJECT_WRITE_ACTIONS, matching_actions, needs, s3_kms_context
 from .evaluator import ALLOW, DENY, DEPENDS, NOT_ALLOWED, Decision, Request, combine, evaluate_grants, \
     evaluate_policy
+from .identity_link import NOT_EVALUATED, Link, identity_link, s3_action
 from .key_fix import fix
 from .policy import analyze
 from .policy_elements import Analysis, Principal, Statement
@@ -410,6 +411,7 @@ def _row(ctx: Ctx, bucket: dict[str, Any], key: Key, c: Candidate, org_of: Any) 
         verdict, kd, missing = _key_decision(k, c.who, ops, bucket["name"], bucket["region"], org_of, c.object_key)
         key_reason = _key_reason(k, c, verdict, kd, missing)
     fix_statement, fix_cli = _fix(k, c, missing, bucket["name"], bucket["region"], verdict)
+    link = _identity(ctx, bucket, k, c, ops)
     bucket_side = (f"{c.who.label} may {c.access} objects of {bucket['name']} through {c.path.replace('_', ' ')}"
                    + (f" {c.via}" if c.via else "") + (f" ({c.bucket.decided_by})" if c.bucket.decided_by else ""))
     if c.bucket.verdict == DEPENDS:
@@ -432,7 +434,29 @@ def _row(ctx: Ctx, bucket: dict[str, Any], key: Key, c: Candidate, org_of: Any) 
         "key_not_applying": list(kd.misses) if kd else [],
         "missing_operations": missing, "reason": f"{bucket_side}; {key_reason}.",
         "fix_statement": fix_statement, "fix_cli": fix_cli,
+        "identity_verdict": link.verdict, "identity_decided_by": link.decided_by,
+        "identity_depends_on": link.depends_on, "identity_missing_actions": link.missing,
+        "identity_reason": link.reason, "identity_fix_statement": link.fix, "identity_fix_target": link.fix_target,
     }
+
+
+def _identity(ctx: Ctx, bucket: dict[str, Any], k: Key, c: Candidate, ops: list[str]) -> Link:
+    """The principal's own IAM (plugin/analysis/identity_link.py), for a role or user of another account."""
+    if c.who.type != "principal" or c.bucket.verdict == UNKNOWN or not c.who.account or c.who.account == ctx.account_id:
+        return Link(NOT_EVALUATED, reason="not evaluated: only a role or user of another account is")
+    name, region = bucket["name"], bucket["region"]
+    if c.path in ("access_point", "multi_region_access_point"):
+        resource, pattern = f"{c.via}/object/{c.object_key}", f"{c.via}/object/*"
+    else:
+        resource, pattern = f"arn:aws:s3:::{name}/{c.object_key}", f"arn:aws:s3:::{name}/*"
+    kms: list[tuple[str, str, dict[str, Any]]] = []
+    if k.sse in ("SSE-KMS", "DSSE-KMS") and k.arn:
+        kctx = {**s3_kms_context(name, c.object_key, bucket_key=k.bucket_key, region=region),
+                "aws:SecureTransport": "true"}
+        kms = [(op, k.arn, kctx) for op in ops]
+    return identity_link(ctx.index, c.who.value, c.who.account, s3_request=(s3_action(c.access, c.actions), resource),
+                         bucket_owner=ctx.account_id, kms_requests=kms, s3_context={"aws:SecureTransport": "true"},
+                         s3_fix_resource=pattern)
 
 
 def _kms_needs(actions: list[str]) -> list[str]:
@@ -534,6 +558,15 @@ S3_BUCKET_ACCESS_PATHS = TableDef(
         Col("reason", STR, "The path and the key's answer, in words"),
         Col("fix_statement", STR, "A key policy statement that would allow the missing operations (JSON)"),
         Col("fix_cli", STR, "A command that would fix it (create-grant, or move the bucket to another key)"),
+        Col("identity_verdict", STR, "The principal's own IAM (identity policies, permission boundary, SCPs): allow | "
+                                     "deny | not_allowed | depends | unknown (its account not synced or its IAM not "
+                                     "read) | not_evaluated (not a role or user of another account)"),
+        Col("identity_decided_by", STR, "The identity policy (or boundary, SCP) and statement that decided it"),
+        Col("identity_depends_on", STR_LIST, "Conditions the identity side could not decide"),
+        Col("identity_missing_actions", STR_LIST, "The S3 and KMS actions its IAM does not let it make"),
+        Col("identity_reason", STR, "The identity side, in words"),
+        Col("identity_fix_statement", STR, "Identity policy statement(s) that would allow the missing actions (JSON)"),
+        Col("identity_fix_target", STR, "Where that statement goes: the role or user, or its permission boundary"),
     ],
     pk_components=["bucket_arn", "path", "via", "principal", "access"], api_calls=[], parent="aws_s3_buckets",
     resolve=access_paths, deferred=True, prefetch=prefetch,

@@ -124,7 +124,7 @@ ALLOW, DENY, NOT_ALLOWED, DEPENDS = "allow", "deny", "not_allowed", "depends"
 #: under which encryption context), so a caller may state them in `Request.context`.
 DECIDABLE_KEYS: frozenset[str] = frozenset({
     "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths", "aws:principalarn",
-    "aws:sourceaccount", "aws:sourcearn", "aws:sourceowner",
+    "aws:sourceaccount", "aws:sourcearn", "aws:sourceowner", "aws:resourceorgid",
     "kms:calleraccount", "kms:viaservice", "kms:encryptioncontextkeys", "kms:grantisforawsresource",
     "s3:dataaccesspointarn", "s3:dataaccesspointaccount",
 })

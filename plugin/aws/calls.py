@@ -168,7 +168,16 @@ class Ctx:
 
     def paginate(self, service: str, operation: str, result_key: str, *, resource_arn: str = "",
                  token_in: str, token_out: str, **params: Any) -> Iterator[dict[str, Any]]:
-        """Follow pagination by hand (moto drops some tokens; botocore paginators then loop or stop)."""
+        """Every item of `result_key`, all pages followed (see `pages`)."""
+        for page in self.pages(service, operation, (result_key,), resource_arn=resource_arn, token_in=token_in,
+                               token_out=token_out, **params):
+            yield from page[result_key]
+
+    def pages(self, service: str, operation: str, result_keys: tuple[str, ...], *, resource_arn: str = "",
+              token_in: str, token_out: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Follow pagination by hand (moto drops some tokens; botocore paginators then loop or stop),
+        yielding each page, which holds a list under every one of `result_keys` (an answer without
+        one is malformed: recorded, and no more pages). A failure is recorded and ends the pages."""
         method = getattr(self.client(service), _method(operation))
         token = None
         seen: set[str] = set()
@@ -184,11 +193,11 @@ class Ctx:
                     raise PaginationLoop(f"{operation} still had more after {MAX_PAGES} pages; stopped there")
                 pages += 1
                 page = self._invoke(service, operation, method, p)
-                items = page.get(result_key) if isinstance(page, dict) else None
-                # AWS always sends the list (empty when there is nothing); a 200 whose body did not
+                # AWS always sends the lists (empty when there is nothing); a 200 whose body did not
                 # parse reaches us as {"message": <body>} from botocore, which must not read as "none".
-                if not isinstance(items, list):
-                    raise MalformedResponse(f"the {operation} answer has no {result_key} list ({_shape(page)})")
+                for key in result_keys:
+                    if not isinstance(page.get(key) if isinstance(page, dict) else None, list):
+                        raise MalformedResponse(f"the {operation} answer has no {key} list ({_shape(page)})")
                 next_token = page.get(token_out)
                 if next_token and next_token in seen:
                     raise PaginationLoop(f"{operation} returned the page token {str(next_token)[:40]!r} twice; "
@@ -199,13 +208,12 @@ class Ctx:
                 self.record(service, operation, e, resource_arn)
                 return
             if self.listed is not None:
-                self.listed[0] += len(items)
-            yield from items
+                self.listed[0] += sum(len(page[k]) for k in result_keys)
+            yield page
             token = next_token
             if not token:
                 return
             seen.add(token)
-
 
     def collect(self, service: str, operation: str, result_key: str, **kwargs: Any) -> list[dict[str, Any]] | None:
         """All pages as one list, or None when a page failed (the error is recorded)."""

@@ -8,7 +8,7 @@
 | docs/tables/README.md, docs/tables/<table>.md | the table declarations (plugin/tables/) |
 | docs/checks.md | the headers of the bundled checks (queries/*.sql) |
 | docs/spec.md | the spec field declarations (plugin/source/spec.py) and SPEC_NOTES below |
-| docs/iam.md, plugin/iam_policy*.json | the services' API calls (plugin/tables/iam.py) |
+| docs/iam.md, plugin/iam_policy*.json | the services' API calls (plugin/tables/least_privilege.py) |
 | README.md, between `<!-- generated:NAME -->` and `<!-- end:NAME -->` | the bundled checks |
 
 tests/test_docs.py fails, naming the file and this command, when any of them differs from what the
@@ -31,7 +31,7 @@ import plugin
 from ..checks.files import SEVERITY_RANK, Check, bundled_queries_dir, load_checks
 from ..source.spec import fields_reference
 from ..tables import TOP_LEVEL, all_tables
-from ..tables.iam import iam_action, iam_policy, operations, org_admin_policy, policy_files
+from ..tables.least_privilege import iam_action, iam_policy, operations, org_admin_policy, policy_files
 from ..tables.schema import TableDef
 
 COMMAND = "python -m plugin.cli.docs"

@@ -187,7 +187,20 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
         aiam.put_role_policy(RoleName=ADMIN_ROLE, PolicyName="all", PolicyDocument=allow_policy(["*"]))
 
     w.org_id = build_organisation(endpoint, as_account(ORG_MANAGEMENT), {DATA: "data", COMPUTE: "compute"})
+    # COMPUTE's reader: its own IAM allows the data lake's objects and DATA's keys (the third link is right;
+    # the data lake's key is what breaks)
+    ciam = client(endpoint, "iam", as_account(COMPUTE))
+    ciam.create_role(RoleName=COMPUTE_READER.rsplit("/", 1)[1], AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))
+    ciam.put_role_policy(RoleName=COMPUTE_READER.rsplit("/", 1)[1], PolicyName="read-data-lake", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Sid": "ReadDataLake", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+             "Resource": [f"arn:aws:s3:::data-lake-{DATA}", f"arn:aws:s3:::data-lake-{DATA}/*"]},
+            {"Sid": "DecryptDataLake", "Effect": "Allow", "Action": "kms:Decrypt",
+             "Resource": f"arn:aws:kms:*:{DATA}:key/*"}]}))
     shape_s3_access_answers(server)
+    shape_iam_answers(server)
 
     periods: dict[str, int] = {}
     d = as_account(DATA)
@@ -372,6 +385,22 @@ def _bucket_account(bucket: str) -> str | None:
     from moto.s3.models import s3_backends
     found = s3_backends.bucket_accounts.get(bucket)
     return found[1] if found else None
+
+
+def shape_iam_answers(server: Any) -> None:
+    """GetAccountAuthorizationDetails: moto's managed policies lack PolicyName and PolicyId, which AWS
+    returns (ManagedPolicyDetail); they are added at the emulator's edge, the id made up from the ARN."""
+
+    def details(detail: bytes, raw: bytes) -> bytes:
+        def add(m: re.Match) -> str:
+            arn = m.group(1)
+            pid = "ANPA" + hashlib.sha256(arn.encode()).hexdigest()[:17].upper()
+            return (f"<member><PolicyName>{arn.rsplit('/', 1)[-1]}</PolicyName><PolicyId>{pid}</PolicyId>"
+                    f"<Arn>{arn}</Arn>")
+
+        return re.sub(r"<member>\s*<Arn>(arn:[^<]+:policy/[^<]+)</Arn>", add, raw.decode()).encode()
+
+    server.raw_rewrites[("iam", "GetAccountAuthorizationDetails")] = details
 
 
 def shape_s3_access_answers(server: Any) -> None:

@@ -89,6 +89,11 @@ class SyncEngine:
         self._init_sem = threading.BoundedSemaphore(spec.initialization_concurrency)
         self._stop = threading.Event()
         self.index = Index()
+        # How many selected tables share each account-level listing (the IAM tables share one answer,
+        # released once they all took their rows)
+        for t in self.tables:
+            if t.scope == "account" and t.listing:
+                self.index.listing_readers[t.listing] = self.index.listing_readers.get(t.listing, 0) + 1
         self.pacer = Pacer(quotas())
         self.retry_codes = retryable_codes()
         # Accounts whose principals are "inside": the spec's trusted accounts and every synced account.
@@ -267,16 +272,39 @@ class SyncEngine:
             org_id, master = d.organization.get("Id"), d.organization.get("MasterAccountId")
             for a in d.org_accounts:
                 self.index.set_org(a["Id"], org_id, master)
-        if d.admin is not None and self.shard.first:
+        if d.admin is not None:
             for t in self.tables:
-                if t.scope == "org":
-                    assert t.resolve is not None
-                    ctx = Ctx(d.admin, d.admin.global_region, t.name, self._error)
-                    for item in t.resolve(ctx, d):
-                        self._resolve_tree(ctx, t, item, None)
+                if t.scope == "org" and (self.shard.first or t.every_shard):
+                    self._org_unit(t, d, table)
         via = d.trusted_via or d.admin
         for m in d.members:
             self._submit(self._open_account, m, via)
+
+    def _org_unit(self, t: TableDef, d: Any, discovery_table: TableDef) -> None:
+        """One table of the organisation, read by the admin (rows in the first shard; an `every_shard`
+        table is also read by the others, for their Index). Discovery's own table records its
+        coverage itself; another's listing failure makes it an unread scope."""
+        assert t.resolve is not None and d.admin is not None
+        failed: list[SyncError] = []
+
+        def note(err: SyncError) -> None:
+            if not err.resource_arn:
+                failed.append(err)
+            self._error(err)
+
+        ctx = Ctx(d.admin, d.admin.global_region, t.name, note, index=self.index, shard=self.shard, stop=self._stop)
+        n = 0
+        for item in t.resolve(ctx, d):
+            n += 1
+            self._resolve_tree(ctx, t, item, None)
+        if t is discovery_table or not t.listing or not self.shard.first or self._stop.is_set():
+            return
+        if failed:
+            err = failed[0]
+            self._cover(d.admin.account_id, "", t.name, f"{err.service}:{err.operation}", ERROR,
+                        code=err.error_code, message=err.message, resources=n, tables=_subtree(t))
+        else:
+            self._cover(d.admin.account_id, "", t.name, t.listing, OK, resources=n, tables=_subtree(t))
 
     def _open_account(self, account: Account, via: AccountSession | None = None) -> None:
         with self._init_sem:

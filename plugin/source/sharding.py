@@ -16,6 +16,10 @@ Each account's organisation (DescribeOrganization, `aws_organizations`) is asked
 that every shard resolves `aws:PrincipalOrgID` alike; its row and its failure belong to (account, "*").
 Likewise an account's Multi-Region Access Points are listed by every shard that syncs part of the
 account (their buckets may be in any of its Regions); rows and failures belong to (account, "*").
+Each account's IAM (GetAccountAuthorizationDetails) is read by every shard, and the organisation's
+SCPs and RCPs by every shard that discovers it, so that every shard evaluates principals alike;
+rows and failures belong to (account, "*") and to the first shard. The role intents are children of
+the bucket or key they name, found in every account's IAM: the same rows in any sharding.
 """
 
 from __future__ import annotations

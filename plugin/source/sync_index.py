@@ -78,7 +78,12 @@ class Index:
     unread_listings: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (account, region, call) -> code
     _no_org: set[str] = field(default_factory=set)                     # accounts known to be in no organisation
     _orgs_of_sets: dict[frozenset[str], tuple[frozenset[str], bool]] = field(default_factory=dict)  # orgs_of cache
-    _org_lookups: dict[str, "_Once"] = field(default_factory=dict)     # account -> its DescribeOrganization, once
+    _lookups: dict[tuple[str, str], "_Once"] = field(default_factory=dict)  # (what, account) -> asked once
+    listing_readers: dict[str, int] = field(default_factory=dict)    # listing -> selected tables reading it
+    identities: dict[str, Any] = field(default_factory=dict)          # account -> analysis.identity.IdentityModel
+    identities_unread: dict[str, str] = field(default_factory=dict)   # account -> why its IAM was not read
+    guardrails: Any = None                  # analysis.identity.Guardrails, when the org's policies were read
+    guardrails_error: str | None = None     # why they were not (None: not asked, or read)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_key(self, info: KeyInfo) -> None:
@@ -212,12 +217,16 @@ class Index:
             self._no_org.add(account)
 
     def org_lookup(self, account: str, ask: Callable[[], Any]) -> Any:
-        """`ask()`'s answer for `account`, asked once per sync: later callers wait for the first one's."""
+        return self.lookup("organization", account, ask)
+
+    def lookup(self, what: str, account: str, ask: Callable[[], Any]) -> Any:
+        """`ask()`'s answer for (`what`, `account`), asked once per sync: later callers wait for the first
+        one's."""
         with self._lock:
-            once = self._org_lookups.get(account)
+            once = self._lookups.get((what, account))
             first = once is None
             if first:
-                once = self._org_lookups[account] = _Once()
+                once = self._lookups[(what, account)] = _Once()
         assert once is not None
         if first:
             try:
@@ -227,6 +236,20 @@ class Index:
         else:
             once.done.wait()
         return once.value
+
+    # -- IAM ---------------------------------------------------------------------------------
+    def set_identities(self, account: str, model: Any) -> None:
+        with self._lock:
+            self.identities[account] = model
+
+    def set_identities_unread(self, account: str, code: str) -> None:
+        with self._lock:
+            self.identities_unread[account] = code or "Unknown"
+
+    def identities_of(self, account: str) -> Any:
+        """The account's IdentityModel, when its IAM was read in this sync."""
+        with self._lock:
+            return self.identities.get(account)
 
 
 class _Once:

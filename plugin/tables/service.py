@@ -1,7 +1,7 @@
 """What one AWS service brings to a sync, declared once: its tables, the calls it makes outside
 them, its request quotas, the IAM actions its calls need, and the error codes worth retrying.
 
-The engine, the pacer (plugin/aws/pacing.py) and the IAM policy generator (plugin/tables/iam.py)
+The engine, the pacer (plugin/aws/pacing.py) and the IAM policy generator (plugin/tables/least_privilege.py)
 read these declarations from the registry (plugin/tables/__init__.py) and know no service or table by
 name: a new service is a package under plugin/tables/ with a `SERVICE`, and one registry line.
 """

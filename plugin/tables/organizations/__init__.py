@@ -4,10 +4,11 @@ plugin/source/discovery.py), and the organisation each synced account belongs to
 from ..service import MEMBER, ORG_ADMIN, Service
 from .accounts import ORG_ACCOUNTS
 from .organizations import ORGANIZATIONS
+from .policies import POLICIES
 
 # Discovery's calls are made with the Organizations admin's credentials, not the member accounts' audit
 # role; DescribeOrganization names the organisation, so its accounts resolve `aws:PrincipalOrgID`.
-SERVICE = Service(name="organizations", tables=[ORG_ACCOUNTS], calls=["organizations:DescribeOrganization"],
+SERVICE = Service(name="organizations", tables=[ORG_ACCOUNTS, POLICIES], calls=["organizations:DescribeOrganization"],
                   credentials=(ORG_ADMIN,))
 
 # Each member account asks which organisation it is in, with its own audit role.
