@@ -70,14 +70,18 @@ def log(msg: str) -> None:
 
 class Fake:
     def __init__(self, workdir: Path, name: str, accounts: int, regions: int, keys: int, buckets: int,
-                 latency_ms: float, throttle: float, seed: int) -> None:
-        self.world = fake_aws.World(accounts, regions, keys, buckets, seed)
+                 latency_ms: float, throttle: float, seed: int,
+                 iam: tuple[int, int, int, int] = fake_aws.IAM_DEFAULT, iam_heavy_accounts: int = 0) -> None:
+        self.world = fake_aws.World(accounts, regions, keys, buckets, seed, iam=iam,
+                                    iam_heavy_accounts=iam_heavy_accounts)
         self.log = open(workdir / f"fake-{name}.log", "w")
         code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import fake_aws; "
                 f"fake_aws.NOW = {PINNED_NOW}; fake_aws.main(sys.argv[1:])")
         self.args = ["--port", "0", "--accounts", str(accounts), "--regions", str(regions), "--keys", str(keys),
                      "--buckets", str(buckets), "--latency-ms", str(latency_ms), "--throttle-fraction",
-                     str(throttle), "--seed", str(seed)]
+                     str(throttle), "--seed", str(seed), "--iam-roles", str(iam[0]), "--iam-users", str(iam[1]),
+                     "--iam-groups", str(iam[2]), "--iam-policies", str(iam[3]),
+                     "--iam-heavy-accounts", str(iam_heavy_accounts)]
         t0 = time.perf_counter()
         self.proc = subprocess.Popen([sys.executable, "-c", code, *self.args], stdout=subprocess.PIPE,
                                      stderr=self.log, text=True)
@@ -414,6 +418,7 @@ class Bench:
                          and {op for op, _, _ in diff} <= {"sts.AssumeRole", "sts.GetCallerIdentity",
                                                             "s3.ListBuckets",
                                                             "organizations.DescribeOrganization",
+                                                            "iam.GetAccountAuthorizationDetails",
                                                             "s3control.ListMultiRegionAccessPoints",
                                                             "s3control.GetMultiRegionAccessPointPolicy"}):
             self.problems.append(f"floor vs sync at {p} process(es): per-operation call counts differ: {diff}")

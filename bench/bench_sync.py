@@ -213,6 +213,7 @@ def expected_rows(world: fake_aws.World) -> dict[str, int]:
                     exp[table] += 1
                 except fake_aws.ApiError:
                     pass
+        exp.update(world.iam_rows(a))
     exp["aws_encryption_sync_errors"] = 0
     return dict(exp)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""A fast fake AWS endpoint (STS, KMS, S3, S3 Control, Organizations) for throughput benchmarks. Stdlib
-only, one process.
+"""A fast fake AWS endpoint (STS, KMS, S3, S3 Control, Organizations, IAM) for throughput benchmarks.
+Stdlib only, one process.
 
 moto serves ~100-150 req/s, below what one plugin process asks for (~400-700 req/s), so a
 benchmark against moto measures moto. This server answers from a deterministic generated world
@@ -36,6 +36,18 @@ Protocol details it follows (what botocore 1.44 sends and parses):
   account of the world is in one organisation whose management account is the first; any other
   caller gets AWSOrganizationsNotInUseException. Other Organizations operations count as
   `organizations.unknown`.
+- IAM (query protocol, form body `Action=GetAccountAuthorizationDetails`, global: the credential
+  scope's region is not read; the account from the access key): every account's users, groups, roles
+  and managed policies, generated per account (default 5 roles, 2 users, 1 group, 10 customer managed
+  policies, plus the AWS managed ones attached there, as IAM returns them without Filter). Roles have
+  trust policies (the scanner, services, the account, the next account), 0-2 inline policies, 1-3
+  attached policies, some a permission boundary or an EC2 instance profile, RoleLastUsed, tags; users
+  are in groups; policies have 1-3 versions. Every document is URL-encoded JSON (botocore decodes it)
+  naming the account's buckets and KMS keys, some the next account's, some kms:Decrypt on "*".
+  `--iam-roles/--iam-users/--iam-groups/--iam-policies` set the sizes of every account, or with
+  `--iam-heavy-accounts K` of the first K accounts only (the others keep the default). Pagination:
+  MaxItems (1-1000, default 100) caps users + groups + roles + policies of a page, in that order;
+  `IsTruncated` and `Marker` as IAM; `Filter.member.N` is honoured. Never throttled.
 - `--throttle-fraction F`: that fraction of KMS, S3 and S3 Control requests (evenly spaced over the
   request sequence, so deterministic) is answered with KMS `400 ThrottlingException` / S3 `503
   SlowDown`. STS and Organizations (a few calls per account) are never throttled.
@@ -46,7 +58,8 @@ Speed: an asyncio BufferedProtocol HTTP/1.1 server (no task per request; replies
 millisecond share one timer). The world is immutable, so each distinct request's answer is
 computed once and cached; at start-up the answers to every per-resource request the plugin makes
 (DescribeKey ... GetBucketLogging, GetAccessPointPolicy, GetMultiRegionAccessPointPolicy,
-DescribeOrganization, with the plugin's Limits) are computed ("prewarm",
+DescribeOrganization, every GetAccountAuthorizationDetails page at MaxItems=1000, with the plugin's
+Limits) are computed ("prewarm",
 ~1-2 s for 5,000 keys), so a sync is served from memory. `--no-prewarm --cache-entries 0`
 computes every answer per request (slower; bench/load_fake.py measures both).
 
@@ -82,7 +95,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 SCANNER_ACCOUNT = "999999999999"
 REGION_POOL = [
@@ -113,6 +126,30 @@ S3C_PREFIX = "/v20180820/"
 MRAP_REGION = "us-west-2"
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+# IAM per account: (roles, users, groups, customer managed policies) of the default world.
+IAM_DEFAULT = (5, 2, 1, 10)
+# Named first, so that the principals the key policies, grants and bucket replication name exist.
+IAM_NAMED_ROLES = ["audit", "terraform", "KeyAdmins", *[f"{a}-service" for a in APPS],
+                   *[f"{a}-worker" for a in APPS], "s3-replication"]
+IAM_NAMED_USERS = ["ci-deployer", "break-glass"]
+IAM_NAMED_GROUPS = ["data-readers", "key-operators"]
+# AWS managed policies attached in every account (GetAccountAuthorizationDetails without Filter returns
+# the attached ones), with a short document of the same kind as AWS's.
+IAM_AWS_MANAGED = [
+    ("AmazonS3ReadOnlyAccess", "ANPAIZTJ4DXE7G6AGAE6M", "v3",
+     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:Get*", "s3:List*",
+                                                                             "s3:Describe*", "s3-object-lambda:Get*",
+                                                                             "s3-object-lambda:List*"],
+                                              "Resource": "*"}]}),
+    ("AWSKeyManagementServicePowerUser", "ANPAJNPP7PPPPMJRV2SA4", "v2",
+     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+         "kms:CreateAlias", "kms:CreateKey", "kms:DeleteAlias", "kms:Describe*", "kms:GenerateRandom", "kms:Get*",
+         "kms:List*", "kms:TagResource", "kms:UntagResource", "iam:ListGroups", "iam:ListRoles", "iam:ListUsers"],
+         "Resource": "*"}]}),
+]
+IAM_ENTITY_FILTERS = {"User": "user", "Role": "role", "Group": "group", "LocalManagedPolicy": "local",
+                      "AWSManagedPolicy": "aws"}
 
 # KMS list operations: (items key, default Limit, max Limit) from the API reference.
 KMS_LIST_LIMITS = {"ListKeys": (100, 1000), "ListAliases": (50, 100), "ListGrants": (50, 100),
@@ -182,7 +219,8 @@ class Bucket:
 
 
 class World:
-    def __init__(self, accounts: int, regions: int, keys: int, buckets: int, seed: int, mraps: int = 0) -> None:
+    def __init__(self, accounts: int, regions: int, keys: int, buckets: int, seed: int, mraps: int = 0,
+                 iam: tuple[int, int, int, int] = IAM_DEFAULT, iam_heavy_accounts: int = 0) -> None:
         if regions > len(REGION_POOL):
             raise SystemExit(f"--regions at most {len(REGION_POOL)}")
         self.seed = seed
@@ -201,6 +239,10 @@ class World:
         self._by_region: dict[tuple[str, str], list[Bucket]] = {}
         self._access_points: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._mraps: dict[str, list[dict[str, Any]]] = {}
+        # (roles, users, groups, policies) of every account, or of the first `iam_heavy_accounts` only
+        # (0: every account); the other accounts get IAM_DEFAULT.
+        self.iam_sizes, self.iam_heavy_accounts = tuple(iam), iam_heavy_accounts
+        self._iam: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
 
     def h(self, *parts: Any) -> int:
         return int.from_bytes(hashlib.blake2b("|".join(map(str, (self.seed, *parts))).encode(),
@@ -707,6 +749,294 @@ class World:
                 "MasterAccountId": master, "MasterAccountEmail": f"aws-management+{master}@example.com",
                 "AvailablePolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]}
 
+    # -- IAM (GetAccountAuthorizationDetails) ---------------------------------------------------
+    # Drawn from hashes of their own (self.h("iam...", ...)), so no earlier answer changed.
+    def iam_size(self, acct: str) -> tuple[int, int, int, int]:
+        """(roles, users, groups, customer managed policies) of an account; nothing for the scanner."""
+        if acct not in self.account_set:
+            return (0, 0, 0, 0)
+        if self.iam_heavy_accounts and self.accounts.index(acct) >= self.iam_heavy_accounts:
+            return IAM_DEFAULT
+        return self.iam_sizes  # type: ignore[return-value]
+
+    def _iam_id(self, prefix: str, *parts: Any) -> str:
+        return prefix + base64.b32encode(self.h("iamid", *parts).to_bytes(8, "big")
+                                         + self.h("iamid2", *parts).to_bytes(8, "big")).decode()[:17]
+
+    def _iam_doc(self, acct: str, g: int, sid: str) -> dict[str, Any]:
+        """An identity policy naming the account's buckets and keys (and, for some, the next account's):
+        40 % read objects (+ Decrypt via S3), 20 % use keys, 10 % Decrypt on every key (half with a
+        kms:ViaService condition), 10 % write objects under a key, 10 % cross-account read, 5 % deny key
+        deletion, 5 % s3:* on a bucket."""
+        other = self._other_account(acct)
+        bs = self.buckets(acct)
+        region0 = self.regions[0] if self.regions else "us-east-1"
+
+        def bucket(i: int, a: str = acct) -> Bucket | None:
+            pool = bs if a == acct else self.buckets(a)
+            return pool[i % len(pool)] if pool else None
+
+        def bname(i: int, a: str = acct) -> str:
+            b = bucket(i, a)
+            return b.name if b else f"data-{a}-{i % 50:05d}"
+
+        def key(i: int, a: str = acct) -> str:
+            for r in self.regions:
+                ks = [k for k in self.keys(a, r)[0][:64] if k.kind == "customer"]
+                if ks:
+                    return ks[i % len(ks)].arn
+            return f"arn:aws:kms:{region0}:{a}:key/{uuid.UUID(int=self.h('iamkey', a, i % 50) << 64, version=4)}"
+
+        r = g % 100
+        app = APPS[(g >> 8) % len(APPS)]
+        n = 1 + (g >> 16) % 3
+        stmts: list[dict[str, Any]]
+        if r < 40:
+            names = [bname((g >> 20) + 17 * t) for t in range(n)]
+            b0 = bucket(g >> 20)
+            stmts = [{"Sid": f"{sid}Read", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                      "Resource": [f"arn:aws:s3:::{x}/{app}/*" for x in names]},
+                     {"Sid": f"{sid}List", "Effect": "Allow", "Action": "s3:ListBucket",
+                      "Resource": [f"arn:aws:s3:::{x}" for x in names],
+                      "Condition": {"StringLike": {"s3:prefix": [f"{app}/*"]}}},
+                     {"Sid": f"{sid}Decrypt", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key(g >> 24),
+                      "Condition": {"StringEquals": {"kms:ViaService": f"s3.{b0.region if b0 else region0}"
+                                                                        ".amazonaws.com"}}}]
+        elif r < 60:
+            stmts = [{"Sid": f"{sid}UseKeys", "Effect": "Allow",
+                      "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                      "Resource": [key((g >> 20) + 5 * t) for t in range(n)]}]
+        elif r < 70:
+            st: dict[str, Any] = {"Sid": f"{sid}DecryptAll", "Effect": "Allow",
+                                  "Action": ["kms:Decrypt", "kms:ReEncryptFrom"], "Resource": "*"}
+            if (g >> 12) % 2:
+                st["Condition"] = {"StringEquals": {"kms:ViaService": [f"s3.{r_}.amazonaws.com" for r_ in
+                                                                        self.regions[:2] or [region0]]}}
+            stmts = [st]
+        elif r < 80:
+            k = key(g >> 24)
+            stmts = [{"Sid": f"{sid}Write", "Effect": "Allow", "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
+                      "Resource": f"arn:aws:s3:::{bname(g >> 20)}/{app}/*",
+                      "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms",
+                                                     "s3:x-amz-server-side-encryption-aws-kms-key-id": k}}},
+                     {"Sid": f"{sid}DataKeys", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                      "Resource": k}]
+        elif r < 90 and other:
+            stmts = [{"Sid": f"{sid}CrossRead", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+                      "Resource": [f"arn:aws:s3:::{bname(g >> 20, other)}",
+                                   f"arn:aws:s3:::{bname(g >> 20, other)}/*"]},
+                     {"Sid": f"{sid}CrossDecrypt", "Effect": "Allow", "Action": "kms:Decrypt",
+                      "Resource": key(g >> 24, other)}]
+        elif r < 95:
+            stmts = [{"Sid": f"{sid}ReadKeys", "Effect": "Allow", "Action": ["kms:List*", "kms:Describe*"],
+                      "Resource": "*"},
+                     {"Sid": f"{sid}ProtectKeys", "Effect": "Deny",
+                      "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"], "Resource": "*"}]
+        else:
+            x = bname(g >> 20)
+            stmts = [{"Sid": f"{sid}Admin", "Effect": "Allow", "Action": "s3:*",
+                      "Resource": [f"arn:aws:s3:::{x}", f"arn:aws:s3:::{x}/*"]}]
+        return {"Version": "2012-10-17", "Statement": stmts}
+
+    def _iam_trust(self, acct: str, name: str, g: int) -> tuple[dict[str, Any], bool]:
+        """(trust policy, has an EC2 instance profile)."""
+        other = self._other_account(acct)
+
+        def doc(principal: dict[str, Any], cond: dict[str, Any] | None = None) -> dict[str, Any]:
+            st: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+            if cond:
+                st["Condition"] = cond
+            return {"Version": "2012-10-17", "Statement": [st]}
+
+        if name == "audit":
+            return doc({"AWS": f"arn:aws:iam::{SCANNER_ACCOUNT}:root"}), False
+        if name == "terraform" and other:
+            return doc({"AWS": f"arn:aws:iam::{other}:role/ci"},
+                       {"StringEquals": {"sts:ExternalId": f"tf-{acct}"}}), False
+        if name == "KeyAdmins":
+            return doc({"AWS": f"arn:aws:iam::{acct}:root"}, {"Bool": {"aws:MultiFactorAuthPresent": "true"}}), False
+        if name == "s3-replication":
+            return doc({"Service": "s3.amazonaws.com"}), False
+        if name.endswith("-worker"):
+            return doc({"Service": "ec2.amazonaws.com"}), True
+        r = g % 100
+        if r < 70 or not other:
+            svc = ("lambda", "ec2", "ecs-tasks", "glue")[(g >> 8) % 4]
+            return doc({"Service": f"{svc}.amazonaws.com"}), svc == "ec2"
+        if r < 90:
+            return doc({"AWS": f"arn:aws:iam::{acct}:root"}), False
+        return doc({"AWS": f"arn:aws:iam::{other}:root"}), False
+
+    def iam(self, acct: str) -> list[tuple[str, str, int]]:
+        """The account's authorization details as GetAccountAuthorizationDetails pages them: users, groups,
+        roles, then managed policies (customer managed, then the attached AWS managed ones). Each item is
+        (kind: user|group|role|local|aws, its <member> XML, its inline policies)."""
+        got = self._iam.get(acct)
+        if got is not None:
+            return got
+        n_roles, n_users, n_groups, n_pol = self.iam_size(acct)
+        out: list[tuple[str, str, int]] = []
+        if acct not in self.account_set:
+            self._iam[acct] = out
+            return out
+        def enc(d: dict[str, Any], g: int) -> str:
+            """URL-encoded JSON, as IAM returns documents; 30 % pretty-printed (as written by people)."""
+            return quote(json.dumps(d, indent=4) if g % 10 < 3 else json.dumps(d, separators=(",", ":")), safe="*")
+
+        t0 = BASE_EPOCH
+
+        def when(g: int) -> str:
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0 + (g >> 20) % (4 * 365 * DAY)))
+
+        # managed policies: names, then who attaches them
+        pol_names = ["permissions-boundary" if j == 0 else
+                     f"{APPS[self.h('iampol', acct, j) % len(APPS)]}-{('read', 'write', 'keys', 'ops')[j % 4]}-{j:05d}"
+                     for j in range(n_pol)]
+        pol_arn = [f"arn:aws:iam::{acct}:policy/{'' if j % 5 else 'app/'}{pol_names[j]}" for j in range(n_pol)]
+        aws_arn = [f"arn:aws:iam::aws:policy/{a[0]}" for a in IAM_AWS_MANAGED]
+        attach_count: Counter = Counter()
+        boundary_count: Counter = Counter()
+
+        def pick(g: int, n: int) -> list[tuple[str, str]]:
+            """n attached managed policies: customer managed (never the boundary, when there are others),
+            and for 1 in 5 an AWS managed one."""
+            got_: list[tuple[str, str]] = []
+            if n_pol > 1:
+                for t in range(n):
+                    j = 1 + (g >> (8 + 5 * t)) % (n_pol - 1)
+                    if (pol_names[j], pol_arn[j]) not in got_:
+                        got_.append((pol_names[j], pol_arn[j]))
+            if (g >> 40) % 5 == 0:
+                a = IAM_AWS_MANAGED[(g >> 44) % len(IAM_AWS_MANAGED)]
+                got_.append((a[0], f"arn:aws:iam::aws:policy/{a[0]}"))
+            for _, arn in got_:
+                attach_count[arn] += 1
+            return got_
+
+        def attached_xml(items: list[tuple[str, str]]) -> str:
+            return "<AttachedManagedPolicies>" + "".join(
+                f"<member><PolicyName>{nm}</PolicyName><PolicyArn>{arn}</PolicyArn></member>"
+                for nm, arn in items) + "</AttachedManagedPolicies>"
+
+        def inline_xml(tag: str, owner: str, g: int, n: int) -> str:
+            return f"<{tag}>" + "".join(
+                f"<member><PolicyName>{owner}-inline-{i}</PolicyName><PolicyDocument>"
+                f"{enc(self._iam_doc(acct, self.h('iaminl', acct, owner, i), f'Inline{i}'), g >> i)}"
+                f"</PolicyDocument></member>" for i in range(n)) + f"</{tag}>"
+
+        def tags_xml(g: int) -> str:
+            pool = [("Team", APPS[g % len(APPS)]), ("Environment", ENVS[(g >> 8) % len(ENVS)]),
+                    ("ManagedBy", "terraform")]
+            return "<Tags>" + "".join(f"<member><Key>{k}</Key><Value>{v}</Value></member>"
+                                      for k, v in pool[:(g >> 50) % 4]) + "</Tags>"
+
+        group_names = [IAM_NAMED_GROUPS[i] if i < len(IAM_NAMED_GROUPS) else f"group-{i:05d}" for i in range(n_groups)]
+        for i in range(n_users):
+            g = self.h("iamuser", acct, i)
+            name = IAM_NAMED_USERS[i] if i < len(IAM_NAMED_USERS) else f"user-{i:05d}"
+            groups = [group_names[i % n_groups]] if n_groups else []
+            if n_groups > 1 and (g >> 4) % 3 == 0:
+                groups.append(group_names[(i + 1) % n_groups])
+            n_inl = 1 if i == 0 else (g >> 6) % 2
+            xml = (f"<member><Path>/</Path><UserName>{name}</UserName><UserId>{self._iam_id('AIDA', acct, 'u', i)}"
+                   f"</UserId><Arn>arn:aws:iam::{acct}:user/{name}</Arn><CreateDate>{when(g)}</CreateDate>"
+                   f"{inline_xml('UserPolicyList', name, g, n_inl)}<GroupList>"
+                   + "".join(f"<member>{x}</member>" for x in groups) + "</GroupList>"
+                   f"{attached_xml(pick(g, (g >> 2) % 2))}{tags_xml(g)}</member>")
+            out.append(("user", xml, n_inl))
+        for i, name in enumerate(group_names):
+            g = self.h("iamgroup", acct, i)
+            xml = (f"<member><Path>/</Path><GroupName>{name}</GroupName><GroupId>{self._iam_id('AGPA', acct, 'g', i)}"
+                   f"</GroupId><Arn>arn:aws:iam::{acct}:group/{name}</Arn><CreateDate>{when(g)}</CreateDate>"
+                   f"{inline_xml('GroupPolicyList', name, g, 1)}{attached_xml(pick(g, 1))}</member>")
+            out.append(("group", xml, 1))
+        for i in range(n_roles):
+            g = self.h("iamrole", acct, i)
+            name = IAM_NAMED_ROLES[i] if i < len(IAM_NAMED_ROLES) else \
+                f"{APPS[g % len(APPS)]}-{ENVS[(g >> 8) % len(ENVS)]}-role-{i:05d}"
+            path = "/service-role/" if i >= len(IAM_NAMED_ROLES) and (g >> 3) % 4 == 0 else "/"
+            arn = f"arn:aws:iam::{acct}:role{path}{name}"
+            rid = self._iam_id("AROA", acct, "r", i)
+            trust, ec2 = self._iam_trust(acct, name, g)
+            n_inl = 1 if i == 0 else (g >> 4) % 3
+            profile = ""
+            if ec2:
+                pid = self._iam_id("AIPA", acct, "ip", i)
+                profile = (f"<member><Path>/</Path><InstanceProfileName>{name}</InstanceProfileName><InstanceProfileId>"
+                           f"{pid}</InstanceProfileId><Arn>arn:aws:iam::{acct}:instance-profile/{name}</Arn>"
+                           f"<CreateDate>{when(g)}</CreateDate><Roles><member><Path>{path}</Path><RoleName>{name}"
+                           f"</RoleName><RoleId>{rid}</RoleId><Arn>{arn}</Arn><CreateDate>{when(g)}</CreateDate>"
+                           f"<AssumeRolePolicyDocument>{enc(trust, 0)}</AssumeRolePolicyDocument></member></Roles>"
+                           "</member>")
+            boundary = ""
+            if n_pol and i >= 3 and (g >> 30) % 10 == 0:
+                boundary_count[pol_arn[0]] += 1
+                boundary = (f"<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType>"
+                            f"<PermissionsBoundaryArn>{pol_arn[0]}</PermissionsBoundaryArn></PermissionsBoundary>")
+            last = (f"<RoleLastUsed><LastUsedDate>{iso(NOW - (g >> 34) % (90 * DAY))}</LastUsedDate><Region>"
+                    f"{self.regions[(g >> 12) % len(self.regions)] if self.regions else 'us-east-1'}</Region>"
+                    "</RoleLastUsed>") if (g >> 24) % 10 < 7 else "<RoleLastUsed/>"
+            xml = (f"<member><Path>{path}</Path><RoleName>{name}</RoleName><RoleId>{rid}</RoleId><Arn>{arn}</Arn>"
+                   f"<CreateDate>{when(g)}</CreateDate><AssumeRolePolicyDocument>{enc(trust, g)}"
+                   f"</AssumeRolePolicyDocument><InstanceProfileList>{profile}</InstanceProfileList>"
+                   f"{inline_xml('RolePolicyList', name, g, n_inl)}{attached_xml(pick(g, 1 + (g >> 14) % 3))}"
+                   f"{boundary}{tags_xml(g)}{last}</member>")
+            out.append(("role", xml, n_inl))
+        for j in range(n_pol):
+            g = self.h("iampolicy", acct, j)
+            nv = 1 + (g >> 6) % 3
+            created = t0 + (g >> 20) % (3 * 365 * DAY)
+            versions = []
+            for v in range(nv):
+                if j == 0:
+                    doc: dict[str, Any] = {"Version": "2012-10-17", "Statement": [
+                        {"Sid": "Workloads", "Effect": "Allow", "Action": ["s3:*", "kms:*", "sts:AssumeRole",
+                                                                          "logs:*", "cloudwatch:*"],
+                         "Resource": "*"},
+                        {"Sid": "NoIam", "Effect": "Deny", "NotAction": ["iam:Get*", "iam:List*"],
+                         "Resource": f"arn:aws:iam::{acct}:*"}]}
+                else:
+                    doc = self._iam_doc(acct, self.h("iamdoc", acct, j, v), f"V{v + 1}")
+                versions.append(
+                    f"<member><Document>{enc(doc, g >> v)}</Document><VersionId>v{v + 1}</VersionId>"
+                    f"<IsDefaultVersion>{'true' if v == nv - 1 else 'false'}</IsDefaultVersion>"
+                    f"<CreateDate>{iso(created + v * 30 * DAY)}</CreateDate></member>")
+            desc = f"<Description>{xml_escape(APPS[g % len(APPS)])} &amp; friends: managed by terraform</Description>" \
+                if (g >> 4) % 3 == 0 else ""
+            arn = pol_arn[j]
+            path = "/app/" if "/app/" in arn else "/"
+            xml = (f"<member><PolicyName>{pol_names[j]}</PolicyName><PolicyId>{self._iam_id('ANPA', acct, 'p', j)}"
+                   f"</PolicyId><Arn>{arn}</Arn><Path>{path}</Path><DefaultVersionId>v{nv}</DefaultVersionId>"
+                   f"<AttachmentCount>{attach_count[arn]}</AttachmentCount><PermissionsBoundaryUsageCount>"
+                   f"{boundary_count[arn]}</PermissionsBoundaryUsageCount><IsAttachable>true</IsAttachable>{desc}"
+                   f"<CreateDate>{iso(created)}</CreateDate><UpdateDate>{iso(created + (nv - 1) * 30 * DAY)}"
+                   f"</UpdateDate><PolicyVersionList>{''.join(versions)}</PolicyVersionList></member>")
+            out.append(("local", xml, 0))
+        for (name, pid, ver, doc), arn in zip(IAM_AWS_MANAGED, aws_arn):
+            if not attach_count[arn]:
+                continue  # AWS returns only the AWS managed policies that are attached
+            xml = (f"<member><PolicyName>{name}</PolicyName><PolicyId>{pid}</PolicyId><Arn>{arn}</Arn><Path>/</Path>"
+                   f"<DefaultVersionId>{ver}</DefaultVersionId><AttachmentCount>{attach_count[arn]}</AttachmentCount>"
+                   "<PermissionsBoundaryUsageCount>0</PermissionsBoundaryUsageCount><IsAttachable>true</IsAttachable>"
+                   f"<CreateDate>2015-02-06T18:40:58Z</CreateDate><UpdateDate>2023-08-10T21:31:39Z</UpdateDate>"
+                   f"<PolicyVersionList><member><Document>{enc(doc, 5)}</Document><VersionId>{ver}</VersionId>"
+                   "<IsDefaultVersion>true</IsDefaultVersion><CreateDate>2023-08-10T21:31:39Z</CreateDate></member>"
+                   "</PolicyVersionList></member>")
+            out.append(("aws", xml, 0))
+        self._iam[acct] = out
+        return out
+
+    def iam_rows(self, acct: str) -> dict[str, int]:
+        """Rows the IAM tables of a correct sync hold for this account."""
+        items = self.iam(acct)
+        c = Counter(k for k, _, _ in items)
+        inl = Counter()
+        for k, _, n in items:
+            inl[k] += n
+        return {"aws_iam_users": c["user"], "aws_iam_user_policies": inl["user"], "aws_iam_groups": c["group"],
+                "aws_iam_group_policies": inl["group"], "aws_iam_roles": c["role"],
+                "aws_iam_role_policies": inl["role"], "aws_iam_policies": c["local"] + c["aws"]}
+
 
 # ---------------------------------------------------------------------------------------------
 # Request handling
@@ -794,7 +1124,9 @@ class Server:
                 "world": {"accounts": self.world.accounts, "regions": self.world.regions,
                           "keys_per_region": self.world.keys_per_region,
                           "buckets_per_account": self.world.buckets_per_account,
-                          "mraps_per_account": self.world.mraps_per_account, "seed": self.world.seed},
+                          "mraps_per_account": self.world.mraps_per_account,
+                          "iam": dict(zip(("roles", "users", "groups", "policies"), self.world.iam_sizes)),
+                          "iam_heavy_accounts": self.world.iam_heavy_accounts, "seed": self.world.seed},
                 "latency_ms": self.latency * 1000, "throttle_fraction": self.throttle}
 
     # -- dispatch -------------------------------------------------------------------------------
@@ -823,6 +1155,8 @@ class Server:
             return self.sts(body, acct, region)
         if service == "organizations":
             return self.organizations(headers, acct)
+        if service == "iam":
+            return self.iam(body, acct)
         self.stats[f"{service or 'unknown'}.unknown"] += 1
         return self.http(400, "application/json", b'{"__type":"UnknownServiceException"}')
 
@@ -953,6 +1287,14 @@ class Server:
             ck = ("org", acct, "DescribeOrganization")
             if ck not in self.cache and len(self.cache) < self.cache_limit:
                 self.cache[ck] = self.organizations_compute("DescribeOrganization", acct)
+            # GetAccountAuthorizationDetails as the plugin pages it (MaxItems=1000, then each Marker)
+            form = {"Action": "GetAccountAuthorizationDetails", "Version": "2010-05-08", "MaxItems": "1000"}
+            for start in range(0, max(len(w.iam(acct)), 1), 1000):
+                if start:
+                    form["Marker"] = _marker(start)
+                ck = ("iam", acct, tuple(sorted(form.items())))
+                if ck not in self.cache and len(self.cache) < self.cache_limit:
+                    self.cache[ck] = self.iam_compute(dict(form), acct)
         return len(self.cache)
 
     def _page(self, op: str, items: list[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
@@ -1354,6 +1696,73 @@ class Server:
             code, msg = "AWSOrganizationsNotInUseException", "Your account is not a member of an organization."
         return 400, json.dumps({"__type": code, "Message": msg}).encode(), code
 
+    # -- IAM (query protocol, form body Action=; global: any region); never throttled -----------
+    IAM_LISTS = (("user", "UserDetailList"), ("group", "GroupDetailList"), ("role", "RoleDetailList"))
+
+    def iam(self, body: bytes, acct: str) -> bytes:
+        form = dict(parse_qsl(body.decode()))
+        op = form.get("Action", "")
+        self.stats[f"iam.{op}"] += 1
+        rid = self.request_id()
+        ck = ("iam", acct, tuple(sorted(form.items())))
+        entry = self.cache.get(ck)
+        if entry is None:
+            self.stats["cache_miss"] += 1
+            entry = self.iam_compute(form, acct)
+            if len(self.cache) < self.cache_limit:
+                self.cache[ck] = entry
+        status, out, code = entry
+        if code:
+            self.errors[f"iam.{op}:{code}"] += 1
+        return self.http(status, "text/xml", out, f"x-amzn-RequestId: {rid}\r\n")
+
+    def iam_compute(self, form: dict[str, str], acct: str) -> tuple[int, bytes, str]:
+        """(status, body, error code) of one IAM request. GetAccountAuthorizationDetails: MaxItems
+        (1-1000, default 100) caps users + groups + roles + policies of a page, in that order; Marker /
+        IsTruncated as IAM; Filter.member.N (User, Role, Group, LocalManagedPolicy, AWSManagedPolicy)."""
+        op = form.get("Action", "")
+        rid = f"{self.world.h('iamrid', acct, sorted(form.items())) % 16**12:012x}"
+        rid = f"{rid[:8]}-{rid[8:12]}-4000-8000-{self.world.seed:012x}"
+        try:
+            if op != "GetAccountAuthorizationDetails":
+                raise ApiError(400, "InvalidAction", f"Could not find operation {op} for version 2010-05-08")
+            try:
+                mx = int(form.get("MaxItems") or 100)
+            except ValueError:
+                mx = 0
+            if not 1 <= mx <= 1000:
+                raise ApiError(400, "ValidationError", f"1 validation error detected: Value '{form.get('MaxItems')}' "
+                                                       "at 'maxItems' failed to satisfy constraint: Member must have "
+                                                       "value less than or equal to 1000")
+            kinds: set[str] = set()
+            for k, v in form.items():
+                if k.startswith("Filter.member."):
+                    if v not in IAM_ENTITY_FILTERS:
+                        raise ApiError(400, "ValidationError", f"1 validation error detected: Value '[{v}]' at "
+                                                               "'filter' failed to satisfy constraint")
+                    kinds.add(IAM_ENTITY_FILTERS[v])
+            items = self.world.iam(acct)
+            if kinds:
+                items = [x for x in items if x[0] in kinds]
+            start = _offset(form.get("Marker"), "ValidationError")
+            page = items[start:start + mx]
+            parts = ['<GetAccountAuthorizationDetailsResponse xmlns="', IAM_NS,
+                     '"><GetAccountAuthorizationDetailsResult>']
+            more = start + mx < len(items)
+            parts.append(f"<IsTruncated>{'true' if more else 'false'}</IsTruncated>")
+            if more:
+                parts.append(f"<Marker>{_marker(start + mx)}</Marker>")
+            for kind, tag in self.IAM_LISTS:
+                parts.append(f"<{tag}>{''.join(x for k, x, _ in page if k == kind)}</{tag}>")
+            parts.append(f"<Policies>{''.join(x for k, x, _ in page if k in ('local', 'aws'))}</Policies>")
+            parts.append(f"</GetAccountAuthorizationDetailsResult><ResponseMetadata><RequestId>{rid}</RequestId>"
+                         "</ResponseMetadata></GetAccountAuthorizationDetailsResponse>")
+            return 200, "".join(parts).encode(), ""
+        except ApiError as e:
+            xml = (f'<ErrorResponse xmlns="{IAM_NS}"><Error><Type>Sender</Type><Code>{e.code}</Code>'
+                   f"<Message>{xml_escape(e.message)}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>")
+            return e.status, xml.encode(), e.code
+
 
 # ---------------------------------------------------------------------------------------------
 # HTTP/1.1 keep-alive transport (asyncio Protocol: no task per request)
@@ -1463,13 +1872,16 @@ class HttpConnection(asyncio.BufferedProtocol):
 
 
 async def serve(args: argparse.Namespace) -> None:
-    world = World(args.accounts, args.regions, args.keys, args.buckets, args.seed, args.mraps)
+    world = World(args.accounts, args.regions, args.keys, args.buckets, args.seed, args.mraps,
+                  (args.iam_roles, args.iam_users, args.iam_groups, args.iam_policies), args.iam_heavy_accounts)
     for a in world.accounts:  # build everything up front so the first requests are not slower
         for r in world.regions:
             world.aliases(a, r)
             world.access_points(a, r)
         world.buckets(a)
         world.mraps(a)
+    for a in world.accounts:  # IAM documents name keys and buckets of the next account too
+        world.iam(a)
     server = Server(world, args.latency_ms / 1000.0, args.throttle_fraction, args.cache_entries)
     if args.prewarm:
         t0 = time.perf_counter()
@@ -1482,6 +1894,8 @@ async def serve(args: argparse.Namespace) -> None:
     print(f"PORT {port}", flush=True)
     print(f"fake_aws: http://{args.host}:{port} accounts={world.accounts} regions={world.regions} "
           f"keys/region={args.keys} buckets/account={args.buckets} mraps/account={args.mraps} "
+          f"iam roles/users/groups/policies={world.iam_sizes} "
+          f"(on {args.iam_heavy_accounts or 'every'} account(s); others {IAM_DEFAULT}) "
           f"latency={args.latency_ms}ms "
           f"throttle={args.throttle_fraction}", file=sys.stderr, flush=True)
     stop = asyncio.Event()
@@ -1499,6 +1913,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--keys", type=int, default=2500, help="KMS keys per account and region")
     ap.add_argument("--buckets", type=int, default=1100, help="S3 buckets per account")
     ap.add_argument("--mraps", type=int, default=0, help="S3 Multi-Region Access Points per account")
+    ap.add_argument("--iam-roles", type=int, default=IAM_DEFAULT[0], help="IAM roles per account")
+    ap.add_argument("--iam-users", type=int, default=IAM_DEFAULT[1], help="IAM users per account")
+    ap.add_argument("--iam-groups", type=int, default=IAM_DEFAULT[2], help="IAM groups per account")
+    ap.add_argument("--iam-policies", type=int, default=IAM_DEFAULT[3],
+                    help="customer managed IAM policies per account")
+    ap.add_argument("--iam-heavy-accounts", type=int, default=0,
+                    help="the --iam-* sizes apply to the first K accounts only (the others get the default "
+                         f"{IAM_DEFAULT[0]}/{IAM_DEFAULT[1]}/{IAM_DEFAULT[2]}/{IAM_DEFAULT[3]}); 0: every account")
     ap.add_argument("--latency-ms", type=float, default=30.0)
     ap.add_argument("--throttle-fraction", type=float, default=0.0)
     ap.add_argument("--host", default="127.0.0.1", choices=["127.0.0.1", "::1", "localhost"],

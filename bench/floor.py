@@ -30,8 +30,11 @@ policy analysis, no error rows.
   every process of `--split shard` that syncs part of the account, as every such shard asks).
 * Per account, in the global region, with the account's own credentials: Organizations
   DescribeOrganization (in every process of `--split shard`, as every shard of the sync asks).
-  The account's work is queued as the engine queues it: DescribeOrganization, the MRAP listing, the
-  bucket listing, then per region the key, alias and access point listings.
+* Per account, in the global region: IAM GetAccountAuthorizationDetails (MaxItems=1000) pages,
+  following Marker while IsTruncated, once for all the IAM tables (plugin/tables/iam/
+  authorization_details.py); in every process of `--split shard`, as the IAM tables are `every_shard`.
+  The account's work is queued as the engine queues it: DescribeOrganization, the IAM read, the MRAP
+  listing, the bucket listing, then per region the key, alias and access point listings.
 * S3 Control with an immutable custom endpoint: the plugin's Config (`inject_host_prefix=False`) and
   its `drop_account_host_label` hook (plugin/aws/clients.py), so requests go to the endpoint's host
   with the account in `x-amz-account-id` only.
@@ -97,6 +100,8 @@ is_customer, supports_auto_rotation, supports_rotation_list = (
 
 # plugin/tables/s3/bucket_ownership_controls.py ACLS_DISABLED: with it GetBucketAcl is not asked.
 ACLS_DISABLED = "BucketOwnerEnforced"
+# plugin/tables/iam/authorization_details.py _KEYS: the lists of one GetAccountAuthorizationDetails page.
+IAM_KEYS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 # plugin/tables/s3/multi_region_access_points.py CONTROL_REGION: where MRAP calls go, per partition.
 MRAP_CONTROL_REGION = {"aws": "us-west-2"}
 
@@ -166,6 +171,7 @@ class Floor:
         self.done = threading.Event()
         self.pool: ThreadPoolExecutor | None = None
         self.resources = 0
+        self.iam_items = 0
 
     # task bookkeeping, as plugin/source/engine.py: finished when nothing is pending
     def submit(self, fn: Callable[..., None], *args: Any) -> None:
@@ -260,7 +266,7 @@ class Floor:
         self.done.wait()
         self.pool.shutdown(wait=True)
         return {"wall_s": time.perf_counter() - t0, "calls": dict(self.calls), "errors": dict(self.errors),
-                "resources": self.resources, "accounts": len(accounts)}
+                "resources": self.resources, "iam_items": self.iam_items, "accounts": len(accounts)}
 
     def open_account(self, a: dict[str, Any]) -> None:
         num, total = self.shard
@@ -294,6 +300,7 @@ class Floor:
         if mine:
             units.insert(0, (self.buckets_unit, g))
             units.insert(0, (self.mraps_unit, partition))
+        units.insert(0, (self.iam_unit, g))  # every shard asks (every_shard); one read for the IAM tables
         units.insert(0, (self.organization_unit, g))  # every shard asks (every_shard)
         for fn, region in units:
             self.submit(fn, acct, creds, clients, region, regions)
@@ -386,6 +393,22 @@ class Floor:
         self.call(s3c, "s3control.GetMultiRegionAccessPointPolicy", "get_multi_region_access_point_policy",
                   AccountId=acct, Name=name)
 
+    def iam_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        iam = self.client(clients, creds, "iam", region)
+        token = None
+        while True:  # as Ctx.pages: Marker in and out; the answer's IsTruncated goes with its Marker
+            p: dict[str, Any] = {"MaxItems": 1000}
+            if token:
+                p["Marker"] = token
+            r = self.call(iam, "iam.GetAccountAuthorizationDetails", "get_account_authorization_details", **p)
+            if r is None:
+                return
+            with self.clock_count:
+                self.iam_items += sum(len(r.get(k) or []) for k in IAM_KEYS)
+            token = r.get("Marker") if r.get("IsTruncated") else None
+            if not token:
+                return
+
     def organization_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
         self.call(self.client(clients, creds, "organizations", region), "organizations.DescribeOrganization",
                   "describe_organization")
@@ -431,6 +454,7 @@ def run(spec: dict[str, Any], processes: int, split: str) -> dict[str, Any]:
     return {"processes": processes, "split": split, "wall_s": wall, "total_calls": total,
             "calls_per_s": total / wall if wall else 0.0, "calls": dict(sorted(calls.items())),
             "errors": dict(sorted(errors.items())), "resources": sum(x["resources"] for x in parts),
+            "iam_items": sum(x.get("iam_items", 0) for x in parts),
             "per_process_wall_s": [round(x["wall_s"], 2) for x in parts]}
 
 
@@ -448,7 +472,8 @@ def main() -> int:
     internal = {k: v for k, v in res["errors"].items() if k.startswith("internal:")}
     print(f"floor: {res['total_calls']} calls in {res['wall_s']:.1f} s = {res['calls_per_s']:.0f} calls/s "
           f"({args.processes} process(es), split {args.split}, concurrency {spec['concurrency']}, "
-          f"{res['resources']} keys+buckets+access points, {sum(res['errors'].values())} error answers)")
+          f"{res['resources']} keys+buckets+access points, {res['iam_items']} IAM items, "
+          f"{sum(res['errors'].values())} error answers)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(res, f, indent=2)

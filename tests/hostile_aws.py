@@ -29,6 +29,25 @@ _NO_BUCKETS = ('<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-
                '<Buckets></Buckets></ListAllMyBucketsResult>')
 
 
+def _iam(mode: str) -> str:
+    """GetAccountAuthorizationDetails: cut off (`iam_malformed`), or a role whose inline policy is not
+    JSON and an attached policy the answer does not hold (`iam_junk`), else empty."""
+    if mode == "iam_malformed":
+        return '<GetAccountAuthorizationDetailsResponse><GetAccountAuthorizationDetailsResult><RoleDetailList><mem'
+    roles = ""
+    if mode == "iam_junk":
+        roles = (f"<member><RoleName>junk</RoleName><RoleId>AROAJUNK</RoleId><Arn>arn:aws:iam::{ACCOUNT}:role/junk</Arn>"
+                 "<Path>/</Path><AssumeRolePolicyDocument>%7Bnot%20json</AssumeRolePolicyDocument>"
+                 "<RolePolicyList><member><PolicyName>broken</PolicyName><PolicyDocument>%5B%5B%5B</PolicyDocument>"
+                 "</member></RolePolicyList><AttachedManagedPolicies><member><PolicyName>gone</PolicyName>"
+                 f"<PolicyArn>arn:aws:iam::{ACCOUNT}:policy/gone</PolicyArn></member></AttachedManagedPolicies>"
+                 "</member>")
+    return ("<GetAccountAuthorizationDetailsResponse><GetAccountAuthorizationDetailsResult>"
+            f"<UserDetailList/><GroupDetailList/><RoleDetailList>{roles}</RoleDetailList><Policies/>"
+            "<IsTruncated>false</IsTruncated></GetAccountAuthorizationDetailsResult>"
+            "<ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetAccountAuthorizationDetailsResponse>")
+
+
 def _key_metadata() -> dict[str, Any]:
     return {"AWSAccountId": ACCOUNT, "KeyId": KEY_ID, "Arn": KEY_ARN, "CreationDate": 1700000000.0,
             "Enabled": True, "Description": "", "KeyUsage": "ENCRYPT_DECRYPT", "KeyState": "Enabled",
@@ -91,6 +110,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         target = self.headers.get("X-Amz-Target", "")
+        if b"Action=GetAccountAuthorizationDetails" in body:
+            self._op("GetAccountAuthorizationDetails")
+            self._send(200, _iam(self.server.mode), "text/xml")
+            return
         if not target:
             self._op("GetCallerIdentity")
             self._send(200, _IDENTITY, "text/xml")

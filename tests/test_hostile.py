@@ -93,6 +93,36 @@ def test_an_answer_nested_deeper_than_python_parses_is_an_error_of_that_key(aws)
     assert res.one("aws_kms_keys", arn=KEY_ARN)["key_state"] is None  # written with arn and key id only
 
 
+def test_a_cut_off_iam_answer_is_an_unread_scope_of_every_iam_table(aws):
+    aws.mode = "iam_malformed"
+    res = run_sync(spec(aws.url))
+    assert aws.count("GetAccountAuthorizationDetails") == 1  # one call, shared by the IAM tables
+    errs = res.errors(operation="GetAccountAuthorizationDetails")
+    assert {e["table_name"] for e in errs} == {"aws_iam_roles", "aws_iam_users", "aws_iam_groups", "aws_iam_policies",
+                                                "aws_iam_kms_decrypt_statements"}
+    assert not res.table("aws_iam_roles")
+    covs = [r for r in res.table("aws_encryption_sync_coverage") if r["operation"] == "GetAccountAuthorizationDetails"]
+    assert len(covs) == 5 and {c["status"] for c in covs} == {"error"}
+    assert _coverage(res, "ListKeys")["status"] == "ok"  # the rest of the account was read
+
+
+def test_iam_documents_that_are_not_json_are_kept_and_never_read_as_allowing(aws):
+    from plugin.analysis.evaluator import Request
+    from plugin.analysis.identity import evaluate_identity
+    aws.mode = "iam_junk"
+    res = run_sync(spec(aws.url))
+    assert not res.errors(operation="GetAccountAuthorizationDetails")
+    role = res.one("aws_iam_roles", role_name="junk")
+    assert role["assume_role_policy_document"] == b'"{not json"'  # stored as the JSON string it is, URL-decoded
+    [inline] = res.table("aws_iam_role_policies")
+    assert inline["policy_document"] == b'"[[["'
+    model = res.engine.index.identities_of("123456789012")
+    d = evaluate_identity(model.find(role["arn"]), Request(principal=role["arn"], action="s3:GetObject",
+                                                           resource="arn:aws:s3:::b/k"))
+    assert d.verdict == "depends"
+    assert "could not be analysed" in d.reason and "policy/gone was not read" in d.reason
+
+
 def _spec_file(tmp_path: Path, url: str, db: Path) -> Path:
     p = tmp_path / "spec.yml"
     p.write_text(yaml.safe_dump_all([

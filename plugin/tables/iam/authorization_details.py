@@ -12,6 +12,7 @@ work writes the rows and records a failure (plugin/source/sharding.py).
 from __future__ import annotations
 
 import threading
+from urllib.parse import unquote
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -53,8 +54,12 @@ def _ask(ctx: Ctx) -> Details:
         d.policies += page["Policies"]
     if not d.errors and ctx.index is not None:
         from ...analysis.identity import IdentityModel
-        ctx.index.set_identities(ctx.account_id, IdentityModel.build(ctx.account_id, d))
-    elif ctx.index is not None:
+        try:
+            ctx.index.set_identities(ctx.account_id, IdentityModel.build(ctx.account_id, d))
+        except Exception as e:  # an answer shaped unlike AWS's: the account's IAM is unread, not a crash
+            d.errors.append(SyncError(ctx.account_id, ctx.region, ctx.table, "iam", "GetAccountAuthorizationDetails",
+                                      "", "MalformedResponse", f"the answer could not be read: {type(e).__name__}"))
+    if d.errors and ctx.index is not None:
         ctx.index.set_identities_unread(ctx.account_id, d.errors[0].error_code)
     return d
 
@@ -82,6 +87,12 @@ def take(ctx: Ctx) -> Details | None:
         mine = Details(d.roles, d.users, d.groups, d.policies) if ctx.owns("*") else Details()
     d.taken()
     return mine
+
+
+def document(value: Any) -> Any:
+    """A policy document as the table stores it: botocore URL-decodes and parses AWS's documents; one
+    that is not JSON stays URL-encoded text, decoded here so the row shows what AWS holds."""
+    return unquote(value) if isinstance(value, str) else value
 
 
 def tags(item: dict[str, Any]) -> dict[str, str] | None:

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 from ...aws.calls import Ctx, Parent
 from ...analysis.identity import default_document
 from ..schema import BOOL, INT, JSON, STR, TS, Col, TableDef
-from .authorization_details import LISTING, take, tags
+from .authorization_details import LISTING, document, take, tags
 
 DOC = "https://docs.aws.amazon.com/IAM/latest/APIReference/"
 
@@ -27,7 +27,7 @@ def policy_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[st
             "is_attachable": item.get("IsAttachable"), "path": item.get("Path"),
             "permissions_boundary_usage_count": item.get("PermissionsBoundaryUsageCount"),
             "policy_name": item.get("PolicyName"), "update_date": item.get("UpdateDate"),
-            "default_version_document": default_document(item)}
+            "default_version_document": document(default_document(item))}
 
 
 POLICIES = TableDef(

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 from ...aws.calls import Ctx, Parent
 from ..schema import INT, JSON, STR, TS, Col, TableDef
-from .authorization_details import LISTING, attached, take, tags
+from .authorization_details import LISTING, attached, take, tags, document
 
 DOC = "https://docs.aws.amazon.com/IAM/latest/APIReference/"
 
@@ -22,7 +22,7 @@ def list_roles(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
 
 def role_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
     return {"account_id": ctx.account_id, "policies": attached(item), "id": item.get("RoleId"),
-            "assume_role_policy_document": item.get("AssumeRolePolicyDocument"), "arn": item.get("Arn"),
+            "assume_role_policy_document": document(item.get("AssumeRolePolicyDocument")), "arn": item.get("Arn"),
             "create_date": item.get("CreateDate"), "path": item.get("Path"), "role_name": item.get("RoleName"),
             "description": item.get("Description"), "max_session_duration": item.get("MaxSessionDuration"),
             "permissions_boundary": item.get("PermissionsBoundary"), "role_last_used": item.get("RoleLastUsed"),
@@ -32,7 +32,7 @@ def role_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str,
 
 def role_policies(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     for p in parent.item.get("RolePolicyList") or []:
-        yield {"account_id": ctx.account_id, "role_arn": parent.row["arn"], "policy_document": p.get("PolicyDocument"),
+        yield {"account_id": ctx.account_id, "role_arn": parent.row["arn"], "policy_document": document(p.get("PolicyDocument")),
                "policy_name": p.get("PolicyName"), "role_name": parent.row["role_name"], "result_metadata": None}
 
 

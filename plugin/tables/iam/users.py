@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 from ...aws.calls import Ctx, Parent
 from ..schema import JSON, STR, STR_LIST, TS, Col, TableDef
-from .authorization_details import LISTING, attached, take, tags
+from .authorization_details import LISTING, attached, take, tags, document
 
 DOC = "https://docs.aws.amazon.com/IAM/latest/APIReference/"
 
@@ -30,7 +30,7 @@ def user_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str,
 def user_policies(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     for p in parent.item.get("UserPolicyList") or []:
         yield {"account_id": ctx.account_id, "user_arn": parent.row["arn"], "user_id": parent.row["id"],
-               "policy_document": p.get("PolicyDocument"), "policy_name": p.get("PolicyName"),
+               "policy_document": document(p.get("PolicyDocument")), "policy_name": p.get("PolicyName"),
                "user_name": parent.row["user_name"], "result_metadata": None}
 
 
