@@ -18,9 +18,9 @@ WITH judged AS (
         CASE WHEN target_type = 's3_bucket' THEN 'bucket ' || target || ' (account ' || account_id || ')'
              ELSE 'key ' || target END AS what,
         identity_statement || ' allows ' || array_to_string(actions, ', ') || ' on ' || resource_pattern AS intent
-    FROM (SELECT *, 's3_bucket' AS target_type FROM aws_iam_role_bucket_intents
+    FROM (SELECT *, 's3_bucket' AS target_type FROM aws_s3_bucket_role_intents
           UNION ALL BY NAME
-          SELECT *, 'kms_key' AS target_type FROM aws_iam_role_key_intents) i
+          SELECT *, 'kms_key' AS target_type FROM aws_kms_key_role_intents) i
 ),
 per_role AS (
     SELECT role_arn, any_value(role_account_id) AS account_id,

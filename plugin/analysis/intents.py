@@ -1,4 +1,4 @@
-"""aws_iam_role_bucket_intents and aws_iam_role_key_intents (ours): what a role's own IAM policies say
+"""aws_s3_bucket_role_intents and aws_kms_key_role_intents (ours): what a role's own IAM policies say
 it means to reach in *another synced account*, and whether that bucket or key lets it in. Derived at
 the end of the sync from every synced account's identity policies (plugin/analysis/identity.py) and
 the bucket's policy, or the key's policy and grants; no call of their own.
@@ -167,7 +167,7 @@ def _columns(what: str) -> list[Col]:
 
 
 BUCKET_INTENTS = TableDef(
-    name="aws_iam_role_bucket_intents", title="aws-encryption IAM Role Bucket Intents",
+    name="aws_s3_bucket_role_intents", title="aws-encryption S3 Bucket Role Intents",
     description="Roles of other synced accounts whose IAM policies name the bucket, and whether its policy admits "
                 "them (ours).",
     columns=_columns("bucket"), pk_components=["target", "role_arn", "access"], api_calls=[],
@@ -176,7 +176,7 @@ BUCKET_INTENTS = TableDef(
 )
 
 KEY_INTENTS = TableDef(
-    name="aws_iam_role_key_intents", title="aws-encryption IAM Role Key Intents",
+    name="aws_kms_key_role_intents", title="aws-encryption KMS Key Role Intents",
     description="Roles of other synced accounts whose IAM policies name the key, and whether its key policy or "
                 "grants admit them (ours).",
     columns=_columns("key"), pk_components=["target", "role_arn", "access"], api_calls=[],
