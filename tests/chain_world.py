@@ -1,4 +1,5 @@
-"""The data-lake cross-account scenario (docs/access-paths.md, "The identity side"), link by link (tests only; the table of it is tests/test_chain.py).
+"""The data-lake cross-account scenario (docs/access-paths.md, "The identity side"), link by link
+(tests only; the table of it is tests/test_chain.py).
 
 A compute account's roles read a data-lake account's buckets, each bucket under its own customer
 managed key. One role and one bucket per scenario: everything right (`ok`), then each link broken in
@@ -64,7 +65,8 @@ def build_chain(endpoint: str, audit_actions: list[str], trust_policy: str) -> C
     for creds in (data, compute, mgmt, vault):
         iam = client(endpoint, "iam", creds)
         iam.create_role(RoleName=AUDIT_ROLE, AssumeRolePolicyDocument=trust_policy)
-        iam.put_role_policy(RoleName=AUDIT_ROLE, PolicyName="least-privilege", PolicyDocument=allow_policy(audit_actions))
+        iam.put_role_policy(RoleName=AUDIT_ROLE, PolicyName="least-privilege",
+                            PolicyDocument=allow_policy(audit_actions))
     members = [f"arn:aws:iam::{a}:role/{AUDIT_ROLE}" for a in (CHAIN_DATA, CHAIN_COMPUTE, CHAIN_MGMT, CHAIN_VAULT)]
     miam = client(endpoint, "iam", mgmt)
     miam.create_role(RoleName=ORG_ADMIN_ROLE, AssumeRolePolicyDocument=trust_policy)

@@ -36,7 +36,8 @@ def _iam(mode: str) -> str:
         return '<GetAccountAuthorizationDetailsResponse><GetAccountAuthorizationDetailsResult><RoleDetailList><mem'
     roles = ""
     if mode == "iam_junk":
-        roles = (f"<member><RoleName>junk</RoleName><RoleId>AROAJUNK</RoleId><Arn>arn:aws:iam::{ACCOUNT}:role/junk</Arn>"
+        roles = ("<member><RoleName>junk</RoleName><RoleId>AROAJUNK</RoleId>"
+                 f"<Arn>arn:aws:iam::{ACCOUNT}:role/junk</Arn>"
                  "<Path>/</Path><AssumeRolePolicyDocument>%7Bnot%20json</AssumeRolePolicyDocument>"
                  "<RolePolicyList><member><PolicyName>broken</PolicyName><PolicyDocument>%5B%5B%5B</PolicyDocument>"
                  "</member></RolePolicyList><AttachedManagedPolicies><member><PolicyName>gone</PolicyName>"

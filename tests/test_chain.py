@@ -1,17 +1,17 @@
-"""The data-lake cross-account scenario, link by link (tests/chain_world.py): a compute account's roles reading a data
-account's buckets under customer managed keys. Both accounts synced: the whole chain (bucket policy,
-key policy or grant, the role's own IAM) is evaluated per principal, and each broken link is named
-with its fix. With the organisation's admin in the spec, its SCPs join the identity side.
+"""The data-lake cross-account scenario, link by link (tests/chain_world.py): a compute account's roles
+reading a data account's buckets under customer managed keys. Both accounts synced: the whole chain
+(bucket policy, key policy or grant, the role's own IAM) is evaluated per principal, and each broken
+link is named with its fix. With the organisation's admin in the spec, its SCPs join the identity side.
 
 | scenario | broken link | finding |
 |---|---|---|
-| ok | none | pass |
-| no-decrypt | role policy without kms:Decrypt | chain: IAM policies allow no kms:Decrypt on the key, add {...} to role |
-| no-getobject | role policy without s3:GetObject on the object ARN | chain: ... no s3:GetObject on .../x, add {...} |
-| bucket-other-role | bucket policy admits another role | intent: bucket does not admit the role, add to its bucket policy {...} |
-| key-other-role | key policy admits another role | chain: key gives it no kms:Decrypt, add to the key policy {...} |
-| boundary | permission boundary without KMS | chain: the permission boundary allows no kms:Decrypt, add {...} to the boundary |
-| scp | SCP denies kms:Decrypt outside approved accounts | chain (org synced): SCP ... statement DenyDecryptOutsideApproved denies |
+| ok | none | chain: pass |
+| no-decrypt | role policy without kms:Decrypt | chain: its IAM policies allow no kms:Decrypt on the key; add {...} |
+| no-getobject | role policy without s3:GetObject on objects | chain: ... no s3:GetObject on <bucket>/x; add {...} |
+| bucket-other-role | bucket policy admits another role | intent: the bucket does not admit the role; add {...} |
+| key-other-role | key policy admits another role | chain: the key gives it no kms:Decrypt; add {...} to the key policy |
+| boundary | permission boundary without KMS | chain: the boundary allows no kms:Decrypt; add {...} to the boundary |
+| scp | SCP denies kms:Decrypt outside approved accounts | chain (org synced): the SCP statement denies it |
 | unsynced | reader account not synced | chain: skip, identity link unknown |
 """
 
@@ -189,7 +189,8 @@ def test_unread_iam_is_an_error_in_every_check_that_needs_it(world, chain, tmp_p
         world.server.faults.pop()
     res = _statuses(db)
     compute_root = f"arn:aws:iam::{CHAIN_COMPUTE}:root"
-    assert res[HYGIENE][compute_root][0] == "error" and "could not be read (AccessDenied)" in res[HYGIENE][compute_root][1]
+    status, reason = res[HYGIENE][compute_root]
+    assert status == "error" and "could not be read (AccessDenied)" in reason
     assert res[INTENT][compute_root][0] == "error"
     status, reason = res[CHAIN][_bucket(chain, "ok")]
     assert status == "error" and f"the IAM of account {CHAIN_COMPUTE} could not be read (AccessDenied)" in reason

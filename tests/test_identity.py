@@ -123,7 +123,8 @@ def test_managed_deny_beats_inline_allow():
     d = ask(m, "kms:Decrypt", KEY_A)
     assert d.verdict == "deny"
     assert d.decided_by == 'managed policy no-kms, statement "NoKms"'
-    assert ask(m, "s3:GetObject", "arn:aws:s3:::b/k").decided_by == 'inline policy "all" of role etl, statement "Everything"'
+    assert (ask(m, "s3:GetObject", "arn:aws:s3:::b/k").decided_by
+            == 'inline policy "all" of role etl, statement "Everything"')
 
 
 def test_attached_policy_allows():

@@ -73,8 +73,9 @@ def identity_link(idx: Any, principal: str, principal_account: str | None, *, s3
     worst = max(decisions, key=lambda d: _RANK[d[2].verdict])[2]
     missing = [a for a, _, d in decisions if d.verdict != ALLOW]
     if worst.verdict == ALLOW:
-        return Link(ALLOW, worst.decided_by, reason=f"its IAM policies allow it ({'; '.join(sorted({d.decided_by or '?' for _, _, d in decisions}))})"
-                    + ("" if guard is not None else _no_scps(idx)))
+        by = "; ".join(sorted({d.decided_by or "?" for _, _, d in decisions}))
+        return Link(ALLOW, worst.decided_by,
+                    reason=f"its IAM policies allow it ({by})" + ("" if guard is not None else _no_scps(idx)))
     reasons = "; ".join(d.reason for _, _, d in decisions if d.verdict != ALLOW)
     deps = sorted({k for _, _, d in decisions for k in d.depends_on})
     fix = target = None

@@ -69,7 +69,8 @@ def _targets(idx: Any) -> dict[tuple[str, str], list[Intent]]:
                                 if acts and ("s3", m.group(1), access) not in seen:
                                     seen.add(("s3", m.group(1), access))
                                     out.setdefault(("s3", m.group(1)), []).append(Intent(
-                                        ident.arn, model.account, label, pattern, access, tuple(acts), m.group(3) or ""))
+                                        ident.arn, model.account, label, pattern, access, tuple(acts),
+                                        m.group(3) or ""))
                         if _KMS.match(pattern):
                             ops = [o for o in _KMS_OPS if matching_actions(st.actions, st.not_actions, [o])]
                             if ops and ("kms", pattern, "use") not in seen:
@@ -99,8 +100,8 @@ def bucket_intents(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     for i in _intents_of(ctx, "s3", bucket):
         row = _row(ctx, i, parent.row["arn"])
         if policy is None:
-            yield {**row, "resource_verdict": "unknown",
-                   "resource_reason": f"the policy of bucket {bucket} could not be read (see aws_encryption_sync_errors)"}
+            yield {**row, "resource_verdict": "unknown", "resource_reason":
+                   f"the policy of bucket {bucket} could not be read (see aws_encryption_sync_errors)"}
             continue
         action = "s3:GetObject" if i.access == "read" else "s3:PutObject"
         action = action if action in i.actions else i.actions[0]
@@ -114,10 +115,12 @@ def bucket_intents(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
         statement = None
         if verdict != ALLOW:
             statement = json.dumps({"Sid": "AllowCrossAccountRole", "Effect": "Allow", "Principal": {"AWS": i.role},
-                                    "Action": sorted(set(i.actions) & {"s3:GetObject", "s3:PutObject"}) or list(i.actions),
+                                    "Action": (sorted(set(i.actions) & {"s3:GetObject", "s3:PutObject"})
+                                               or list(i.actions)),
                                     "Resource": f"arn:aws:s3:::{bucket}/*"})
         yield {**row, "resource_verdict": verdict, "resource_decided_by": d.decided_by if d else None,
-               "resource_reason": d.reason if d else f"bucket {bucket} has no bucket policy: it admits no other account",
+               "resource_reason": d.reason if d else f"bucket {bucket} has no bucket policy: it admits no other "
+                                                     f"account",
                "missing_actions": [] if verdict == ALLOW else [action], "fix_statement": statement}
 
 
@@ -131,8 +134,8 @@ def key_intents(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     for i in intents:
         row = _row(ctx, i, arn)
         if policy is None or grants is None:
-            yield {**row, "resource_verdict": "unknown",
-                   "resource_reason": f"the policy or grants of key {arn} could not be read (see aws_encryption_sync_errors)"}
+            yield {**row, "resource_verdict": "unknown", "resource_reason":
+                   f"the policy or grants of key {arn} could not be read (see aws_encryption_sync_errors)"}
             continue
         verdicts = []
         for op in i.actions:

@@ -5,11 +5,12 @@ policies) and KMS.2 (inline policies of roles, users and groups), Steampipe's
 answer (plugin/tables/iam/authorization_details.py); no call of its own.
 
 One row per (policy, statement) that allows one of those actions (wildcards and NotAction counted)
-with a Resource covering all keys: `*`, `arn:aws:kms:*:*:*` or `arn:aws:kms:*:*:key/*` (a pattern that
-fixes the account or Region is the scoping AWS recommends), or NotResource that excludes no key. `restricted` is true when the statement has a
-Condition: the peers accept any condition as a restriction (kms:ViaService, aws:ResourceTag,
-kms:EncryptionContext...), and so does the check; the condition is in the row to judge. AWS managed
-policies are left out (nobody can change them), as Security Hub does.
+with a Resource covering all keys: `*`, `arn:aws:kms:*:*:*` or `arn:aws:kms:*:*:key/*` (a pattern
+that fixes the account or Region is the scoping AWS recommends), or NotResource that excludes no
+key. `restricted` is true when the statement has a Condition: the peers accept any condition as a
+restriction (kms:ViaService, aws:ResourceTag, kms:EncryptionContext...), and so does the check;
+the condition is in the row to judge. AWS managed policies are left out (nobody can change them),
+as Security Hub does.
 """
 
 from __future__ import annotations

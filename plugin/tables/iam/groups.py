@@ -25,7 +25,8 @@ def group_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str
 
 def group_policies(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     for p in parent.item.get("GroupPolicyList") or []:
-        yield {"account_id": ctx.account_id, "group_arn": parent.row["arn"], "policy_document": document(p.get("PolicyDocument")),
+        yield {"account_id": ctx.account_id, "group_arn": parent.row["arn"],
+               "policy_document": document(p.get("PolicyDocument")),
                "group_name": parent.row["group_name"], "policy_name": p.get("PolicyName")}
 
 

@@ -32,7 +32,8 @@ def role_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str,
 
 def role_policies(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     for p in parent.item.get("RolePolicyList") or []:
-        yield {"account_id": ctx.account_id, "role_arn": parent.row["arn"], "policy_document": document(p.get("PolicyDocument")),
+        yield {"account_id": ctx.account_id, "role_arn": parent.row["arn"],
+               "policy_document": document(p.get("PolicyDocument")),
                "policy_name": p.get("PolicyName"), "role_name": parent.row["role_name"], "result_metadata": None}
 
 
