@@ -108,11 +108,19 @@ def _walk(ctx: Ctx, org: Org) -> list[dict[str, Any]] | None:
         if roots is None:
             return None
         starts = [r["Id"] for r in roots]
-    out: list[dict[str, Any]] = []
-    stack = [s for s in starts if s not in skip]
+    found = walk_units(ctx, starts, skip)
+    return None if found is None else [a for _, _, accounts in found for a in accounts]
+
+
+def walk_units(ctx: Ctx, starts: list[str], skip: set[str] | frozenset[str] = frozenset()
+               ) -> list[tuple[str, list[str], list[dict[str, Any]]]] | None:
+    """Every root or OU under `starts` (nested OUs included, `skip`'s subtrees left out), each as (its id,
+    the ids from its start down to it, its accounts); None when a call failed (recorded)."""
+    out: list[tuple[str, list[str], list[dict[str, Any]]]] = []
+    stack = [(s, [s]) for s in starts if s not in skip]
     visited: set[str] = set()
     while stack:
-        parent = stack.pop()
+        parent, path = stack.pop()
         if parent in visited:
             continue
         visited.add(parent)
@@ -122,6 +130,6 @@ def _walk(ctx: Ctx, org: Org) -> list[dict[str, Any]] | None:
                                token_out="NextToken", ParentId=parent, ChildType="ORGANIZATIONAL_UNIT")
         if accounts is None or children is None:
             return None
-        out.extend(accounts)
-        stack.extend(c["Id"] for c in children if c["Id"] not in skip)
+        out.append((parent, path, accounts))
+        stack.extend((c["Id"], [*path, c["Id"]]) for c in children if c["Id"] not in skip)
     return out

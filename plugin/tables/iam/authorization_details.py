@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from urllib.parse import unquote
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from ...aws.calls import Ctx, SyncError
 
@@ -87,6 +87,15 @@ def take(ctx: Ctx) -> Details | None:
         mine = Details(d.roles, d.users, d.groups, d.policies) if ctx.owns("*") else Details()
     d.taken()
     return mine
+
+
+def lister(kind: str) -> Callable[[Ctx, Any], Iterator[dict[str, Any]]]:
+    """A table's `resolve`: the answer's `roles`, `users`, `groups` or `policies`."""
+    def resolve(ctx: Ctx, parent: Any) -> Iterator[dict[str, Any]]:
+        d = take(ctx)
+        if d is not None:
+            yield from getattr(d, kind)
+    return resolve
 
 
 def document(value: Any) -> Any:

@@ -6,15 +6,9 @@ from typing import Any, Iterator
 
 from ...aws.calls import Ctx, Parent
 from ..schema import JSON, STR, TS, Col, TableDef
-from .authorization_details import LISTING, attached, take, document
+from .authorization_details import LISTING, lister, attached, document
 
 DOC = "https://docs.aws.amazon.com/IAM/latest/APIReference/"
-
-
-def list_groups(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
-    d = take(ctx)
-    if d is not None:
-        yield from d.groups
 
 
 def group_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
@@ -43,5 +37,5 @@ GROUPS = TableDef(
     columns=[Col("account_id", STR), Col("policies", JSON, "Attached managed policies: {policy ARN: policy name}"),
              Col("id", STR), Col("arn", STR), Col("create_date", TS), Col("group_name", STR), Col("path", STR)],
     pk_components=["account_id", "id"], api_calls=[LISTING], scope="account", listing=LISTING, every_shard=True,
-    resolve=list_groups, to_row=group_row, children=[GROUP_POLICIES],
+    resolve=lister("groups"), to_row=group_row, children=[GROUP_POLICIES],
 )

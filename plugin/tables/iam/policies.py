@@ -3,20 +3,14 @@ GetAccountAuthorizationDetails returns), every version, and the default version'
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 from ...aws.calls import Ctx, Parent
 from ...analysis.identity import default_document
 from ..schema import BOOL, INT, JSON, STR, TS, Col, TableDef
-from .authorization_details import LISTING, document, take, tags
+from .authorization_details import LISTING, lister, document, tags
 
 DOC = "https://docs.aws.amazon.com/IAM/latest/APIReference/"
-
-
-def list_policies(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
-    d = take(ctx)
-    if d is not None:
-        yield from d.policies
 
 
 def policy_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
@@ -39,5 +33,5 @@ POLICIES = TableDef(
              Col("permissions_boundary_usage_count", INT), Col("policy_name", STR), Col("update_date", TS),
              Col("default_version_document", JSON, "The default version's document, decoded")],
     pk_components=["account_id", "id"], api_calls=[LISTING], scope="account", listing=LISTING, every_shard=True,
-    resolve=list_policies, to_row=policy_row, extra_columns=["default_version_document"],
+    resolve=lister("policies"), to_row=policy_row, extra_columns=["default_version_document"],
 )

@@ -9,15 +9,9 @@ from typing import Any, Iterator
 
 from ...aws.calls import Ctx, Parent
 from ..schema import INT, JSON, STR, TS, Col, TableDef
-from .authorization_details import LISTING, attached, take, tags, document
+from .authorization_details import LISTING, lister, attached, tags, document
 
 DOC = "https://docs.aws.amazon.com/IAM/latest/APIReference/"
-
-
-def list_roles(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
-    d = take(ctx)
-    if d is not None:
-        yield from d.roles
 
 
 def role_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
@@ -57,7 +51,7 @@ ROLES = TableDef(
              Col("permissions_boundary", JSON), Col("role_last_used", JSON), Col("tags", JSON),
              Col("instance_profiles", JSON, "ARNs of the instance profiles that hold the role")],
     pk_components=["account_id", "id"], api_calls=[LISTING], scope="account", listing=LISTING, every_shard=True,
-    resolve=list_roles, to_row=role_row, children=[ROLE_POLICIES], extra_columns=["instance_profiles"],
+    resolve=lister("roles"), to_row=role_row, children=[ROLE_POLICIES], extra_columns=["instance_profiles"],
     notes="Read with one paginated GetAccountAuthorizationDetails per account (shared by the IAM tables), "
           "not ListRoles and GetRolePolicy per role.",
 )

@@ -7,15 +7,9 @@ from typing import Any, Iterator
 
 from ...aws.calls import Ctx, Parent
 from ..schema import JSON, STR, STR_LIST, TS, Col, TableDef
-from .authorization_details import LISTING, attached, take, tags, document
+from .authorization_details import LISTING, lister, attached, tags, document
 
 DOC = "https://docs.aws.amazon.com/IAM/latest/APIReference/"
-
-
-def list_users(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
-    d = take(ctx)
-    if d is not None:
-        yield from d.users
 
 
 def user_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
@@ -52,6 +46,6 @@ USERS = TableDef(
              Col("groups", STR_LIST, "The groups the user is in (names)"),
              Col("policies", JSON, "Attached managed policies: {policy ARN: policy name}")],
     pk_components=["id", "account_id"], api_calls=[LISTING], scope="account", listing=LISTING, every_shard=True,
-    resolve=list_users, to_row=user_row, children=[USER_POLICIES], extra_columns=["groups", "policies"],
+    resolve=lister("users"), to_row=user_row, children=[USER_POLICIES], extra_columns=["groups", "policies"],
     notes="CloudQuery lists group membership and attached policies in child tables; here they are columns.",
 )

@@ -27,31 +27,21 @@ TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
 def _tree(ctx: Ctx) -> tuple[dict[str, list[tuple[str, str]]], dict[str, list[str]], bool] | None:
     """(account -> [(target id, name)] from the root down, target id -> accounts under it, RCPs
     enabled), or None when a call failed."""
+    from ...source.discovery import walk_units
     roots = ctx.collect("organizations", "ListRoots", "Roots", token_in="NextToken", token_out="NextToken")
-    if roots is None:
+    found = walk_units(ctx, [r["Id"] for r in roots]) if roots is not None else None
+    if roots is None or found is None:
         return None
-    paths: dict[str, list[tuple[str, str]]] = {}
-    under: dict[str, list[str]] = {}
     rcps = any(t.get("Type") == "RESOURCE_CONTROL_POLICY" and t.get("Status") == "ENABLED"
                for r in roots for t in r.get("PolicyTypes") or [])
-    stack: list[tuple[str, list[tuple[str, str]]]] = [(r["Id"], [(r["Id"], f"root {r['Id']}")]) for r in roots]
-    seen: set[str] = set()
-    while stack:
-        parent, path = stack.pop()
-        if parent in seen:
-            continue
-        seen.add(parent)
-        accounts = ctx.collect("organizations", "ListAccountsForParent", "Accounts", token_in="NextToken",
-                               token_out="NextToken", ParentId=parent)
-        children = ctx.collect("organizations", "ListChildren", "Children", token_in="NextToken",
-                               token_out="NextToken", ParentId=parent, ChildType="ORGANIZATIONAL_UNIT")
-        if accounts is None or children is None:
-            return None
+    paths: dict[str, list[tuple[str, str]]] = {}
+    under: dict[str, list[str]] = {}
+    for _, path, accounts in found:
+        levels = [(t, f"root {t}" if t.startswith("r-") else f"OU {t}") for t in path]
         for a in accounts:
-            paths[a["Id"]] = [*path, (a["Id"], f"account {a['Id']}")]
+            paths[a["Id"]] = [*levels, (a["Id"], f"account {a['Id']}")]
             for tid, _ in paths[a["Id"]]:
                 under.setdefault(tid, []).append(a["Id"])
-        stack.extend((c["Id"], [*path, (c["Id"], f"OU {c['Id']}")]) for c in children)
     return paths, under, rcps
 
 
