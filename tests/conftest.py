@@ -26,6 +26,7 @@ from .check_world import CheckCases, build_check_cases
 from .org_world import Org, build_org
 from .scenario_world import ScenarioCases, build_scenarios
 from .chain_world import ChainCases, build_chain
+from .shared_world import SharedCases, build_shared
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{SCANNER}:root"}, "Action": "sts:AssumeRole"}]})
@@ -34,7 +35,7 @@ SHIPPED_POLICY = Path(plugin.__file__).parent / "iam_policy.json"
 
 # A test that uses any of these (directly or through another fixture) is end-to-end.
 MOTO_FIXTURES = frozenset({"moto_server", "moto_endpoint", "worlds", "world", "check_cases", "org", "access",
-                           "scenarios", "chain", "scanner_env"})
+                           "scenarios", "chain", "shared", "scanner_env"})
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marks
@@ -71,6 +72,7 @@ class Worlds:
     access: AccessCases
     scenarios: ScenarioCases
     chain: ChainCases
+    shared: SharedCases
 
 
 @pytest.fixture(scope="session")
@@ -85,8 +87,9 @@ def worlds(moto_server: RecordingMotoServer, moto_endpoint: str) -> Worlds:
     access = build_access_cases(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
     scenarios = build_scenarios(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
     chain = build_chain(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
+    shared = build_shared(moto_endpoint, actions, TRUST)
     enable_iam_enforcement(moto_endpoint)
-    return Worlds(world, cases, org, access, scenarios, chain)
+    return Worlds(world, cases, org, access, scenarios, chain, shared)
 
 
 @pytest.fixture(scope="session")
@@ -123,6 +126,12 @@ def scenarios(worlds: Worlds) -> ScenarioCases:
 def chain(worlds: Worlds) -> ChainCases:
     """The data-lake cross-account chain, link by link (tests/chain_world.py)."""
     return worlds.chain
+
+
+@pytest.fixture(scope="session")
+def shared(worlds: Worlds) -> SharedCases:
+    """Secrets, queues and topics shared with another account or service (tests/shared_world.py)."""
+    return worlds.shared
 
 
 @pytest.fixture

@@ -99,6 +99,16 @@ def test_demo_runs_and_puts_the_aws_s3_finding_first(demo_run) -> None:
     assert check == "s3_aws_managed_key_cross_account", r.stdout
     assert where.startswith("arn:aws:s3:::data-lake-111111111111 "), where
     assert "222222222222" in reason, reason
+    # Right under the S3 findings, the same failure beyond S3: the secret and the queue, each silent
+    checks = [c for c, _, _ in found]
+    first_other = checks.index("shared_resource_aws_managed_key")
+    assert set(checks[:first_other]) == {"s3_aws_managed_key_cross_account"}, checks
+    shared = {w.split()[0]: why for c, w, why in found if c == "shared_resource_aws_managed_key"}
+    secret = next(w for w in shared if ":secret:orders-db-credentials-" in w)
+    assert "role/compute-reader (read, statement ComputeReadsCredentials): its GetSecretValue fails" in shared[secret]
+    assert "service events.amazonaws.com (send, statement OrderRuleDelivers)" in \
+        shared["arn:aws:sqs:us-east-1:111111111111:order-events"]
+    assert "drop them silently" in shared["arn:aws:sqs:us-east-1:111111111111:order-events"]
     # The explanation comes before the report: what was built, where it is, what to run next.
     head = r.stdout.split("aws-encryption check  ", 1)[0]
     assert "8 KMS keys" in head and "5 S3 buckets" in head, head  # the organisation-wide share is the fifth

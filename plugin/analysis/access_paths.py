@@ -112,19 +112,6 @@ class Key:
     readable: bool = False     # policy (and grants) known
 
 
-def _aws_managed_policy(account: str, region: str) -> str:
-    """The policy AWS gives every `aws/s3` key (docs/key-types.md): its own account, through S3."""
-    return json.dumps({"Version": "2012-10-17", "Id": "auto-s3-2", "Statement": [
-        {"Sid": "Allow access through S3 for all principals in the account that are authorized to use S3",
-         "Effect": "Allow", "Principal": {"AWS": "*"},
-         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-         "Resource": "*",
-         "Condition": {"StringEquals": {"kms:CallerAccount": account, "kms:ViaService": f"s3.{region}.amazonaws.com"}}},
-        {"Sid": "Allow direct access to key metadata to the account", "Effect": "Allow",
-         "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-         "Action": ["kms:Describe*", "kms:Get*", "kms:List*"], "Resource": "*"}]})
-
-
 def key_of(ctx: Ctx, enc: dict[str, Any] | None, arn: str | None = None) -> Key:
     """The bucket's key (from its aws_s3_bucket_encryption_keys row) or the key `arn`, with the policy
     and grants the sync read for it (plugin/source/sync_index.py)."""
@@ -147,7 +134,8 @@ def key_of(ctx: Ctx, enc: dict[str, Any] | None, arn: str | None = None) -> Key:
         k.readable = k.policy is not None and k.grants is not None
     elif k.type == "aws_managed" and k.account and k.region:
         # Its policy can't differ from the documented one, and it can have no grants for others.
-        k.policy, k.grants, k.readable = _aws_managed_policy(k.account, k.region), [], True
+        from .shared_resources import aws_managed_policy
+        k.policy, k.grants, k.readable = aws_managed_policy(k.account, k.region, "s3", "S3"), [], True
     return k
 
 
@@ -454,9 +442,9 @@ def _identity(ctx: Ctx, bucket: dict[str, Any], k: Key, c: Candidate, ops: list[
         kctx = {**s3_kms_context(name, c.object_key, bucket_key=k.bucket_key, region=region),
                 "aws:SecureTransport": "true"}
         kms = [(op, k.arn, kctx) for op in ops]
-    return identity_link(ctx.index, c.who.value, c.who.account, s3_request=(s3_action(c.access, c.actions), resource),
-                         bucket_owner=ctx.account_id, kms_requests=kms, s3_context={"aws:SecureTransport": "true"},
-                         s3_fix_resource=pattern)
+    return identity_link(ctx.index, c.who.value, c.who.account, request=(s3_action(c.access, c.actions), resource),
+                         resource_owner=ctx.account_id, kms_requests=kms, request_context={"aws:SecureTransport": "true"},
+                         fix_resource=pattern)
 
 
 def _kms_needs(actions: list[str]) -> list[str]:

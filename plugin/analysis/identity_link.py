@@ -35,11 +35,12 @@ def s3_action(access: str, actions: list[str]) -> str:
     return want if want in actions or not actions else actions[0]
 
 
-def identity_link(idx: Any, principal: str, principal_account: str | None, *, s3_request: tuple[str, str],
-                  bucket_owner: str, kms_requests: list[tuple[str, str, dict[str, Any]]],
-                  s3_context: dict[str, Any], s3_fix_resource: str) -> Link:
+def identity_link(idx: Any, principal: str, principal_account: str | None, *, request: tuple[str, str],
+                  resource_owner: str, kms_requests: list[tuple[str, str, dict[str, Any]]],
+                  request_context: dict[str, Any], fix_resource: str) -> Link:
     """The identity verdict for `principal` (a role/user ARN of `principal_account`): its IAM must allow
-    `s3_request` (action, resource ARN) and each of `kms_requests` (action, key ARN, request context)."""
+    `request` (action, resource ARN, in `request_context`, on a resource of `resource_owner`) and each
+    of `kms_requests` (action, key ARN, request context). A missing Allow's fix names `fix_resource`."""
     if idx is None or not principal_account:
         return Link(NOT_EVALUATED, reason="not evaluated")
     model = idx.identities_of(principal_account)
@@ -52,13 +53,13 @@ def identity_link(idx: Any, principal: str, principal_account: str | None, *, s3
                                     f"is not synced (or its IAM tables were not selected)")
     ident = model.find(principal)
     if ident is None:
-        return Link(NOT_ALLOWED, missing=[s3_request[0], *[k[0] for k in kms_requests]],
+        return Link(NOT_ALLOWED, missing=[request[0], *[k[0] for k in kms_requests]],
                     reason=f"account {principal_account} has no such {principal.split(':')[-1].split('/')[0]} "
                            f"({principal}): deleted, or misspelt in the policy that admits it")
     guard = idx.guardrails
     org_of = idx.org_of
     decisions: list[tuple[str, str, Decision]] = []
-    requests = [(s3_request[0], s3_request[1], s3_context, bucket_owner), *[(a, r, c, _key_account(r))
+    requests = [(request[0], request[1], request_context, resource_owner), *[(a, r, c, _key_account(r))
                                                                              for a, r, c in kms_requests]]
     for action, resource, context, owner in requests:
         ctx = dict(context)
@@ -82,7 +83,7 @@ def identity_link(idx: Any, principal: str, principal_account: str | None, *, s3
     source = worst.source or ""
     if worst.verdict == NOT_ALLOWED and ("IAM policies" in source or "permission boundary" in source):
         layer = [(a, r) for a, r, d in decisions if d.verdict == NOT_ALLOWED and d.source == source]
-        fix = _fix(layer, s3_fix_resource)
+        fix = _fix(layer, fix_resource)
         target = ident.label if "IAM policies" in source else f"permission boundary {ident.boundary_arn}"
     return Link(worst.verdict, worst.decided_by, deps, missing, reasons, fix, target)
 
@@ -98,14 +99,14 @@ def _key_account(arn: str) -> str | None:
     return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
 
 
-def _fix(missing: list[tuple[str, str]], s3_resource: str) -> str:
-    s3 = sorted({a for a, _ in missing if a.startswith("s3:")})
+def _fix(missing: list[tuple[str, str]], resource: str) -> str:
+    s3 = sorted({a for a, _ in missing if not a.startswith("kms:")})
     kms = sorted({a for a, _ in missing if a.startswith("kms:")})
     keys = sorted({r for a, r in missing if a.startswith("kms:")})
     statements = []
     if s3:
-        statements.append({"Sid": "ReadWriteSharedBucket", "Effect": "Allow", "Action": s3 if len(s3) > 1 else s3[0],
-                           "Resource": s3_resource})
+        statements.append({"Sid": "UseSharedResource" if not s3[0].startswith("s3:") else "ReadWriteSharedBucket",
+                           "Effect": "Allow", "Action": s3 if len(s3) > 1 else s3[0], "Resource": resource})
     if kms:
         statements.append({"Sid": "UseSharedBucketKey", "Effect": "Allow", "Action": kms if len(kms) > 1 else kms[0],
                            "Resource": keys if len(keys) > 1 else keys[0]})

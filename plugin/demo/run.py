@@ -52,6 +52,7 @@ _EXTRA_MODULES = {"moto", "werkzeug", "flask", "flask_cors", "requests"}
 # docs/key-types.md first); others keep the report's own order after these.
 DEMO_PRIORITY = (
     "s3_aws_managed_key_cross_account",
+    "shared_resource_aws_managed_key",
     "s3_key_unusable_by_bucket_principals",
     "s3_encryption_key_unusable_state",
     "kms_key_external_access",
@@ -413,7 +414,9 @@ stopped at the end) held two accounts, synced through the plugin as real account
                          customer managed keys with and without rotation, imported key material,
                          a key pending deletion, an asymmetric signing key, a grant to COMPUTE;
                          {shared} is shared with the whole organisation
-                         (aws:PrincipalOrgID), also on aws/s3
+                         (aws:PrincipalOrgID), also on aws/s3; the secret orders-db-credentials
+                         (aws/secretsmanager) COMPUTE's role may read, and the queue order-events
+                         (aws/sqs) an EventBridge rule delivers to: both fail silently
   COMPUTE  {COMPUTE}  reads the data lake; its audit role lacks kms:GetKeyRotationStatus
                          (a drifted role): that call is denied, an error finding below
 

@@ -7,6 +7,7 @@ few responses where moto lacks fields AWS documents. Needs the `demo` (or `test`
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -19,6 +20,16 @@ from moto.server import ThreadedMotoServer
 def enable_iam_enforcement(endpoint: str) -> None:
     r = requests.post(endpoint + "/moto-api/reset-auth", data=b"0", timeout=10)
     r.raise_for_status()
+
+
+@functools.lru_cache(maxsize=None)
+def _protocol(service: str) -> str:
+    """botocore's wire protocol of a service (query, json, rest-xml, ec2 ...), for faults shaped as AWS's."""
+    import botocore.session
+    try:
+        return botocore.session.get_session().get_service_model(service).protocol
+    except Exception:
+        return ""
 
 
 class RecordingMotoServer(ThreadedMotoServer):
@@ -75,7 +86,7 @@ class RecordingMotoServer(ThreadedMotoServer):
                             payload = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>"
                                        f"<Message>injected {code}</Message></Error>").encode()
                             ctype = "application/xml"
-                        elif op[0] in ("sts", "iam"):  # query-protocol errors
+                        elif _protocol(op[0]) == "query":  # query-protocol errors (STS, IAM, SNS, RDS...)
                             payload = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
                                        f"<Message>injected {code}</Message></Error>"
                                        "<RequestId>00000000-0000-0000-0000-000000000000</RequestId>"

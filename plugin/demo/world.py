@@ -92,6 +92,9 @@ class World:
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> KeyMetadata
     buckets: dict[str, str] = field(default_factory=dict)  # name -> account
     grants: dict[str, str] = field(default_factory=dict)  # name -> grant id
+    secrets: dict[str, str] = field(default_factory=dict)  # name -> secret ARN (in DATA)
+    queues: dict[str, str] = field(default_factory=dict)   # name -> queue ARN (in DATA)
+    topics: dict[str, str] = field(default_factory=dict)   # name -> topic ARN (in DATA)
     server: Any = None  # the RecordingMotoServer
     org_id: str = ""    # the organisation of DATA and COMPUTE
 
@@ -198,7 +201,9 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
             {"Sid": "ReadDataLake", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
              "Resource": [f"arn:aws:s3:::data-lake-{DATA}", f"arn:aws:s3:::data-lake-{DATA}/*"]},
             {"Sid": "DecryptDataLake", "Effect": "Allow", "Action": "kms:Decrypt",
-             "Resource": f"arn:aws:kms:*:{DATA}:key/*"}]}))
+             "Resource": f"arn:aws:kms:*:{DATA}:key/*"},
+            {"Sid": "ReadOrdersCredentials", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+             "Resource": f"arn:aws:secretsmanager:*:{DATA}:secret:orders-db-credentials-*"}]}))
     shape_s3_access_answers(server)
     shape_iam_answers(server)
 
@@ -294,6 +299,27 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
     s3.put_bucket_ownership_controls(Bucket=org_shared,
                                      OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
     w.buckets[org_shared] = DATA
+
+    # The same failure beyond S3, silent too: a secret on aws/secretsmanager that COMPUTE's reader is
+    # let read, and a queue on aws/sqs that an EventBridge rule delivers to (docs/shared-resources.md).
+    sm = client(endpoint, "secretsmanager", d)
+    secret = sm.create_secret(Name="orders-db-credentials", SecretString="demo, never read by the sync")["ARN"]
+    sm.put_resource_policy(SecretId=secret, ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "ComputeReadsCredentials", "Effect": "Allow", "Principal": {"AWS": COMPUTE_READER},
+        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+    w.secrets["orders-db-credentials"] = secret
+    sqs = client(endpoint, "sqs", d)
+    url = sqs.create_queue(QueueName="order-events", Attributes={"KmsMasterKeyId": "alias/aws/sqs"})["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "OrderRuleDelivers", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sqs:SendMessage", "Resource": queue,
+        "Condition": {"ArnEquals": {"aws:SourceArn": f"arn:aws:events:us-east-1:{DATA}:rule/order-events"}}}]})})
+    w.queues["order-events"] = queue
+    # and a topic that is not shared, on a customer managed key: nothing to find
+    sns = client(endpoint, "sns", d)
+    w.topics["data-lake-alerts"] = sns.create_topic(Name="data-lake-alerts", Attributes={
+        "KmsMasterKeyId": rot["Arn"]})["TopicArn"]
 
     _shape_rotation_status(w, periods)
 

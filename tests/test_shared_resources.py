@@ -1,0 +1,109 @@
+"""Secrets, queues and topics shared with another account or an AWS service (tests/shared_world.py):
+per service, the silent case fails naming the resource, who it is shared with and the fix; its twin
+(a customer managed key that admits them) passes; an unreadable policy or attribute is an error.
+
+| service | silent case | twin | unreadable |
+|---|---|---|---|
+| Secrets Manager | secret on aws/secretsmanager shared with another account: GetSecretValue fails on KMS | CMK admitting the account through secretsmanager | GetResourcePolicy denied |
+| SQS | queue on aws/sqs that EventBridge delivers to: messages dropped | CMK admitting events.amazonaws.com; SSE-SQS (AWS owned) | GetQueueAttributes denied |
+| SNS | topic on aws/sns another account publishes to | CMK admitting the account through sns | GetTopicAttributes denied |
+| Secrets Manager, CMK | key does not admit the account: fails with the key statement to add | | |
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pytest
+
+from .shared_world import SHR_CONSUMER, SHR_OWNER
+from .test_checks import _statuses, _sync
+
+MANAGED = "shared_resource_aws_managed_key"
+UNUSABLE = "shared_resource_key_unusable"
+
+
+@pytest.fixture(scope="module")
+def synced(world, shared, tmp_path_factory) -> Iterator[tuple[Path, dict]]:
+    db = tmp_path_factory.mktemp("shared") / "posture.duckdb"
+    _sync(world, db, [SHR_OWNER, SHR_CONSUMER], regions=["us-east-1"])
+    yield db, _statuses(db)
+
+
+@pytest.mark.parametrize("kind, case, who, consequence, fix", [
+    ("secrets", "aws-managed", f"account {SHR_CONSUMER} (read, statement ConsumerReads)",
+     "its GetSecretValue fails with AccessDenied from KMS", "aws secretsmanager update-secret --secret-id {arn} "
+                                                            "--kms-key-id <customer-managed-key-arn>"),
+    ("queues", "aws-managed", "service events.amazonaws.com (send, statement EventBridgeSends)",
+     "its messages are refused (SendMessage fails with KMS.AccessDeniedException), and AWS services delivering to "
+     "the queue (EventBridge, SNS, S3 event notifications) drop them silently",
+     "aws sqs set-queue-attributes --queue-url "),
+    ("topics", "aws-managed", f"account {SHR_CONSUMER} (publish, statement ConsumerPublishes)",
+     "its Publish fails with KMS access denied", "aws sns set-topic-attributes --topic-arn {arn} "
+                                                "--attribute-name KmsMasterKeyId"),
+])
+def test_shared_under_an_aws_managed_key_fails_and_its_twin_passes(synced, shared, kind, case, who, consequence, fix):
+    _, res = synced
+    arn = getattr(shared, kind)[case]
+    status, reason = res[MANAGED][arn]
+    assert status == "fail", reason
+    assert "encrypted with its service's AWS managed key" in reason
+    assert f"shares it with {who}: {consequence}" in reason
+    assert fix.format(arn=arn) in reason
+    twin = getattr(shared, kind)["ok"]
+    assert res[MANAGED][twin] == ("pass", "Not on an AWS managed key (customer_managed_aws_key_material).")
+    status, reason = res[UNUSABLE][twin]
+    assert status == "pass" and "may use key" in reason
+
+
+def test_sse_sqs_needs_no_key_permission(synced, shared):
+    _, res = synced
+    assert res[MANAGED][shared.queues["sse-sqs"]] == ("pass", "Not on an AWS managed key (aws_owned).")
+    assert res[UNUSABLE][shared.queues["sse-sqs"]][0] == "skip"
+
+
+def test_customer_managed_key_not_admitting_the_account_fails_with_the_statement_to_add(synced, shared):
+    _, res = synced
+    status, reason = res[UNUSABLE][shared.secrets["nokey"]]
+    assert status == "fail"
+    assert (f"Key {shared.keys['secret-nokey']}: account {SHR_CONSUMER} (read, statement ConsumerReads) gets no "
+            "kms:Decrypt: its GetSecretValue fails with AccessDenied from KMS") in reason
+    assert ('"Principal": {"AWS": "arn:aws:iam::515151515151:root"}, "Action": "kms:Decrypt", "Resource": "*", '
+            '"Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}}') in reason
+    assert f"aws kms create-grant --key-id {shared.keys['secret-nokey']}" in reason
+
+
+def test_the_secret_values_are_never_read(world, synced):
+    calls = {(svc, op) for svc, op, _ in world.server.since(0)}
+    assert ("secretsmanager", "GetSecretValue") not in calls
+    assert ("sqs", "ReceiveMessage") not in calls
+
+
+@pytest.mark.parametrize("kind, case, service, op", [
+    ("secrets", "denied", "secretsmanager", "GetResourcePolicy"),
+    ("queues", "ok", "sqs", "GetQueueAttributes"),
+    ("topics", "ok", "sns", "GetTopicAttributes"),
+])
+def test_an_unreadable_policy_is_an_error(world, shared, tmp_path, kind, case, service, op):
+    arn = getattr(shared, kind)[case]
+    name = arn.rsplit(":", 1)[-1].encode()
+    world.server.faults.append(lambda svc, o, body: (403, "AccessDenied") if o == op and name in body else None)
+    db = tmp_path / "denied.duckdb"
+    try:
+        _sync(world, db, [SHR_OWNER], regions=["us-east-1"])
+    finally:
+        world.server.faults.pop()
+    res = _statuses(db)
+    for check in (MANAGED, UNUSABLE):
+        status, reason = res[check][arn]
+        assert status == "error", (check, reason)
+        assert "could not be read, so who it admits is unknown" in reason
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        errors = con.execute("SELECT operation, error_code FROM aws_encryption_sync_errors WHERE resource_arn LIKE ?",
+                             [f"%{name.decode()}%"]).fetchall()
+    finally:
+        con.close()
+    assert (op, "AccessDenied") in errors
