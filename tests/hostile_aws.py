@@ -161,6 +161,8 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, {"Rotations": [], "Truncated": False}
         if op == "ListAliases":
             return 200, {"Aliases": [], "Truncated": False}
+        if op == "ListQueues":
+            return 200, {}   # SQS leaves QueueUrls out when the Region has no queue, as AWS does
         return 400, {"__type": "UnsupportedOperationException", "message": op}
 
 

@@ -29,6 +29,8 @@ class SharedCases:
     queues: dict[str, str] = field(default_factory=dict)    # case -> queue ARN
     topics: dict[str, str] = field(default_factory=dict)    # case -> topic ARN
     keys: dict[str, str] = field(default_factory=dict)      # case -> key ARN
+    snapshots: dict[str, str] = field(default_factory=dict)  # case -> EBS snapshot ARN
+    db_snapshots: dict[str, str] = field(default_factory=dict)  # case -> RDS DB snapshot ARN
 
 
 def _doc(statements: list[dict[str, Any]]) -> str:
@@ -39,6 +41,22 @@ def _key(kms: Any, description: str, *statements: dict[str, Any]) -> str:
     root = {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
             "Principal": {"AWS": f"arn:aws:iam::{SHR_OWNER}:root"}, "Action": "kms:*", "Resource": "*"}
     return create_key(kms, Description=description, Policy=_doc([root, *statements]))["Arn"]
+
+
+def _snapshot_key_of_its_volume(snapshot_id: str, key: str | None) -> None:
+    """moto gives every encrypted snapshot the region's default EBS key; AWS gives it its volume's key."""
+    from moto.ec2.models import ec2_backends
+    if key:
+        ec2_backends[SHR_OWNER]["us-east-1"].snapshots[snapshot_id].kms_key_id = key
+
+
+def _aws_ebs_is_aws_managed(kms: Any) -> None:
+    """moto creates aws/ebs as a customer managed key; AWS's is AWS managed, with the documented policy."""
+    from plugin.analysis.shared_resources import aws_managed_policy
+    from plugin.demo.world import shape_key
+    key_id = kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["KeyId"]
+    shape_key(SHR_OWNER, "us-east-1", key_id, key_manager="AWS", description="Default key for EBS",
+              policy=aws_managed_policy(SHR_OWNER, "us-east-1", "ec2"), key_rotation_status=True)
 
 
 def build_shared(endpoint: str, audit_actions: list[str], trust_policy: str) -> SharedCases:
@@ -99,4 +117,28 @@ def build_shared(endpoint: str, audit_actions: list[str], trust_policy: str) -> 
             "Sid": "ConsumerPublishes", "Effect": "Allow", "Principal": {"AWS": CONSUMER_ROOT},
             "Action": "sns:Publish", "Resource": arn}]))
         c.topics[case] = arn
+
+    # EBS snapshots shared with the consumer (createVolumePermission), and one with everyone
+    ec2, rds = client(endpoint, "ec2", owner), client(endpoint, "rds", owner)
+    c.keys["snapshot-ok"] = _key(kms, "snapshots, admits the consumer", admits(
+        {"AWS": CONSUMER_ROOT}, "ec2", "kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:ReEncryptFrom"))
+    for case, enc in (("aws-managed", {"Encrypted": True}), ("ok", {"Encrypted": True, "KmsKeyId": c.keys["snapshot-ok"]}),
+                      ("public", {"Encrypted": False})):
+        vol = ec2.create_volume(AvailabilityZone="us-east-1a", Size=1, **enc)["VolumeId"]
+        sid = ec2.create_snapshot(VolumeId=vol, Description=f"shr-snapshot-{case}")["SnapshotId"]
+        who = {"GroupNames": ["all"]} if case == "public" else {"UserIds": [SHR_CONSUMER]}
+        ec2.modify_snapshot_attribute(SnapshotId=sid, Attribute="createVolumePermission", OperationType="add", **who)
+        c.snapshots[case] = f"arn:aws:ec2:us-east-1::snapshot/{sid}"
+        _snapshot_key_of_its_volume(sid, enc.get("KmsKeyId"))
+    _aws_ebs_is_aws_managed(kms)
+
+    # an RDS DB snapshot shared (restore) with the consumer, under a key that does not admit it
+    c.keys["db-snapshot-nokey"] = _key(kms, "database, owner only")
+    rds.create_db_instance(DBInstanceIdentifier="shr-db", DBInstanceClass="db.t3.micro", Engine="postgres",
+                           AllocatedStorage=20, MasterUsername="admin", MasterUserPassword="not-a-secret-1",
+                           StorageEncrypted=True, KmsKeyId=c.keys["db-snapshot-nokey"])
+    snap = rds.create_db_snapshot(DBSnapshotIdentifier="shr-db-snapshot-nokey", DBInstanceIdentifier="shr-db")
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="shr-db-snapshot-nokey", AttributeName="restore",
+                                     ValuesToAdd=[SHR_CONSUMER])
+    c.db_snapshots["nokey"] = snap["DBSnapshot"]["DBSnapshotArn"]
     return c

@@ -62,7 +62,8 @@ def test_every_bundled_check_has_a_test_here():
     # tested in tests/test_chain.py
     tested |= {"cross_account_access_chain_broken", "cross_account_intent_not_admitted",
                "kms_decrypt_allowed_on_all_keys_in_iam"}
-    tested |= {"shared_resource_aws_managed_key", "shared_resource_key_unusable"}  # tests/test_shared_resources.py
+    tested |= {"shared_resource_aws_managed_key", "shared_resource_key_unusable",  # tests/test_shared_resources.py
+               "snapshot_shared_key_unusable", "snapshot_public"}
     assert ids == tested
 
 

@@ -93,6 +93,13 @@ def test_an_answer_nested_deeper_than_python_parses_is_an_error_of_that_key(aws)
     assert res.one("aws_kms_keys", arn=KEY_ARN)["key_state"] is None  # written with arn and key id only
 
 
+def test_a_region_without_queues_is_read_not_malformed(aws):
+    res = run_sync(spec(aws.url))
+    assert aws.count("ListQueues") == 1
+    assert not res.errors(operation="ListQueues")
+    assert _coverage(res, "ListQueues")["status"] == "ok"
+
+
 def test_a_cut_off_iam_answer_is_an_unread_scope_of_every_iam_table(aws):
     aws.mode = "iam_malformed"
     res = run_sync(spec(aws.url))

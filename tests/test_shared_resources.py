@@ -107,3 +107,55 @@ def test_an_unreadable_policy_is_an_error(world, shared, tmp_path, kind, case, s
     finally:
         con.close()
     assert (op, "AccessDenied") in errors
+
+
+SNAPSHOT = "snapshot_shared_key_unusable"
+PUBLIC = "snapshot_public"
+
+
+def test_ebs_snapshot_shared_under_aws_ebs_fails_and_its_twin_passes(synced, shared):
+    _, res = synced
+    arn = shared.snapshots["aws-managed"]
+    status, reason = res[SNAPSHOT][arn]
+    assert status == "fail", reason
+    assert (f"Shared, but account {SHR_CONSUMER} gets no kms:CreateGrant, kms:Decrypt, kms:DescribeKey, "
+            "kms:ReEncryptFrom on the AWS managed key") in reason
+    assert f"(it admits only account {SHR_OWNER}): it can't create a volume from the snapshot" in reason
+    assert f"Fix: aws ec2 copy-snapshot --source-snapshot-id {arn.rsplit('/', 1)[1]} --source-region us-east-1" in reason
+    assert res[SNAPSHOT][shared.snapshots["ok"]] == (
+        "pass", f"Shared with account {SHR_CONSUMER}, who may use its key (or it is not encrypted).")
+
+
+def test_rds_snapshot_shared_under_a_key_that_does_not_admit_the_account(synced, shared):
+    _, res = synced
+    status, reason = res[SNAPSHOT][shared.db_snapshots["nokey"]]
+    assert status == "fail"
+    assert f"account {SHR_CONSUMER} gets no kms:CreateGrant, kms:DescribeKey on key {shared.keys['db-snapshot-nokey']}" \
+        in reason
+    assert "it can't restore or copy the snapshot: found during a DR test" in reason
+    assert '"kms:ViaService": "rds.us-east-1.amazonaws.com"' in reason
+
+
+def test_a_public_snapshot_fails_naming_what_it_exposes(synced, shared):
+    _, res = synced
+    status, reason = res[PUBLIC][shared.snapshots["public"]]
+    assert status == "fail"
+    assert reason == ('The EBS snapshot is shared with everyone ("all"): any AWS account may copy it, and it is not '
+                      'encrypted: its data is public.')
+    assert res[PUBLIC][shared.snapshots["ok"]] == ("pass", "Not shared with everyone.")
+
+
+def test_an_unreadable_snapshot_attribute_is_an_error(world, shared, tmp_path):
+    sid = shared.snapshots["ok"].rsplit("/", 1)[1].encode()
+    world.server.faults.append(lambda svc, o, body: (403, "UnauthorizedOperation")
+                               if o == "DescribeSnapshotAttribute" and sid in body else None)
+    db = tmp_path / "denied.duckdb"
+    try:
+        _sync(world, db, [SHR_OWNER], regions=["us-east-1"])
+    finally:
+        world.server.faults.pop()
+    res = _statuses(db)
+    for check in (SNAPSHOT, PUBLIC):
+        status, reason = res[check][shared.snapshots["ok"]]
+        assert status == "error", (check, reason)
+        assert "the createVolumePermission attribute of snapshot" in reason and "could not be read" in reason

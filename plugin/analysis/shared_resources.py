@@ -58,6 +58,10 @@ class SharedType:
     fix_cli: str                 # moving the resource to a customer managed key; {arn} {name} {region} {url}
     # The encryption context the service sends KMS for a resource (arn) -> {key: [value]}
     context: Callable[[str], dict[str, list[str]]] = field(default=lambda arn: {})
+    # Where the sharing lives: "policy" (a resource policy, item `_policy`) or "attribute" (a list of
+    # account ids, or "all" for everyone, item `_shared_with`: snapshot and image attributes)
+    sharing: str = "policy"
+    attribute: str = ""          # the attribute's name, for findings: "createVolumePermission", "restore"
 
 
 def aws_managed_policy(account: str, region: str, service: str, label: str = "") -> str:
@@ -180,6 +184,20 @@ def admitted(policy: str, arn: str, owner: str, t: SharedType, org_of: Callable[
                                                                        owner_account=owner))
 
 
+def shared_with(entries: list[str], owner: str, t: SharedType, org_of: Callable[[str], str | None]
+                ) -> Iterator[Admitted]:
+    """The accounts (or everyone, "all") an attribute shares the resource with."""
+    from .access_paths import Who
+    access = t.accesses[0]
+    for e in dict.fromkeys(entries):
+        if e == owner:
+            continue
+        who = (Who("public", "*", label="everyone (public)") if e == "all" else
+               Who("account", f"arn:aws:iam::{e}:root", e, org_id=org_of(e), label=f"account {e}"))
+        yield Admitted(who, access, [access.actions[0]], Decision(
+            ALLOW, decided_by=t.attribute, reason=f"the {t.attribute} attribute shares it with {who.label}"))
+
+
 # ---------------------------------------------------------------------------------------------
 # Rows
 
@@ -222,20 +240,24 @@ def _rows(ctx: Ctx, parent: Parent, t: SharedType) -> Iterator[dict[str, Any]]:
     org_of = idx.org_of if idx is not None else (lambda acct: None)
     row, item = parent.row, parent.item
     arn, region = row["arn"], row.get("region") or ctx.region
-    policy = item.get("_policy")
+    policy = item.get("_policy") if t.sharing == "policy" else item.get("_shared_with")
     k = resource_key(ctx, item, t, region)
     base = {"account_id": ctx.account_id, "region": region, "resource_arn": arn, "resource_type": t.resource_type,
             "key_reference": k.reference, "key_arn": k.arn, "key_type": k.type if k.encryption == "kms" else
             k.encryption, "key_account_id": k.account}
     if policy is None:
+        what = f"the policy of {t.noun} {arn}" if t.sharing == "policy" else \
+            f"the {t.attribute} attribute of {t.noun} {arn}"
         yield {**base, "principal": "", "principal_type": UNKNOWN, "principal_label": "unknown principals",
                "access": UNKNOWN, "actions": [], "resource_verdict": UNKNOWN, "key_verdict": UNKNOWN,
                "identity_verdict": NOT_EVALUATED,
-               "reason": f"the policy of {t.noun} {arn} could not be read, so who it admits is unknown"}
+               "reason": f"{what} could not be read, so who it admits is unknown"}
         return
     if not policy:
         return
-    for a in admitted(policy, arn, ctx.account_id, t, org_of):
+    found = (admitted(policy, arn, ctx.account_id, t, org_of) if t.sharing == "policy"
+             else shared_with(policy, ctx.account_id, t, org_of))
+    for a in found:
         verdict, kd, missing = (_key_side(k, a, arn, region, t, org_of) if a.decision.verdict in (ALLOW, DEPENDS)
                                 else ("not_evaluated", None, []))
         link = _identity(ctx, a, arn, k, region, t) if a.decision.verdict == ALLOW else Link(NOT_EVALUATED)
@@ -259,7 +281,10 @@ def _rows(ctx: Ctx, parent: Parent, t: SharedType) -> Iterator[dict[str, Any]]:
 def _reason(t: SharedType, arn: str, a: Admitted, k: ResourceKey, verdict: str, kd: Decision | None,
             missing: list[str]) -> str:
     side = f"{a.who.label} may {a.access.verb or a.access.name} {t.noun} {arn} ({', '.join(a.actions)}"
-    side += f", statement {a.decision.decided_by})" if a.decision.decided_by else ")"
+    if t.sharing == "attribute":
+        side += f", {t.attribute} attribute)"
+    else:
+        side += f", statement {a.decision.decided_by})" if a.decision.decided_by else ")"
     if a.decision.verdict == DEPENDS:
         side += f", depending on {', '.join(a.decision.depends_on)}"
     elif a.decision.verdict in (DENY, NOT_ALLOWED):
@@ -288,7 +313,8 @@ def _fix(k: ResourceKey, a: Admitted, missing: list[str], arn: str, row: dict[st
     if verdict not in (NOT_ALLOWED,) or not missing:
         return None, None
     if k.type == "aws_managed":
-        return None, t.fix_cli.format(arn=arn, name=row.get("name") or arn, region=region, url=row.get("url") or arn)
+        name = row.get("name") or row.get("snapshot_id") or row.get("db_snapshot_identifier") or arn
+        return None, t.fix_cli.format(arn=arn, name=name, region=region, url=row.get("url") or arn)
     if a.who.type in ("public", "canonical_user") or not k.arn:
         return None, None
     if a.who.type == "organization":

@@ -167,17 +167,19 @@ class Ctx:
             return r
 
     def paginate(self, service: str, operation: str, result_key: str, *, resource_arn: str = "",
-                 token_in: str, token_out: str, **params: Any) -> Iterator[dict[str, Any]]:
+                 token_in: str, token_out: str, absent_is_empty: bool = False, **params: Any) -> Iterator[dict[str, Any]]:
         """Every item of `result_key`, all pages followed (see `pages`)."""
         for page in self.pages(service, operation, (result_key,), resource_arn=resource_arn, token_in=token_in,
-                               token_out=token_out, **params):
-            yield from page[result_key]
+                               token_out=token_out, absent_is_empty=absent_is_empty, **params):
+            yield from page.get(result_key) or []
 
     def pages(self, service: str, operation: str, result_keys: tuple[str, ...], *, resource_arn: str = "",
-              token_in: str, token_out: str, **params: Any) -> Iterator[dict[str, Any]]:
+              token_in: str, token_out: str, absent_is_empty: bool = False, **params: Any) -> Iterator[dict[str, Any]]:
         """Follow pagination by hand (moto drops some tokens; botocore paginators then loop or stop),
         yielding each page, which holds a list under every one of `result_keys` (an answer without
-        one is malformed: recorded, and no more pages). A failure is recorded and ends the pages."""
+        one is malformed: recorded, and no more pages; with `absent_is_empty`, for the APIs that leave
+        the list out when there is nothing, such as SQS ListQueues, a parsed answer without it is
+        empty). A failure is recorded and ends the pages."""
         method = getattr(self.client(service), _method(operation))
         token = None
         seen: set[str] = set()
@@ -196,7 +198,10 @@ class Ctx:
                 # AWS always sends the lists (empty when there is nothing); a 200 whose body did not
                 # parse reaches us as {"message": <body>} from botocore, which must not read as "none".
                 for key in result_keys:
-                    if not isinstance(page.get(key) if isinstance(page, dict) else None, list):
+                    got = page.get(key) if isinstance(page, dict) else None
+                    if got is None and absent_is_empty and isinstance(page, dict) and "ResponseMetadata" in page:
+                        page[key] = []
+                    elif not isinstance(got, list):
                         raise MalformedResponse(f"the {operation} answer has no {key} list ({_shape(page)})")
                 next_token = page.get(token_out)
                 if next_token and next_token in seen:

@@ -39,6 +39,10 @@ class RecordingMotoServer(ThreadedMotoServer):
     """
 
     def __init__(self, *a: Any, **kw: Any) -> None:
+        # moto gives every account and Region the snapshots of its built-in public AMIs, answered to
+        # DescribeSnapshots OwnerIds=self; an AWS account owns none of Amazon's (read by moto at startup)
+        import os
+        os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
         super().__init__(*a, **kw)
         self.calls: list[tuple[str, str]] = []
         self.details: list[tuple[str, str, bytes]] = []  # (service, operation, request body)

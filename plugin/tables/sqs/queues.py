@@ -35,8 +35,9 @@ COLUMNS = [Col("account_id", STR), Col("region", STR), Col("arn", STR), Col("tag
 
 
 def list_queues(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
+    # SQS leaves QueueUrls out when a Region has no queue (boto/boto3#1813): none, not malformed.
     for url in ctx.paginate("sqs", "ListQueues", "QueueUrls", token_in="NextToken", token_out="NextToken",
-                            MaxResults=1000):
+                            absent_is_empty=True, MaxResults=1000):
         yield {"QueueUrl": url}
 
 
