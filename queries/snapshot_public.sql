@@ -14,10 +14,12 @@
 WITH paths AS (
     SELECT resource_arn, principal_type, key_type, key_arn, reason FROM aws_ec2_ebs_snapshot_access_paths
     UNION ALL SELECT resource_arn, principal_type, key_type, key_arn, reason FROM aws_rds_db_snapshot_access_paths
+    UNION ALL SELECT resource_arn, principal_type, key_type, key_arn, reason FROM aws_rds_cluster_snapshot_access_paths
 ),
 resources AS (
     SELECT arn, account_id, region, 'EBS snapshot' AS what FROM aws_ec2_ebs_snapshots
     UNION ALL SELECT arn, account_id, region, 'RDS DB snapshot' FROM aws_rds_db_snapshots
+    UNION ALL SELECT arn, account_id, region, 'RDS DB cluster snapshot' FROM aws_rds_cluster_snapshots
 ),
 per_resource AS (
     SELECT resource_arn, bool_or(principal_type = 'public') AS public,

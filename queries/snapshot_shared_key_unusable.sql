@@ -16,10 +16,12 @@
 WITH paths AS (
     SELECT * FROM aws_ec2_ebs_snapshot_access_paths
     UNION ALL BY NAME SELECT * FROM aws_rds_db_snapshot_access_paths
+    UNION ALL BY NAME SELECT * FROM aws_rds_cluster_snapshot_access_paths
 ),
 resources AS (
     SELECT arn, account_id, region FROM aws_ec2_ebs_snapshots
     UNION ALL SELECT arn, account_id, region FROM aws_rds_db_snapshots
+    UNION ALL SELECT arn, account_id, region FROM aws_rds_cluster_snapshots
 ),
 per_resource AS (
     SELECT resource_arn, any_value(key_type) AS key_type, any_value(key_arn) AS key_arn,

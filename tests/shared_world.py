@@ -141,4 +141,15 @@ def build_shared(endpoint: str, audit_actions: list[str], trust_policy: str) -> 
     rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="shr-db-snapshot-nokey", AttributeName="restore",
                                      ValuesToAdd=[SHR_CONSUMER])
     c.db_snapshots["nokey"] = snap["DBSnapshot"]["DBSnapshotArn"]
+    # its twin, an Aurora cluster snapshot under a key that admits the consumer through RDS
+    c.keys["cluster-snapshot-ok"] = _key(kms, "aurora, admits the consumer",
+                                         admits({"AWS": CONSUMER_ROOT}, "rds", "kms:CreateGrant", "kms:DescribeKey"))
+    rds.create_db_cluster(DBClusterIdentifier="shr-aurora", Engine="aurora-postgresql", MasterUsername="admin",
+                          MasterUserPassword="not-a-secret-1", StorageEncrypted=True,
+                          KmsKeyId=c.keys["cluster-snapshot-ok"])
+    cs = rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="shr-aurora-snapshot-ok",
+                                        DBClusterIdentifier="shr-aurora")["DBClusterSnapshot"]
+    rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier="shr-aurora-snapshot-ok",
+                                             AttributeName="restore", ValuesToAdd=[SHR_CONSUMER])
+    c.db_snapshots["cluster-ok"] = cs["DBClusterSnapshotArn"]
     return c

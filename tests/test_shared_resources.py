@@ -134,6 +134,9 @@ def test_rds_snapshot_shared_under_a_key_that_does_not_admit_the_account(synced,
         in reason
     assert "it can't restore or copy the snapshot: found during a DR test" in reason
     assert '"kms:ViaService": "rds.us-east-1.amazonaws.com"' in reason
+    # its twin: an Aurora cluster snapshot under a key that admits the account through RDS
+    assert res[SNAPSHOT][shared.db_snapshots["cluster-ok"]] == (
+        "pass", f"Shared with account {SHR_CONSUMER}, who may use its key (or it is not encrypted).")
 
 
 def test_a_public_snapshot_fails_naming_what_it_exposes(synced, shared):

@@ -30,6 +30,14 @@ def list_snapshots(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
                             MaxRecords=100)
 
 
+def restore_shares(attrs: Any) -> list[str] | None:
+    """The accounts (or "all") a snapshot's `restore` attribute shares it with; None when unread."""
+    if attrs is None:
+        return None
+    return [v for a in attrs if isinstance(a, dict) and a.get("AttributeName") == "restore"
+            for v in a.get("AttributeValues") or []]
+
+
 def enrich_snapshot(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
     arn = item.get("DBSnapshotArn") or ""
     if item.get("SnapshotType") == "manual":
@@ -38,9 +46,7 @@ def enrich_snapshot(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
         res = r["DBSnapshotAttributesResult"] if r is not None else None
         attrs = (res or {}).get("DBSnapshotAttributes") if isinstance(res, dict) else None
         item["_attrs"] = attrs
-        item["_shared_with"] = None if attrs is None else [
-            v for a in attrs if isinstance(a, dict) and a.get("AttributeName") == "restore"
-            for v in a.get("AttributeValues") or []]
+        item["_shared_with"] = restore_shares(attrs)
     else:
         item["_attrs"], item["_shared_with"] = None, []   # automated snapshots can't be shared
     if item.get("Encrypted"):
