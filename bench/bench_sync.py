@@ -214,6 +214,8 @@ def expected_rows(world: fake_aws.World) -> dict[str, int]:
                 except fake_aws.ApiError:
                     pass
         exp.update(world.iam_rows(a))
+        exp.update(world.shared_rows(a))   # secrets, queues, topics: one row each
+        exp.update(world.snapshot_rows(a))   # EBS snapshots (+ one attributes row each), DB snapshots
     exp["aws_encryption_sync_errors"] = 0
     return dict(exp)
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A fast fake AWS endpoint (STS, KMS, S3, S3 Control, Organizations, IAM) for throughput benchmarks.
+"""A fast fake AWS endpoint (STS, KMS, S3, S3 Control, Organizations, IAM, Secrets Manager, SQS, SNS, EC2
+EBS snapshots, RDS DB snapshots) for throughput benchmarks.
 Stdlib only, one process.
 
 moto serves ~100-150 req/s, below what one plugin process asks for (~400-700 req/s), so a
@@ -48,9 +49,44 @@ Protocol details it follows (what botocore 1.44 sends and parses):
   `--iam-heavy-accounts K` of the first K accounts only (the others keep the default). Pagination:
   MaxItems (1-1000, default 100) caps users + groups + roles + policies of a page, in that order;
   `IsTruncated` and `Marker` as IAM; `Filter.member.N` is honoured. Never throttled.
-- `--throttle-fraction F`: that fraction of KMS, S3 and S3 Control requests (evenly spaced over the
-  request sequence, so deterministic) is answered with KMS `400 ThrottlingException` / S3 `503
-  SlowDown`. STS and Organizations (a few calls per account) are never throttled.
+- Secrets Manager (JSON 1.1, `X-Amz-Target: secretsmanager.<Op>`): ListSecrets (MaxResults 1-100,
+  NextToken) and GetResourcePolicy (SecretId: ARN, partial ARN or name; no ResourcePolicy when none).
+- SQS (the JSON protocol botocore 1.44 uses: `X-Amz-Target: AmazonSQS.<Op>`,
+  application/x-amz-json-1.0; errors with `__type` and `x-amzn-query-error`, which botocore reports):
+  ListQueues (MaxResults 1-1000 and NextToken; without MaxResults up to 1,000 and no NextToken; an
+  empty page has no QueueUrls, as SQS sends it), GetQueueAttributes (AttributeNames, All: every value a
+  string), ListQueueTags (no Tags when none).
+- SNS (query protocol, form body `Action=`, XML answers): ListTopics (100 per page, NextToken),
+  GetTopicAttributes (Attributes entry/key/value), ListTagsForResource.
+  Per account and region, by default 2 secrets, 2 queues and 2 topics (`--secrets/--queues/--topics`),
+  in turn through a fixed mix of encryption and policy from a hashed start (SECRET_MIX, QUEUE_MIX,
+  TOPIC_MIX): the service's AWS managed key (a secret without KmsKeyId, KmsMasterKeyId alias/aws/sqs or
+  alias/aws/sns), a customer managed key of the world (a key ARN the fake's KMS serves for that account
+  and region, some Disabled or PendingDeletion; a third of the SQS ones by alias), SQS managed SSE
+  (SqsManagedSseEnabled), or none; resource policies admitting the next account, a role of the
+  account, or events.amazonaws.com (queues, topics), or none (every topic has SNS's default policy).
+- EC2 (the ec2 protocol: form body `Action=`, XML answers `<...Response><requestId>`, errors
+  `<Response><Errors><Error>`): DescribeSnapshots (Owner.N self or an account id, SnapshotId.N,
+  MaxResults 5-1000 and NextToken; without Owner.N also the snapshots other world accounts share with
+  the caller or made public) and DescribeSnapshotAttribute (createVolumePermission: items with userId or
+  group all; productCodes). RDS (query protocol, XML): DescribeDBSnapshots (MaxRecords 20-100, default
+  100, Marker, SnapshotType, IncludeShared/IncludePublic, DBInstanceIdentifier, DBSnapshotIdentifier)
+  and DescribeDBSnapshotAttributes (the restore attribute), and the same for Aurora,
+  DescribeDBClusterSnapshots (DBClusterIdentifier, DBClusterSnapshotIdentifier) and
+  DescribeDBClusterSnapshotAttributes. Other EC2/RDS operations count as `ec2.unknown` / `rds.unknown`
+  and answer InvalidAction.
+  Per account and region, by default 2 EBS snapshots, 2 DB snapshots and 2 DB cluster snapshots (one
+  manual, one automated snapshot of the same DB instance or cluster)
+  (`--ebs-snapshots/--db-snapshots/--cluster-snapshots`), in turn through EBS_MIX and
+  DB_MIX from a hashed start: a customer managed key of the world (as the secrets'), the region's aws/ebs
+  or aws/rds key (when the world's KMS has it, else unencrypted), or unencrypted; shared with the next
+  account (never under the AWS managed key, as AWS refuses it), and a few unencrypted ones public
+  (group all / restore all).
+- `--throttle-fraction F`: that fraction of KMS, S3, S3 Control, Secrets Manager, SQS, SNS, EC2 and RDS
+  requests (evenly spaced over the request sequence, so deterministic) is answered with KMS and Secrets
+  Manager `400 ThrottlingException` / S3 `503 SlowDown` / SQS `400 RequestThrottled` / SNS and RDS
+  `400 Throttling` / EC2 `503 RequestLimitExceeded`.
+  STS, Organizations and IAM (a few calls per account) are never throttled.
 - `--latency-ms L`: every reply is sent L ms after the request arrived (an event-loop timer, never
   a blocking sleep); replies on one connection keep their order.
 
@@ -58,9 +94,10 @@ Speed: an asyncio BufferedProtocol HTTP/1.1 server (no task per request; replies
 millisecond share one timer). The world is immutable, so each distinct request's answer is
 computed once and cached; at start-up the answers to every per-resource request the plugin makes
 (DescribeKey ... GetBucketLogging, GetAccessPointPolicy, GetMultiRegionAccessPointPolicy,
-DescribeOrganization, every GetAccountAuthorizationDetails page at MaxItems=1000, with the plugin's
-Limits) are computed ("prewarm",
-~1-2 s for 5,000 keys), so a sync is served from memory. `--no-prewarm --cache-entries 0`
+DescribeOrganization, every GetAccountAuthorizationDetails page at MaxItems=1000, GetResourcePolicy,
+GetQueueAttributes, ListQueueTags, GetTopicAttributes, ListTagsForResource, DescribeSnapshotAttribute,
+DescribeDBSnapshotAttributes, DescribeDBClusterSnapshotAttributes, with the plugin's parameters) are
+computed ("prewarm", ~1-2 s for 5,000 keys), so a sync is served from memory. `--no-prewarm --cache-entries 0`
 computes every answer per request (slower; bench/load_fake.py measures both).
 
 Control (no Authorization header): `GET /__stats` returns the counters as JSON;
@@ -151,6 +188,84 @@ IAM_AWS_MANAGED = [
 IAM_ENTITY_FILTERS = {"User": "user", "Role": "role", "Group": "group", "LocalManagedPolicy": "local",
                       "AWSManagedPolicy": "aws"}
 
+# Secrets Manager, SQS and SNS: (encryption, resource policy) of each resource, in turn from a hashed
+# start per account and region, so that even two resources per region give every mix over a few
+# accounts. Encryption: "aws" = the service's AWS managed key (a secret without KmsKeyId, a queue or
+# topic with KmsMasterKeyId alias/aws/sqs|sns), "cmk" = a customer managed key of the world (the
+# account and region's, some Disabled or PendingDeletion as the keys are), "sse-sqs" = SQS managed SSE,
+# "none" = unencrypted. Policy: "cross" = admits the next account of the world, "role" = a role of the
+# account, "events" = events.amazonaws.com for a rule of the account, None = no policy (an SNS topic
+# always has its default policy; these add a statement to it).
+SECRET_MIX = (("aws", "cross"), ("cmk", "cross"), ("cmk", None), ("aws", None), ("cmk", "role"), ("aws", "role"))
+QUEUE_MIX = (("sse-sqs", "events"), ("aws", "events"), ("cmk", "cross"), ("aws", "cross"), ("cmk", None),
+             ("sse-sqs", None), ("none", None), ("cmk", "events"))
+TOPIC_MIX = (("none", None), ("aws", "events"), ("cmk", "cross"), ("aws", "cross"), ("cmk", None), ("none", "cross"),
+             ("cmk", "events"))
+SHARED_DEFAULT = (2, 2, 2)   # secrets, queues, topics per account and region
+SECRET_KINDS = ["db-credentials", "api-key", "oauth-client", "tls-private-key", "service-token"]
+QUEUE_PURPOSES = ["events", "jobs", "notifications", "ingest"]
+TOPIC_PURPOSES = ["alerts", "events", "notifications", "audit"]
+ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+SQS_CTYPE = "application/x-amz-json-1.0"
+SNS_NS = "http://sns.amazonaws.com/doc/2010-03-31/"
+SNS_PAGE = 100   # ListTopics: 100 topics per page
+SNS_DELIVERY_POLICY = ('{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,"numRetries":3,'
+                       '"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,'
+                       '"backoffFunction":"linear"},'
+                       '"disableSubscriptionOverrides":false,"defaultRequestPolicy":{"headerContentType":'
+                       '"text/plain; charset=UTF-8"}}}')
+# EBS, RDS DB and DB cluster snapshots (plugin/tables/ec2, rds): (encryption, sharing) of each EBS snapshot,
+# and of each DB instance or cluster whose snapshots they are, in turn from a hashed start per account and
+# region, as for the secrets. Encryption: "cmk" = a customer managed key of the world (as the secrets'),
+# "aws" = the region's aws/ebs or aws/rds key (an AWS managed key the fake's KMS serves; unencrypted when
+# the region has none: fewer than 40 or 60 keys), "none" = unencrypted. Sharing (the createVolumePermission
+# or restore attribute; manual RDS snapshots only): "cross" = the next account of the world. As AWS allows:
+# never a snapshot under the AWS managed key (it can't be shared), and "all" (public) only for unencrypted
+# ones, added to 12 % of them (EBS) or 15 % of the manual ones (RDS).
+EBS_MIX = (("cmk", "cross"), ("aws", None), ("none", None), ("cmk", None), ("none", "cross"), ("aws", None),
+           ("cmk", "cross"), ("none", None))
+DB_MIX = (("cmk", "cross"), ("aws", None), ("none", "cross"), ("cmk", None), ("aws", None), ("none", None),
+          ("cmk", "cross"))
+# EBS snapshots, RDS DB snapshots, RDS DB cluster (Aurora) snapshots per account and region (RDS: even
+# j manual, odd j the automated snapshot of the same instance or cluster)
+SNAPSHOT_DEFAULT = (2, 2, 2)
+EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
+EC2_OPS = ("DescribeSnapshots", "DescribeSnapshotAttribute")
+RDS_OPS = ("DescribeDBSnapshots", "DescribeDBSnapshotAttributes", "DescribeDBClusterSnapshots",
+           "DescribeDBClusterSnapshotAttributes")
+# RDS DB snapshots and DB cluster snapshots: the same API twice, with these names
+RDS_KINDS: dict[str, dict[str, str]] = {
+    "DescribeDBSnapshots": {
+        "attrs_op": "DescribeDBSnapshotAttributes", "world": "db_snapshots", "ident": "DBSnapshotIdentifier",
+        "arn": "DBSnapshotArn", "parent": "DBInstanceIdentifier", "not_found": "DBSnapshotNotFound",
+        "noun": "DBSnapshot", "items": "DBSnapshots"},
+    "DescribeDBClusterSnapshots": {
+        "attrs_op": "DescribeDBClusterSnapshotAttributes", "world": "cluster_snapshots",
+        "ident": "DBClusterSnapshotIdentifier", "arn": "DBClusterSnapshotArn", "parent": "DBClusterIdentifier",
+        "not_found": "DBClusterSnapshotNotFoundFault", "noun": "DBClusterSnapshot", "items": "DBClusterSnapshots"},
+}
+RDS_ATTRS = {v["attrs_op"]: v for v in RDS_KINDS.values()}
+# Aurora: (engine, version, port, license model, master user)
+CLUSTER_ENGINES = (("aurora-postgresql", "16.4", 5432, "postgresql-license", "postgres"),
+                   ("aurora-mysql", "8.0.mysql_aurora.3.07.1", 3306, "general-public-license", "admin"))
+# (engine, version, port, license model, master user, option group); postgres and mysql twice as likely
+DB_ENGINES = (("postgres", "16.4", 5432, "postgresql-license", "postgres", "default:postgres-16"),
+              ("postgres", "15.8", 5432, "postgresql-license", "postgres", "default:postgres-15"),
+              ("mysql", "8.0.39", 3306, "general-public-license", "admin", "default:mysql-8-0"),
+              ("mysql", "8.0.35", 3306, "general-public-license", "admin", "default:mysql-8-0"),
+              ("mariadb", "10.11.9", 3306, "general-public-license", "admin", "default:mariadb-10-11"),
+              ("sqlserver-se", "15.00.4385.2.v1", 1433, "license-included", "admin", "default:sqlserver-se-15-00"),
+              ("oracle-se2", "19.0.0.0.ru-2024-07.rur-2024-07.r1", 1521, "bring-your-own-license", "admin",
+               "default:oracle-se2-19"))
+EBS_DESCRIPTIONS = ("Created by CreateImage({instance}) for {ami}", "{app} {env} daily backup",
+                    "This snapshot is created by the AWS Backup service.", "", "{app} {env} before upgrade")
+# SQS (JSON protocol, query-compatible): botocore reads the error code from x-amzn-query-error.
+SQS_ERROR_TYPES = {"AWS.SimpleQueueService.NonExistentQueue": "QueueDoesNotExist",
+                   "RequestThrottled": "RequestThrottled", "InvalidParameterValue": "InvalidParameterValueException",
+                   "AccessDenied": "AccessDeniedException",
+                   "AWS.SimpleQueueService.UnsupportedOperation": "UnsupportedOperation"}
+
 # KMS list operations: (items key, default Limit, max Limit) from the API reference.
 KMS_LIST_LIMITS = {"ListKeys": (100, 1000), "ListAliases": (50, 100), "ListGrants": (50, 100),
                    "ListResourceTags": (50, 50), "ListKeyRotations": (100, 1000)}
@@ -220,7 +335,9 @@ class Bucket:
 
 class World:
     def __init__(self, accounts: int, regions: int, keys: int, buckets: int, seed: int, mraps: int = 0,
-                 iam: tuple[int, int, int, int] = IAM_DEFAULT, iam_heavy_accounts: int = 0) -> None:
+                 iam: tuple[int, int, int, int] = IAM_DEFAULT, iam_heavy_accounts: int = 0,
+                 shared: tuple[int, int, int] = SHARED_DEFAULT,
+                 snapshots: tuple[int, ...] = SNAPSHOT_DEFAULT) -> None:
         if regions > len(REGION_POOL):
             raise SystemExit(f"--regions at most {len(REGION_POOL)}")
         self.seed = seed
@@ -243,6 +360,20 @@ class World:
         # (0: every account); the other accounts get IAM_DEFAULT.
         self.iam_sizes, self.iam_heavy_accounts = tuple(iam), iam_heavy_accounts
         self._iam: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+        # Secrets Manager, SQS, SNS: resources per account and region
+        self.secrets_per_region, self.queues_per_region, self.topics_per_region = shared
+        self._secrets: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._queues: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._topics: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._secret_by_id: dict[str, tuple[str, str, dict[str, Any]]] = {}   # ARN -> (account, region, secret)
+        self._queue_by_url: dict[str, tuple[str, str, dict[str, Any]]] = {}
+        self._topic_by_arn: dict[str, tuple[str, str, dict[str, Any]]] = {}
+        # EBS snapshots and RDS DB snapshots: per account and region
+        self.ebs_snapshots_per_region, self.db_snapshots_per_region, self.cluster_snapshots_per_region = \
+            (*snapshots, *SNAPSHOT_DEFAULT[len(snapshots):])
+        self._ebs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._dbsnaps: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._clsnaps: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     def h(self, *parts: Any) -> int:
         return int.from_bytes(hashlib.blake2b("|".join(map(str, (self.seed, *parts))).encode(),
@@ -314,6 +445,11 @@ class World:
                 return by_id[a["TargetKeyId"]]
         raise ApiError(400, "NotFoundException", f"Alias '{ref}' does not exist")
 
+    @staticmethod
+    def alias_name(k: Key) -> str:
+        """The alias of a customer key (ListAliases has one per key)."""
+        return f"alias/{APPS[k.h % len(APPS)]}-{ENVS[(k.h >> 8) % len(ENVS)]}-{k.idx:05d}"
+
     def aliases(self, acct: str, region: str) -> list[dict[str, Any]]:
         got = self._aliases.get((acct, region))
         if got is not None:
@@ -325,7 +461,7 @@ class World:
                 if k.kind == "aws":
                     name = f"alias/aws/{k.aws_service}"
                 else:
-                    name = f"alias/{APPS[k.h % len(APPS)]}-{ENVS[(k.h >> 8) % len(ENVS)]}-{k.idx:05d}"
+                    name = self.alias_name(k)
                 ts = k.created + 60
                 out.append({"AliasName": name, "AliasArn": f"arn:aws:kms:{region}:{acct}:{name}",
                             "TargetKeyId": k.key_id, "CreationDate": ts,
@@ -1037,6 +1173,404 @@ class World:
                 "aws_iam_group_policies": inl["group"], "aws_iam_roles": c["role"],
                 "aws_iam_role_policies": inl["role"], "aws_iam_policies": c["local"] + c["aws"]}
 
+    # -- Secrets Manager, SQS, SNS ---------------------------------------------------------------
+    # Drawn from hashes of their own (self.h("secret", ...), ...), so no earlier answer changed.
+    def _cmks(self, acct: str, region: str) -> list[Key]:
+        """Customer managed symmetric keys a resource can be on (among the first 64, as for buckets):
+        enabled ones mostly, some Disabled or PendingDeletion, in the keys' own proportions."""
+        keys, _ = self.keys(acct, region)
+        return [k for k in keys[:64] if k.kind in ("customer", "disabled", "pending")]
+
+    def _principal(self, acct: str, pol: str | None, app: str) -> str:
+        other = self._other_account(acct)
+        if pol == "cross" and other:
+            return f"arn:aws:iam::{other}:root"
+        return f"arn:aws:iam::{acct}:role/{app}-service"
+
+    @staticmethod
+    def _policy_text(doc: dict[str, Any], g: int) -> str:
+        """A policy as people store it: half pretty-printed (console), half compact."""
+        return json.dumps(doc, indent=2) if g % 2 else json.dumps(doc, separators=(",", ":"))
+
+    def secrets(self, acct: str, region: str) -> list[dict[str, Any]]:
+        """The account and region's secrets, as ListSecrets returns them (sorted by name), each with its
+        resource policy under "_policy" (None: no policy). SECRET_MIX: the AWS managed key (no KmsKeyId)
+        or a customer managed key ARN; a policy admitting the next account, a role of the account, or
+        none. 40 % rotate every 30 days."""
+        got = self._secrets.get((acct, region))
+        if got is not None:
+            return got
+        out: list[dict[str, Any]] = []
+        if acct in self.account_set and region in self.region_set:
+            base = self.h("secretmix", acct, region)
+            cmks = self._cmks(acct, region)
+            for j in range(self.secrets_per_region):
+                g = self.h("secret", acct, region, j)
+                enc, pol = SECRET_MIX[(base + j) % len(SECRET_MIX)]
+                app, env = APPS[g % len(APPS)], ENVS[(g >> 8) % len(ENVS)]
+                name = f"{app}/{env}/{SECRET_KINDS[(g >> 12) % len(SECRET_KINDS)]}-{j:03d}"
+                suffix = "".join(ALNUM[(g >> (16 + 6 * i)) % len(ALNUM)] for i in range(6))
+                arn = f"arn:aws:secretsmanager:{region}:{acct}:secret:{name}-{suffix}"
+                created = BASE_EPOCH + (g >> 20) % (3 * 365 * DAY)
+                changed = created + (g >> 28) % (300 * DAY)
+                version = str(uuid.UUID(int=(g << 64) | self.h("secretver", arn), version=4))
+                s: dict[str, Any] = {"ARN": arn, "Name": name}
+                if (g >> 36) % 2:
+                    s["Description"] = f"{app} {env} {SECRET_KINDS[(g >> 12) % len(SECRET_KINDS)].replace('-', ' ')}"
+                if enc == "cmk" and cmks:
+                    s["KmsKeyId"] = cmks[(g >> 40) % len(cmks)].arn
+                rotates = (g >> 44) % 10 < 4
+                s["RotationEnabled"] = rotates
+                if rotates:
+                    last = NOW // DAY * DAY - ((g >> 48) % 30) * DAY
+                    s.update(RotationLambdaARN=f"arn:aws:lambda:{region}:{acct}:function:{app}-secret-rotation",
+                             RotationRules={"AutomaticallyAfterDays": 30}, LastRotatedDate=last,
+                             NextRotationDate=last + 30 * DAY)
+                    changed = max(changed, last)
+                s["LastChangedDate"] = min(changed, NOW)
+                s["LastAccessedDate"] = NOW // DAY * DAY - ((g >> 52) % 20) * DAY
+                pool = [("Team", app), ("Environment", env), ("ManagedBy", "terraform")]
+                s["Tags"] = [{"Key": k, "Value": v} for k, v in pool[:(g >> 56) % 4]]
+                s["SecretVersionsToStages"] = {version: ["AWSCURRENT"]}
+                s["CreatedDate"] = created
+                policy = None
+                if pol is not None:
+                    policy = self._policy_text({"Version": "2012-10-17", "Statement": [
+                        {"Sid": "AllowConsumerRead" if pol == "cross" else "AllowServiceRead", "Effect": "Allow",
+                         "Principal": {"AWS": self._principal(acct, pol, app)},
+                         "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                         "Resource": "*"}]}, g)
+                s["_policy"] = policy
+                out.append(s)
+                self._secret_by_id[arn] = (acct, region, s)
+            out.sort(key=lambda x: x["Name"])
+        self._secrets[(acct, region)] = out
+        return out
+
+    def find_secret(self, acct: str, region: str, secret_id: str) -> dict[str, Any]:
+        """A secret by ARN (the partial ARN without the suffix too) or name, as Secrets Manager finds it."""
+        got = self._secret_by_id.get(secret_id)
+        if got is not None and got[:2] == (acct, region):
+            return got[2]
+        for s in self.secrets(acct, region):
+            if secret_id in (s["ARN"], s["Name"]) or s["ARN"].rsplit("-", 1)[0] == secret_id:
+                return s
+        raise ApiError(400, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+
+    def queues(self, acct: str, region: str) -> list[dict[str, Any]]:
+        """The account and region's queues (sorted by URL as ListQueues returns them): "url", "arn",
+        "attrs" (GetQueueAttributes All, every value a string), "tags" (ListQueueTags). QUEUE_MIX: SQS
+        managed SSE, KmsMasterKeyId alias/aws/sqs, a customer managed key (its ARN, or for a third its
+        alias), or unencrypted; a policy (with the console's owner statement) for EventBridge rules of
+        the account, the next account, or none. 10 % FIFO; 30 % redrive to the region's first queue."""
+        got = self._queues.get((acct, region))
+        if got is not None:
+            return got
+        out: list[dict[str, Any]] = []
+        if acct in self.account_set and region in self.region_set:
+            base = self.h("queuemix", acct, region)
+            cmks = self._cmks(acct, region)
+            for j in range(self.queues_per_region):
+                g = self.h("queue", acct, region, j)
+                enc, pol = QUEUE_MIX[(base + j) % len(QUEUE_MIX)]
+                app, env = APPS[g % len(APPS)], ENVS[(g >> 8) % len(ENVS)]
+                fifo = (g >> 12) % 10 == 0
+                purpose = QUEUE_PURPOSES[(g >> 16) % len(QUEUE_PURPOSES)]
+                name = f"{app}-{env}-{purpose}-{j:03d}" + (".fifo" if fifo else "")
+                arn = f"arn:aws:sqs:{region}:{acct}:{name}"
+                created = BASE_EPOCH + (g >> 20) % (3 * 365 * DAY)
+                a: dict[str, str] = {
+                    "QueueArn": arn, "ApproximateNumberOfMessages": str((g >> 28) % 40),
+                    "ApproximateNumberOfMessagesNotVisible": str((g >> 34) % 5),
+                    "ApproximateNumberOfMessagesDelayed": "0", "CreatedTimestamp": str(created),
+                    "LastModifiedTimestamp": str(created + (g >> 38) % (200 * DAY)),
+                    "VisibilityTimeout": ("30", "60", "300", "900")[(g >> 44) % 4], "MaximumMessageSize": "262144",
+                    "MessageRetentionPeriod": ("345600", "1209600")[(g >> 46) % 2], "DelaySeconds": "0",
+                }
+                if pol is not None:
+                    stmts: list[dict[str, Any]] = [
+                        {"Sid": "__owner_statement", "Effect": "Allow",
+                         "Principal": {"AWS": f"arn:aws:iam::{acct}:root"}, "Action": "SQS:*", "Resource": arn}]
+                    if pol == "events":
+                        rule = f"arn:aws:events:{region}:{acct}:rule/{app}-{env}-to-queue"
+                        stmts.append({"Sid": "AllowEventBridgeRule", "Effect": "Allow",
+                                      "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+                                      "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule}}})
+                    else:
+                        stmts.append({"Sid": "AllowConsumerAccount", "Effect": "Allow",
+                                      "Principal": {"AWS": self._principal(acct, pol, app)},
+                                      "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+                                                 "sqs:GetQueueAttributes"], "Resource": arn})
+                    a["Policy"] = json.dumps({"Version": "2012-10-17", "Id": f"{arn}/SQSDefaultPolicy",
+                                              "Statement": stmts}, separators=(",", ":"))
+                if j and not fifo and out and not out[0]["fifo"] and (g >> 50) % 10 < 3:
+                    a["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": out[0]["arn"], "maxReceiveCount": 5},
+                                                    separators=(",", ":"))
+                a["ReceiveMessageWaitTimeSeconds"] = ("0", "20")[(g >> 52) % 2]
+                if enc == "cmk" and not cmks:
+                    enc = "aws"
+                a["SqsManagedSseEnabled"] = "true" if enc == "sse-sqs" else "false"
+                if enc in ("aws", "cmk"):
+                    if enc == "aws":
+                        a["KmsMasterKeyId"] = "alias/aws/sqs"
+                    else:
+                        k = cmks[(g >> 40) % len(cmks)]
+                        a["KmsMasterKeyId"] = self.alias_name(k) if (g >> 54) % 3 == 0 else k.arn
+                    a["KmsDataKeyReusePeriodSeconds"] = "300"
+                if fifo:
+                    a.update(FifoQueue="true", ContentBasedDeduplication=("false", "true")[(g >> 56) % 2],
+                             DeduplicationScope="queue", FifoThroughputLimit="perQueue")
+                pool = [("Team", app), ("Environment", env), ("ManagedBy", "terraform")]
+                q = {"url": f"https://sqs.{region}.amazonaws.com/{acct}/{name}", "arn": arn, "fifo": fifo, "attrs": a,
+                     "tags": dict(pool[:(g >> 58) % 4])}
+                out.append(q)
+                self._queue_by_url[q["url"]] = (acct, region, q)
+            out.sort(key=lambda x: x["url"])
+        self._queues[(acct, region)] = out
+        return out
+
+    def topics(self, acct: str, region: str) -> list[dict[str, Any]]:
+        """The account and region's topics (sorted by ARN): "arn", "attrs" (GetTopicAttributes), "tags"
+        [(key, value)]. Every topic has SNS's default policy; TOPIC_MIX adds a statement for EventBridge,
+        the next account, or nothing, and sets KmsMasterKeyId alias/aws/sns, a customer managed key ARN,
+        or none (unencrypted). 10 % FIFO."""
+        got = self._topics.get((acct, region))
+        if got is not None:
+            return got
+        out: list[dict[str, Any]] = []
+        if acct in self.account_set and region in self.region_set:
+            base = self.h("topicmix", acct, region)
+            cmks = self._cmks(acct, region)
+            for j in range(self.topics_per_region):
+                g = self.h("topic", acct, region, j)
+                enc, pol = TOPIC_MIX[(base + j) % len(TOPIC_MIX)]
+                app, env = APPS[g % len(APPS)], ENVS[(g >> 8) % len(ENVS)]
+                fifo = (g >> 12) % 10 == 0
+                purpose = TOPIC_PURPOSES[(g >> 16) % len(TOPIC_PURPOSES)]
+                name = f"{app}-{env}-{purpose}-{j:03d}" + (".fifo" if fifo else "")
+                arn = f"arn:aws:sns:{region}:{acct}:{name}"
+                stmts: list[dict[str, Any]] = [
+                    {"Sid": "__default_statement_ID", "Effect": "Allow", "Principal": {"AWS": "*"},
+                     "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
+                                "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe",
+                                "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
+                     "Resource": arn, "Condition": {"StringEquals": {"AWS:SourceOwner": acct}}}]
+                if pol == "events":
+                    stmts.append({"Sid": "AllowEventBridgePublish", "Effect": "Allow",
+                                  "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish",
+                                  "Resource": arn})
+                elif pol is not None:
+                    stmts.append({"Sid": "AllowConsumerPublish", "Effect": "Allow",
+                                  "Principal": {"AWS": self._principal(acct, pol, app)}, "Action": "SNS:Publish",
+                                  "Resource": arn})
+                a: dict[str, str] = {
+                    "Policy": json.dumps({"Version": "2008-10-17", "Id": "__default_policy_ID", "Statement": stmts},
+                                         separators=(",", ":")),
+                    "Owner": acct, "SubscriptionsPending": "0", "TopicArn": arn,
+                    "EffectiveDeliveryPolicy": SNS_DELIVERY_POLICY,
+                    "SubscriptionsConfirmed": str((g >> 20) % 6), "DisplayName": "" if (g >> 26) % 2 else app,
+                    "SubscriptionsDeleted": str((g >> 28) % 2),
+                }
+                if enc == "cmk" and not cmks:
+                    enc = "aws"
+                if enc == "aws":
+                    a["KmsMasterKeyId"] = "alias/aws/sns"
+                elif enc == "cmk":
+                    a["KmsMasterKeyId"] = cmks[(g >> 40) % len(cmks)].arn
+                if fifo:
+                    a.update(FifoTopic="true", ContentBasedDeduplication=("false", "true")[(g >> 56) % 2])
+                pool = [("Team", app), ("Environment", env), ("ManagedBy", "terraform")]
+                t = {"arn": arn, "attrs": a, "tags": pool[:(g >> 58) % 4]}
+                out.append(t)
+                self._topic_by_arn[arn] = (acct, region, t)
+            out.sort(key=lambda x: x["arn"])
+        self._topics[(acct, region)] = out
+        return out
+
+    def shared_rows(self, acct: str) -> dict[str, int]:
+        """Rows the Secrets Manager, SQS and SNS tables of a correct sync hold for this account."""
+        return {"aws_secretsmanager_secrets": sum(len(self.secrets(acct, r)) for r in self.regions),
+                "aws_sqs_queues": sum(len(self.queues(acct, r)) for r in self.regions),
+                "aws_sns_topics": sum(len(self.topics(acct, r)) for r in self.regions)}
+
+    # -- EBS snapshots, RDS DB snapshots -----------------------------------------------------------
+    # Drawn from hashes of their own (self.h("ebs", ...), ...), so no earlier answer changed.
+    def _aws_key(self, acct: str, region: str, service: str) -> Key | None:
+        """The region's AWS managed key of `service` (aws/ebs, aws/rds), if the world has it."""
+        keys, _ = self.keys(acct, region)
+        return next((k for k in keys if k.kind == "aws" and k.aws_service == service), None)
+
+    def _snapshot_encryption(self, enc: str, acct: str, region: str, service: str, g: int) -> tuple[str, str | None]:
+        """(encryption actually used, key ARN or None): a customer managed key falls back to the AWS managed
+        one when the region has none among its first 64 keys, and that to none."""
+        cmks = self._cmks(acct, region)
+        if enc == "cmk" and not cmks:
+            enc = "aws"
+        aws_key = self._aws_key(acct, region, service) if enc == "aws" else None
+        if enc == "aws" and aws_key is None:
+            enc = "none"
+        if enc == "cmk":
+            return enc, cmks[(g >> 40) % len(cmks)].arn
+        return enc, aws_key.arn if aws_key is not None else None
+
+    def ebs_snapshots(self, acct: str, region: str) -> list[dict[str, Any]]:
+        """The EBS snapshots the account owns in the region (sorted by id), as DescribeSnapshots returns
+        them, with "_perms" (DescribeSnapshotAttribute createVolumePermission: [{"UserId"}|{"Group": "all"}])."""
+        got = self._ebs.get((acct, region))
+        if got is not None:
+            return got
+        out: list[dict[str, Any]] = []
+        if acct in self.account_set and region in self.region_set:
+            base = self.h("ebsmix", acct, region)
+            other = self._other_account(acct)
+            for j in range(self.ebs_snapshots_per_region):
+                g = self.h("ebs", acct, region, j)
+                enc, share = EBS_MIX[(base + j) % len(EBS_MIX)]
+                enc, key = self._snapshot_encryption(enc, acct, region, "ebs", g)
+                app, env = APPS[g % len(APPS)], ENVS[(g >> 8) % len(ENVS)]
+                desc = EBS_DESCRIPTIONS[(g >> 12) % len(EBS_DESCRIPTIONS)].format(
+                    instance=f"i-{self.h('ebsinst', acct, region, j):017x}",
+                    ami=f"ami-{self.h('ebsami', acct, region, j):017x}", app=app, env=env)
+                s: dict[str, Any] = {
+                    "SnapshotId": f"snap-{g:017x}", "VolumeId": f"vol-{self.h('ebsvol', acct, region, j):017x}",
+                    "State": "completed", "StartTime": BASE_EPOCH + (g >> 20) % (4 * 365 * DAY), "Progress": "100%",
+                    "OwnerId": acct, "VolumeSize": (8, 8, 20, 30, 50, 100, 200, 500, 1000)[(g >> 16) % 9],
+                    "Description": desc, "Encrypted": key is not None, "KmsKeyId": key,
+                    "StorageTier": "archive" if (g >> 24) % 10 == 0 else "standard",
+                    "Tags": [{"Key": k, "Value": v} for k, v in
+                             [("Name", f"{app}-{env}-{j:03d}"), ("Team", app), ("Environment", env)][:(g >> 28) % 4]],
+                }
+                perms: list[dict[str, str]] = []
+                if share == "cross" and other and enc != "aws":
+                    perms.append({"UserId": other})
+                if enc == "none" and (g >> 50) % 100 < 12:
+                    perms.append({"Group": "all"})
+                s["_perms"] = perms
+                out.append(s)
+            out.sort(key=lambda x: x["SnapshotId"])
+        self._ebs[(acct, region)] = out
+        return out
+
+    def db_snapshots(self, acct: str, region: str) -> list[dict[str, Any]]:
+        """The account's DB snapshots in the region (sorted by identifier): even j manual, odd j the
+        automated snapshot of the same DB instance (j // 2), with the instance's encryption; "_restore" is
+        the restore attribute of a manual one (account ids, "all"; always [] for automated ones)."""
+        got = self._dbsnaps.get((acct, region))
+        if got is not None:
+            return got
+        out: list[dict[str, Any]] = []
+        if acct in self.account_set and region in self.region_set:
+            base = self.h("dbmix", acct, region)
+            other = self._other_account(acct)
+            for j in range(self.db_snapshots_per_region):
+                n, manual = j // 2, j % 2 == 0
+                gi = self.h("dbinst", acct, region, n)
+                g = self.h("dbsnap", acct, region, j)
+                enc, share = DB_MIX[(base + n) % len(DB_MIX)]
+                enc, key = self._snapshot_encryption(enc, acct, region, "rds", gi)
+                app, env = APPS[gi % len(APPS)], ENVS[(gi >> 8) % len(ENVS)]
+                engine, version, port, lic, user, og = DB_ENGINES[(gi >> 12) % len(DB_ENGINES)]
+                inst = f"{app}-{env}-{engine.split('-')[0]}-{n:02d}"
+                created = BASE_EPOCH + (gi >> 20) % (3 * 365 * DAY)
+                if manual:
+                    t = created + (g >> 20) % (300 * DAY)
+                    ident = f"{inst}-{('manual', 'before-upgrade', 'pre-migration', 'final')[(g >> 16) % 4]}-" \
+                            f"{time.strftime('%Y%m%d', time.gmtime(t))}"
+                else:   # automated: within the last week, in the instance's backup window
+                    t = NOW // DAY * DAY - ((g >> 20) % 7 + 1) * DAY + 3 * 3600 + (gi >> 30) % 3600
+                    ident = f"rds:{inst}-{time.strftime('%Y-%m-%d-%H-%M', time.gmtime(t))}"
+                size = (20, 20, 50, 100, 200, 500, 1000)[(gi >> 36) % 7]
+                s: dict[str, Any] = {
+                    "DBSnapshotIdentifier": ident, "DBInstanceIdentifier": inst, "SnapshotCreateTime": t,
+                    "Engine": engine, "AllocatedStorage": size, "Status": "available", "Port": port,
+                    "AvailabilityZone": f"{region}{'abc'[(gi >> 40) % 3]}",
+                    "VpcId": f"vpc-{self.h('vpc', acct, region):017x}",
+                    "InstanceCreateTime": created, "MasterUsername": user, "EngineVersion": version,
+                    "LicenseModel": lic, "SnapshotType": "manual" if manual else "automated",
+                    "Iops": 12000 if size >= 400 else 3000, "StorageThroughput": 500 if size >= 400 else 125,
+                    "OptionGroupName": og, "PercentProgress": 100, "StorageType": "gp3", "Encrypted": key is not None,
+                    "KmsKeyId": key, "DBSnapshotArn": f"arn:aws:rds:{region}:{acct}:snapshot:{ident}",
+                    "IAMDatabaseAuthenticationEnabled": (gi >> 44) % 3 == 0,
+                    "DbiResourceId": "db-" + "".join(ALNUM[(gi >> (2 * i)) % 26] for i in range(26)),
+                    "Tags": [{"Key": k, "Value": v} for k, v in
+                             [("Team", app), ("Environment", env), ("ManagedBy", "terraform")][:(g >> 28) % 4]],
+                    "OriginalSnapshotCreateTime": t, "SnapshotTarget": "region",
+                }
+                restore: list[str] = []
+                if manual:
+                    if share == "cross" and other and enc != "aws":
+                        restore.append(other)
+                    if enc == "none" and (g >> 50) % 100 < 15:
+                        restore.append("all")
+                s["_restore"] = restore
+                out.append(s)
+            out.sort(key=lambda x: x["DBSnapshotIdentifier"])
+        self._dbsnaps[(acct, region)] = out
+        return out
+
+    def cluster_snapshots(self, acct: str, region: str) -> list[dict[str, Any]]:
+        """The account's DB cluster (Aurora) snapshots in the region, as db_snapshots (even j manual, odd j
+        automated, of cluster j // 2; DB_MIX from a hashed start of their own), with "_restore"."""
+        got = self._clsnaps.get((acct, region))
+        if got is not None:
+            return got
+        out: list[dict[str, Any]] = []
+        if acct in self.account_set and region in self.region_set:
+            base = self.h("clmix", acct, region)
+            other = self._other_account(acct)
+            for j in range(self.cluster_snapshots_per_region):
+                n, manual = j // 2, j % 2 == 0
+                gi = self.h("clinst", acct, region, n)
+                g = self.h("clsnap", acct, region, j)
+                enc, share = DB_MIX[(base + n) % len(DB_MIX)]
+                enc, key = self._snapshot_encryption(enc, acct, region, "rds", gi)
+                app, env = APPS[gi % len(APPS)], ENVS[(gi >> 8) % len(ENVS)]
+                engine, version, port, lic, user = CLUSTER_ENGINES[(gi >> 12) % len(CLUSTER_ENGINES)]
+                cluster = f"{app}-{env}-{engine.split('-')[1]}-cluster-{n:02d}"
+                created = BASE_EPOCH + (gi >> 20) % (3 * 365 * DAY)
+                if manual:
+                    t = created + (g >> 20) % (300 * DAY)
+                    ident = f"{cluster}-{('manual', 'before-upgrade', 'pre-migration', 'final')[(g >> 16) % 4]}-" \
+                            f"{time.strftime('%Y%m%d', time.gmtime(t))}"
+                else:
+                    t = NOW // DAY * DAY - ((g >> 20) % 7 + 1) * DAY + 4 * 3600 + (gi >> 30) % 3600
+                    ident = f"rds:{cluster}-{time.strftime('%Y-%m-%d-%H-%M', time.gmtime(t))}"
+                s: dict[str, Any] = {
+                    "AvailabilityZones": [f"{region}{z}" for z in "abc"], "DBClusterSnapshotIdentifier": ident,
+                    "DBClusterIdentifier": cluster, "SnapshotCreateTime": t, "Engine": engine,
+                    "EngineMode": "provisioned",
+                    "AllocatedStorage": 1 + (g >> 36) % 500, "Status": "available", "Port": port,
+                    "VpcId": f"vpc-{self.h('vpc', acct, region):017x}", "ClusterCreateTime": created,
+                    "MasterUsername": user, "EngineVersion": version, "LicenseModel": lic,
+                    "SnapshotType": "manual" if manual else "automated", "PercentProgress": 100,
+                    "StorageEncrypted": key is not None, "KmsKeyId": key,
+                    "DBClusterSnapshotArn": f"arn:aws:rds:{region}:{acct}:cluster-snapshot:{ident}",
+                    "IAMDatabaseAuthenticationEnabled": (gi >> 44) % 3 == 0,
+                    "Tags": [{"Key": k, "Value": v} for k, v in
+                             [("Team", app), ("Environment", env), ("ManagedBy", "terraform")][:(g >> 28) % 4]],
+                    "StorageType": "aurora-iopt1" if (gi >> 48) % 4 == 0 else "aurora",
+                    "DbClusterResourceId": "cluster-" + "".join(ALNUM[(gi >> (2 * i)) % 26] for i in range(26)),
+                }
+                restore: list[str] = []
+                if manual:
+                    if share == "cross" and other and enc != "aws":
+                        restore.append(other)
+                    if enc == "none" and (g >> 50) % 100 < 15:
+                        restore.append("all")
+                s["_restore"] = restore
+                out.append(s)
+            out.sort(key=lambda x: x["DBClusterSnapshotIdentifier"])
+        self._clsnaps[(acct, region)] = out
+        return out
+
+    def snapshot_rows(self, acct: str) -> dict[str, int]:
+        """Rows the EBS and RDS snapshot tables of a correct sync hold for this account (one attributes row
+        per EBS snapshot: DescribeSnapshotAttribute always answers)."""
+        ebs = sum(len(self.ebs_snapshots(acct, r)) for r in self.regions)
+        return {"aws_ec2_ebs_snapshots": ebs, "aws_ec2_ebs_snapshot_attributes": ebs,
+                "aws_rds_db_snapshots": sum(len(self.db_snapshots(acct, r)) for r in self.regions),
+                "aws_rds_cluster_snapshots": sum(len(self.cluster_snapshots(acct, r)) for r in self.regions)}
+
 
 # ---------------------------------------------------------------------------------------------
 # Request handling
@@ -1126,7 +1660,14 @@ class Server:
                           "buckets_per_account": self.world.buckets_per_account,
                           "mraps_per_account": self.world.mraps_per_account,
                           "iam": dict(zip(("roles", "users", "groups", "policies"), self.world.iam_sizes)),
-                          "iam_heavy_accounts": self.world.iam_heavy_accounts, "seed": self.world.seed},
+                          "iam_heavy_accounts": self.world.iam_heavy_accounts,
+                          "secrets_queues_topics_per_region": [self.world.secrets_per_region,
+                                                               self.world.queues_per_region,
+                                                               self.world.topics_per_region],
+                          "ebs_db_cluster_snapshots_per_region": [self.world.ebs_snapshots_per_region,
+                                                                  self.world.db_snapshots_per_region,
+                                                                  self.world.cluster_snapshots_per_region],
+                          "seed": self.world.seed},
                 "latency_ms": self.latency * 1000, "throttle_fraction": self.throttle}
 
     # -- dispatch -------------------------------------------------------------------------------
@@ -1157,6 +1698,12 @@ class Server:
             return self.organizations(headers, acct)
         if service == "iam":
             return self.iam(body, acct)
+        if service in ("secretsmanager", "sqs"):
+            return self.json_service(service, headers, body, acct, region)
+        if service == "sns":
+            return self.sns(body, acct, region)
+        if service in ("ec2", "rds"):
+            return self.query_service(service, body, acct, region)
         self.stats[f"{service or 'unknown'}.unknown"] += 1
         return self.http(400, "application/json", b'{"__type":"UnknownServiceException"}')
 
@@ -1287,6 +1834,35 @@ class Server:
             ck = ("org", acct, "DescribeOrganization")
             if ck not in self.cache and len(self.cache) < self.cache_limit:
                 self.cache[ck] = self.organizations_compute("DescribeOrganization", acct)
+            # Secrets Manager, SQS and SNS per resource, with the plugin's parameters
+            for region in w.regions:
+                for sec in w.secrets(acct, region):
+                    self._prewarm_json("secretsmanager", acct, region, "GetResourcePolicy", {"SecretId": sec["ARN"]})
+                for q in w.queues(acct, region):
+                    self._prewarm_json("sqs", acct, region, "GetQueueAttributes",
+                                       {"QueueUrl": q["url"], "AttributeNames": ["All"]})
+                    self._prewarm_json("sqs", acct, region, "ListQueueTags", {"QueueUrl": q["url"]})
+                for t in w.topics(acct, region):
+                    for form in ({"Action": "GetTopicAttributes", "Version": "2010-03-31", "TopicArn": t["arn"]},
+                                 {"Action": "ListTagsForResource", "Version": "2010-03-31", "ResourceArn": t["arn"]}):
+                        ck = ("sns", acct, region, tuple(sorted(form.items())))
+                        if ck not in self.cache and len(self.cache) < self.cache_limit:
+                            self.cache[ck] = self.sns_compute(form, acct, region)
+                # EBS snapshots' createVolumePermission, manual DB snapshots' attributes (the plugin's asks)
+                for snap in w.ebs_snapshots(acct, region):
+                    self._prewarm_form("ec2", acct, region, {
+                        "Action": "DescribeSnapshotAttribute", "Version": "2016-11-15",
+                        "SnapshotId": snap["SnapshotId"], "Attribute": "createVolumePermission"})
+                for snap in w.db_snapshots(acct, region):
+                    if snap["SnapshotType"] == "manual":
+                        self._prewarm_form("rds", acct, region, {"Action": "DescribeDBSnapshotAttributes",
+                                                                 "Version": "2014-10-31",
+                                                                 "DBSnapshotIdentifier": snap["DBSnapshotIdentifier"]})
+                for snap in w.cluster_snapshots(acct, region):
+                    if snap["SnapshotType"] == "manual":
+                        self._prewarm_form("rds", acct, region, {
+                            "Action": "DescribeDBClusterSnapshotAttributes", "Version": "2014-10-31",
+                            "DBClusterSnapshotIdentifier": snap["DBClusterSnapshotIdentifier"]})
             # GetAccountAuthorizationDetails as the plugin pages it (MaxItems=1000, then each Marker)
             form = {"Action": "GetAccountAuthorizationDetails", "Version": "2010-05-08", "MaxItems": "1000"}
             for start in range(0, max(len(w.iam(acct)), 1), 1000):
@@ -1296,6 +1872,16 @@ class Server:
                 if ck not in self.cache and len(self.cache) < self.cache_limit:
                     self.cache[ck] = self.iam_compute(dict(form), acct)
         return len(self.cache)
+
+    def _prewarm_form(self, svc: str, acct: str, region: str, form: dict[str, str]) -> None:
+        ck = (svc, acct, region, tuple(sorted(form.items())))
+        if ck not in self.cache and len(self.cache) < self.cache_limit:
+            self.cache[ck] = (self.ec2_compute if svc == "ec2" else self.rds_compute)(form, acct, region)
+
+    def _prewarm_json(self, svc: str, acct: str, region: str, op: str, params: dict[str, Any]) -> None:
+        ck = (svc, acct, region, op, json.dumps(params, sort_keys=True))
+        if ck not in self.cache and len(self.cache) < self.cache_limit:
+            self.cache[ck] = self.json_compute(svc, op, params, acct, region)
 
     def _page(self, op: str, items: list[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
         default, hi = KMS_LIST_LIMITS[op]
@@ -1696,6 +2282,478 @@ class Server:
             code, msg = "AWSOrganizationsNotInUseException", "Your account is not a member of an organization."
         return 400, json.dumps({"__type": code, "Message": msg}).encode(), code
 
+    # -- Secrets Manager (JSON 1.1) and SQS (JSON 1.0, query-compatible) ------------------------
+    def json_service(self, svc: str, headers: dict[str, str], body: bytes, acct: str, region: str) -> bytes:
+        """Secrets Manager (`X-Amz-Target: secretsmanager.<Op>`) and SQS (`AmazonSQS.<Op>`): the answers
+        are cached by (account, region, operation, canonical parameters)."""
+        op = headers.get("x-amz-target", "").rpartition(".")[2]
+        self.stats[f"{svc}.{op}"] += 1
+        self._rid += 1
+        extra = f"x-amzn-RequestId: {self._rid:08x}-fake-4000-8000-{self.world.seed:012x}\r\n"
+        ctype = SQS_CTYPE if svc == "sqs" else KMS_CTYPE
+        if self.throttled():
+            self.stats["throttled"] += 1
+            code = "RequestThrottled" if svc == "sqs" else "ThrottlingException"
+            self.errors[f"{svc}.{op}:{code}"] += 1
+            _, out, _, hdr = self._json_error(svc, ApiError(400, code, "Rate exceeded"))
+            return self.http(400, ctype, out, extra + hdr)
+        try:
+            params = json.loads(body) if body else {}
+            ck = (svc, acct, region, op, json.dumps(params, sort_keys=True))
+        except (ValueError, TypeError):
+            params = None
+        if not isinstance(params, dict):
+            return self.http(400, ctype, b'{"__type":"SerializationException"}', extra)
+        entry = self.cache.get(ck)
+        if entry is None:
+            self.stats["cache_miss"] += 1
+            entry = self.json_compute(svc, op, params, acct, region)
+            if len(self.cache) < self.cache_limit:
+                self.cache[ck] = entry
+        status, out, code, hdr = entry
+        if code:
+            self.errors[f"{svc}.{op}:{code}"] += 1
+        return self.http(status, ctype, out, extra + hdr)
+
+    @staticmethod
+    def _json_error(svc: str, e: ApiError) -> tuple[int, bytes, str, str]:
+        """(status, body, code, extra header): SQS names the error twice, `__type` in the body and the
+        query protocol's code in `x-amzn-query-error` (which botocore reports, as the service is
+        awsQueryCompatible); Secrets Manager as KMS."""
+        if svc == "sqs":
+            typ = SQS_ERROR_TYPES.get(e.code, e.code)
+            body = json.dumps({"__type": f"com.amazonaws.sqs#{typ}", "message": e.message}).encode()
+            return e.status, body, e.code, f"x-amzn-query-error: {e.code};Sender\r\n"
+        return e.status, json.dumps({"__type": e.code, "Message": e.message}).encode(), e.code, ""
+
+    def json_compute(self, svc: str, op: str, p: dict[str, Any], acct: str, region: str) -> tuple[int, bytes, str, str]:
+        try:
+            out = self.secretsmanager_op(op, p, acct, region) if svc == "secretsmanager" else \
+                self.sqs_op(op, p, acct, region)
+            return 200, json.dumps(out, separators=(",", ":")).encode(), "", ""
+        except ApiError as e:
+            return self._json_error(svc, e)
+
+    @staticmethod
+    def _max_results(p: dict[str, Any], hi: int, code: str) -> int:
+        mx = p.get("MaxResults", hi)
+        if not isinstance(mx, int) or isinstance(mx, bool) or not 1 <= mx <= hi:
+            raise ApiError(400, code, f"1 validation error detected: Value '{mx}' at 'maxResults' failed to satisfy "
+                                      f"constraint: Member must have value less than or equal to {hi}")
+        return mx
+
+    def secretsmanager_op(self, op: str, p: dict[str, Any], acct: str, region: str) -> dict[str, Any]:
+        w = self.world
+        if op == "ListSecrets":
+            mx = self._max_results(p, 100, "ValidationException")
+            items = w.secrets(acct, region)
+            start = _offset(p.get("NextToken"), "InvalidNextTokenException")
+            out: dict[str, Any] = {"SecretList": [{k: v for k, v in s.items() if k[0] != "_"}
+                                                  for s in items[start:start + mx]]}
+            if start + mx < len(items):
+                out["NextToken"] = _marker(start + mx)
+            return out
+        if op == "GetResourcePolicy":
+            sid = p.get("SecretId")
+            if not isinstance(sid, str) or not sid:
+                raise ApiError(400, "ValidationException", "1 validation error detected: Value null at 'secretId' "
+                                                           "failed to satisfy constraint: Member must not be null")
+            s = w.find_secret(acct, region, sid)
+            out = {"ARN": s["ARN"], "Name": s["Name"]}
+            if s["_policy"] is not None:
+                out["ResourcePolicy"] = s["_policy"]
+            return out
+        raise ApiError(400, "UnknownOperationException", f"Unknown operation {op}")
+
+    def sqs_op(self, op: str, p: dict[str, Any], acct: str, region: str) -> dict[str, Any]:
+        w = self.world
+        if op == "ListQueues":
+            # Without MaxResults: up to 1,000 queues and never a NextToken. An empty page has no
+            # QueueUrls at all (SQS omits the empty list, in both protocols).
+            paged = "MaxResults" in p
+            mx = self._max_results(p, 1000, "InvalidParameterValue")
+            items = w.queues(acct, region)
+            if p.get("QueueNamePrefix"):
+                items = [q for q in items if q["url"].rsplit("/", 1)[1].startswith(p["QueueNamePrefix"])]
+            start = _offset(p.get("NextToken"), "InvalidParameterValue") if paged else 0
+            out: dict[str, Any] = {}
+            page = [q["url"] for q in items[start:start + mx]]
+            if page:
+                out["QueueUrls"] = page
+            if paged and start + mx < len(items):
+                out["NextToken"] = _marker(start + mx)
+            return out
+        if op in ("GetQueueAttributes", "ListQueueTags"):
+            q = self._queue(p.get("QueueUrl"), acct, region)
+            if op == "ListQueueTags":
+                return {"Tags": q["tags"]} if q["tags"] else {}
+            names = p.get("AttributeNames") or []
+            if not isinstance(names, list):
+                raise ApiError(400, "InvalidParameterValue", "AttributeNames must be a list")
+            if "All" in names:
+                return {"Attributes": q["attrs"]}
+            return {"Attributes": {k: v for k, v in q["attrs"].items() if k in names}} if names else {}
+        raise ApiError(400, "AWS.SimpleQueueService.UnsupportedOperation", f"Unknown operation {op}")
+
+    def _queue(self, url: Any, acct: str, region: str) -> dict[str, Any]:
+        """A queue by URL; another account's is AccessDenied (no queue of the world admits the reader's
+        GetQueueAttributes), a URL of another region or no queue is NonExistentQueue."""
+        if not isinstance(url, str) or not url:
+            raise ApiError(400, "InvalidParameterValue", "Value for parameter QueueUrl is invalid.")
+        self.world.queues(acct, region)
+        got = self.world._queue_by_url.get(url)
+        if got is not None and got[0] != acct:
+            raise ApiError(403, "AccessDenied", "Access to the resource is denied.")
+        if got is None or got[1] != region:
+            raise ApiError(400, "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
+        return got[2]
+
+    # -- SNS (query protocol, form body Action=; XML answers) -----------------------------------
+    def sns(self, body: bytes, acct: str, region: str) -> bytes:
+        form = dict(parse_qsl(body.decode()))
+        op = form.get("Action", "")
+        self.stats[f"sns.{op}"] += 1
+        rid = self.request_id()
+        extra = f"x-amzn-RequestId: {rid}\r\n"
+        if self.throttled():
+            self.stats["throttled"] += 1
+            self.errors[f"sns.{op}:Throttling"] += 1
+            xml = (f'<ErrorResponse xmlns="{SNS_NS}"><Error><Type>Sender</Type><Code>Throttling</Code>'
+                   f"<Message>Rate exceeded</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>")
+            return self.http(400, "text/xml", xml.encode(), extra)
+        ck = ("sns", acct, region, tuple(sorted(form.items())))
+        entry = self.cache.get(ck)
+        if entry is None:
+            self.stats["cache_miss"] += 1
+            entry = self.sns_compute(form, acct, region)
+            if len(self.cache) < self.cache_limit:
+                self.cache[ck] = entry
+        status, out, code = entry
+        if code:
+            self.errors[f"sns.{op}:{code}"] += 1
+        return self.http(status, "text/xml", out, extra)
+
+    def sns_compute(self, form: dict[str, str], acct: str, region: str) -> tuple[int, bytes, str]:
+        """(status, body, error code) of one SNS request: ListTopics (100 per page, NextToken),
+        GetTopicAttributes, ListTagsForResource."""
+        op = form.get("Action", "")
+        rid = f"{self.world.h('snsrid', acct, region, sorted(form.items())) % 16**12:012x}"
+        rid = f"{rid[:8]}-{rid[8:12]}-4000-8000-{self.world.seed:012x}"
+        w = self.world
+        try:
+            if op == "ListTopics":
+                items = w.topics(acct, region)
+                start = _offset(form.get("NextToken"), "InvalidParameter")
+                more = start + SNS_PAGE < len(items)
+                res = ("<Topics>" + "".join(f"<member><TopicArn>{t['arn']}</TopicArn></member>"
+                                            for t in items[start:start + SNS_PAGE]) + "</Topics>"
+                       + (f"<NextToken>{_marker(start + SNS_PAGE)}</NextToken>" if more else ""))
+            elif op in ("GetTopicAttributes", "ListTagsForResource"):
+                arn = form.get("TopicArn" if op == "GetTopicAttributes" else "ResourceArn", "")
+                parts = arn.split(":")
+                if len(parts) != 6 or parts[2] != "sns":
+                    raise ApiError(400, "InvalidParameter", f"Invalid parameter: TopicArn Reason: {arn!r} is not a "
+                                                            "valid ARN")
+                w.topics(acct, region)
+                got = w._topic_by_arn.get(arn)
+                if got is not None and got[0] != acct:
+                    raise ApiError(403, "AuthorizationError", "User is not authorized to perform this action")
+                if got is None or got[1] != region:
+                    if op == "GetTopicAttributes":
+                        raise ApiError(404, "NotFound", "Topic does not exist")
+                    raise ApiError(404, "ResourceNotFound", "Resource does not exist")
+                t = got[2]
+                if op == "GetTopicAttributes":
+                    res = "<Attributes>" + "".join(f"<entry><key>{k}</key><value>{xml_escape(v)}</value></entry>"
+                                                   for k, v in t["attrs"].items()) + "</Attributes>"
+                else:
+                    res = "<Tags>" + "".join(f"<member><Key>{k}</Key><Value>{xml_escape(v)}</Value></member>"
+                                             for k, v in t["tags"]) + "</Tags>"
+            else:
+                raise ApiError(400, "InvalidAction", f"Could not find operation {op} for version 2010-03-31")
+        except ApiError as e:
+            xml = (f'<ErrorResponse xmlns="{SNS_NS}"><Error><Type>Sender</Type><Code>{e.code}</Code>'
+                   f"<Message>{xml_escape(e.message)}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>")
+            return e.status, xml.encode(), e.code
+        xml = (f'<{op}Response xmlns="{SNS_NS}"><{op}Result>{res}</{op}Result><ResponseMetadata><RequestId>{rid}'
+               f"</RequestId></ResponseMetadata></{op}Response>")
+        return 200, xml.encode(), ""
+
+    # -- EC2 (ec2 protocol) and RDS (query protocol): form body Action=, XML answers ---------------
+    def query_service(self, svc: str, body: bytes, acct: str, region: str) -> bytes:
+        """EC2 DescribeSnapshots / DescribeSnapshotAttribute and RDS DescribeDBSnapshots /
+        DescribeDBSnapshotAttributes, cached by (account, region, form). Other operations count as
+        `ec2.unknown` / `rds.unknown` and answer InvalidAction."""
+        form = dict(parse_qsl(body.decode()))
+        op = form.get("Action", "")
+        self.stats[f"{svc}.{op}" if op in (EC2_OPS if svc == "ec2" else RDS_OPS) else f"{svc}.unknown"] += 1
+        rid = self.request_id()
+        ctype = "text/xml;charset=UTF-8" if svc == "ec2" else "text/xml"
+        extra = f"x-amzn-RequestId: {rid}\r\n"
+        if self.throttled():
+            self.stats["throttled"] += 1
+            if svc == "ec2":   # EC2 throttles with 503 RequestLimitExceeded, RDS with 400 Throttling
+                self.errors[f"ec2.{op}:RequestLimitExceeded"] += 1
+                return self.http(503, ctype, self._ec2_error("RequestLimitExceeded", "Request limit exceeded.", rid),
+                                 extra)
+            self.errors[f"rds.{op}:Throttling"] += 1
+            return self.http(400, ctype, self._rds_error("Throttling", "Rate exceeded", rid), extra)
+        ck = (svc, acct, region, tuple(sorted(form.items())))
+        entry = self.cache.get(ck)
+        if entry is None:
+            self.stats["cache_miss"] += 1
+            entry = self.ec2_compute(form, acct, region) if svc == "ec2" else self.rds_compute(form, acct, region)
+            if len(self.cache) < self.cache_limit:
+                self.cache[ck] = entry
+        status, out, code = entry
+        if code:
+            self.errors[f"{svc}.{op}:{code}"] += 1
+        return self.http(status, ctype, out, extra)
+
+    @staticmethod
+    def _ec2_error(code: str, message: str, rid: str) -> bytes:
+        return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code><Message>'
+                f"{xml_escape(message)}</Message></Error></Errors><RequestID>{rid}</RequestID></Response>").encode()
+
+    @staticmethod
+    def _rds_error(code: str, message: str, rid: str) -> bytes:
+        return (f'<ErrorResponse xmlns="{RDS_NS}"><Error><Type>Sender</Type><Code>{code}</Code><Message>'
+                f"{xml_escape(message)}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>").encode()
+
+    def _form_rid(self, svc: str, acct: str, region: str, form: dict[str, str]) -> str:
+        h = self.world.h(f"{svc}rid", acct, region, sorted(form.items()))
+        return f"{h % 16**8:08x}-{(h >> 32) % 16**4:04x}-4000-8000-{self.world.seed:012x}"
+
+    @staticmethod
+    def _members(form: dict[str, str], name: str) -> list[str]:
+        """The values of a list parameter serialized as Name.1, Name.2, ... (in order)."""
+        got = [(int(k[len(name) + 1:]), v) for k, v in form.items()
+               if k.startswith(name + ".") and k[len(name) + 1:].isdigit()]
+        return [v for _, v in sorted(got)]
+
+    def _shared_ebs(self, acct: str, region: str) -> list[dict[str, Any]]:
+        """Other world accounts' EBS snapshots in the region that `acct` may use: shared with it, or public."""
+        return [s for a in self.world.accounts if a != acct for s in self.world.ebs_snapshots(a, region)
+                if any(p.get("UserId") == acct or p.get("Group") == "all" for p in s["_perms"])]
+
+    def ec2_compute(self, form: dict[str, str], acct: str, region: str) -> tuple[int, bytes, str]:
+        """(status, body, error code) of one EC2 request. DescribeSnapshots: Owner.N (self, an account id;
+        without it, the account's own and those other accounts of the world share with it or made public),
+        SnapshotId.N, MaxResults (5-1000; not with SnapshotId.N) and NextToken; Filter.N is not read.
+        DescribeSnapshotAttribute: createVolumePermission (items with userId or group) or productCodes, for
+        the account's own snapshots."""
+        op = form.get("Action", "")
+        rid = self._form_rid("ec2", acct, region, form)
+        w = self.world
+        try:
+            if op == "DescribeSnapshots":
+                owners = self._members(form, "Owner")
+                ids = self._members(form, "SnapshotId")
+                mx_raw = form.get("MaxResults")
+                if mx_raw is not None and ids:
+                    raise ApiError(400, "InvalidParameterCombination",
+                                   "The parameter snapshotSet cannot be used with the parameter maxResults")
+                own = w.ebs_snapshots(acct, region)
+                if not owners:
+                    items = own + self._shared_ebs(acct, region)
+                else:
+                    items = []
+                    if "self" in owners or acct in owners:
+                        items += own
+                    others = [x for x in owners if x in w.account_set and x != acct]
+                    if others:
+                        items += [x for x in self._shared_ebs(acct, region) if x["OwnerId"] in others]
+                if ids:
+                    by_id = {x["SnapshotId"]: x for x in items}
+                    missing = [i for i in ids if i not in by_id]
+                    if missing:
+                        raise ApiError(400, "InvalidSnapshot.NotFound", f"The snapshot '{missing[0]}' does not exist.")
+                    items = [by_id[i] for i in dict.fromkeys(ids)]
+                token = ""
+                if mx_raw is not None:
+                    try:
+                        mx = int(mx_raw)
+                    except ValueError:
+                        mx = 0
+                    if not 5 <= mx <= 1000:
+                        raise ApiError(400, "InvalidParameterValue", f"Value ( {mx_raw} ) for parameter maxResults is "
+                                                                     "invalid. Expecting a value between 5 and 1000.")
+                    start = _offset(form.get("NextToken"), "InvalidParameterValue")
+                    if start + mx < len(items):
+                        token = f"<nextToken>{_marker(start + mx)}</nextToken>"
+                    items = items[start:start + mx]
+                res = "<snapshotSet>" + "".join(self._ebs_item_xml(x) for x in items) + "</snapshotSet>" + token
+            elif op == "DescribeSnapshotAttribute":
+                sid = form.get("SnapshotId", "")
+                attr = form.get("Attribute", "")
+                if not sid:
+                    raise ApiError(400, "MissingParameter", "The request must contain the parameter snapshotId")
+                if not attr:
+                    raise ApiError(400, "MissingParameter", "The request must contain the parameter attribute")
+                if attr not in ("createVolumePermission", "productCodes"):
+                    raise ApiError(400, "InvalidParameterValue",
+                                   f"Value ({attr}) for parameter attribute is invalid. Unknown attribute.")
+                if not sid.startswith("snap-"):
+                    raise ApiError(400, "InvalidSnapshotID.Malformed", f'Invalid id: "{sid}" (expecting "snap-...")')
+                snap = next((x for x in w.ebs_snapshots(acct, region) if x["SnapshotId"] == sid), None)
+                if snap is None:
+                    if any(x["SnapshotId"] == sid for x in self._shared_ebs(acct, region)):
+                        raise ApiError(403, "UnauthorizedOperation",
+                                       "You are not authorized to perform this operation.")
+                    raise ApiError(400, "InvalidSnapshot.NotFound", f"The snapshot '{sid}' does not exist.")
+                if attr == "createVolumePermission":
+                    inner = "".join(f"<item><userId>{p['UserId']}</userId></item>" if "UserId" in p else
+                                    f"<item><group>{p['Group']}</group></item>" for p in snap["_perms"])
+                    res = f"<snapshotId>{sid}</snapshotId><createVolumePermission>{inner}</createVolumePermission>"
+                else:
+                    res = f"<snapshotId>{sid}</snapshotId><productCodes/>"
+            else:
+                raise ApiError(400, "InvalidAction", f"The action {op} is not valid for this web service.")
+        except ApiError as e:
+            return e.status, self._ec2_error(e.code, e.message, rid), e.code
+        xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<{op}Response xmlns="{EC2_NS}"><requestId>{rid}</requestId>'
+               f"{res}</{op}Response>")
+        return 200, xml.encode(), ""
+
+    @staticmethod
+    def _ebs_item_xml(x: dict[str, Any]) -> str:
+        enc = f"<encrypted>true</encrypted><kmsKeyId>{x['KmsKeyId']}</kmsKeyId>" if x["Encrypted"] else \
+            "<encrypted>false</encrypted>"
+        tags = "<tagSet>" + "".join(f"<item><key>{t['Key']}</key><value>{xml_escape(t['Value'])}</value></item>"
+                                    for t in x["Tags"]) + "</tagSet>" if x["Tags"] else ""
+        return (f"<item><snapshotId>{x['SnapshotId']}</snapshotId><volumeId>{x['VolumeId']}</volumeId>"
+                f"<status>{x['State']}</status><startTime>{iso(x['StartTime'])}</startTime>"
+                f"<progress>{x['Progress']}</progress><ownerId>{x['OwnerId']}</ownerId>"
+                f"<volumeSize>{x['VolumeSize']}</volumeSize><description>{xml_escape(x['Description'])}</description>"
+                f"{enc}<storageTier>{x['StorageTier']}</storageTier>{tags}</item>")
+
+    def _other_rds_snapshots(self, kind: dict[str, str], acct: str, region: str, public: bool) -> list[dict[str, Any]]:
+        """Other world accounts' manual snapshots in the region shared with `acct` (public: made public)."""
+        want = "all" if public else acct
+        return [s for a in self.world.accounts if a != acct for s in getattr(self.world, kind["world"])(a, region)
+                if want in s["_restore"]]
+
+    def rds_compute(self, form: dict[str, str], acct: str, region: str) -> tuple[int, bytes, str]:
+        """(status, body, error code) of one RDS request. DescribeDBSnapshots / DescribeDBClusterSnapshots:
+        MaxRecords (20-100, default 100), Marker, SnapshotType (automated, manual, shared, public,
+        awsbackup), IncludeShared, IncludePublic, DBInstanceIdentifier / DBClusterIdentifier,
+        DBSnapshotIdentifier / DBClusterSnapshotIdentifier (not found: DBSnapshotNotFound /
+        DBClusterSnapshotNotFoundFault); Filters.N is not read. DescribeDBSnapshotAttributes /
+        DescribeDBClusterSnapshotAttributes: the restore attribute of one of the account's snapshots (by
+        identifier or ARN)."""
+        op = form.get("Action", "")
+        rid = self._form_rid("rds", acct, region, form)
+        w = self.world
+        try:
+            if op in RDS_KINDS:
+                k = RDS_KINDS[op]
+                try:
+                    mx = int(form.get("MaxRecords") or 100)
+                except ValueError:
+                    mx = 0
+                if not 20 <= mx <= 100:
+                    raise ApiError(400, "InvalidParameterValue",
+                                   f"Invalid value {form.get('MaxRecords')} for MaxRecords. Must be between 20 and 100")
+                stype = form.get("SnapshotType", "")
+                if stype and stype not in ("automated", "manual", "shared", "public", "awsbackup"):
+                    raise ApiError(400, "InvalidParameterValue", f"Unknown snapshot type: {stype}")
+                own = getattr(w, k["world"])(acct, region)
+                if stype in ("automated", "manual"):
+                    items = [x for x in own if x["SnapshotType"] == stype]
+                elif stype in ("shared", "public"):
+                    items = self._other_rds_snapshots(k, acct, region, stype == "public")
+                elif stype == "awsbackup":
+                    items = []
+                else:
+                    items = list(own)
+                    if form.get("IncludeShared") == "true":
+                        items += self._other_rds_snapshots(k, acct, region, False)
+                    if form.get("IncludePublic") == "true":
+                        items += self._other_rds_snapshots(k, acct, region, True)
+                if form.get(k["parent"]):
+                    items = [x for x in items if x[k["parent"]] == form[k["parent"]]]
+                sid = form.get(k["ident"])
+                if sid:
+                    items = [x for x in items if sid in (x[k["ident"]], x[k["arn"]])]
+                    if not items:
+                        raise ApiError(404, k["not_found"], f"{k['noun']} {sid} not found.")
+                start = _offset(form.get("Marker"), "InvalidParameterValue")
+                marker = f"<Marker>{_marker(start + mx)}</Marker>" if start + mx < len(items) else ""
+                xml_item = self._db_snapshot_xml if k["noun"] == "DBSnapshot" else self._cluster_snapshot_xml
+                res = (f"{marker}<{k['items']}>" + "".join(xml_item(x) for x in items[start:start + mx])
+                       + f"</{k['items']}>")
+            elif op in RDS_ATTRS:
+                k = RDS_ATTRS[op]
+                sid = form.get(k["ident"], "")
+                if not sid:
+                    raise ApiError(400, "MissingParameter", f"The request must contain the parameter {k['ident']}")
+                snap = next((x for x in getattr(w, k["world"])(acct, region) if sid in (x[k["ident"]], x[k["arn"]])),
+                            None)
+                if snap is None:
+                    raise ApiError(404, k["not_found"], f"{k['noun']} {sid} not found.")
+                vals = "".join(f"<AttributeValue>{v}</AttributeValue>" for v in snap["_restore"])
+                n = k["noun"]
+                res = (f"<{n}AttributesResult><{k['ident']}>{snap[k['ident']]}</{k['ident']}><{n}Attributes>"
+                       f"<{n}Attribute><AttributeName>restore</AttributeName><AttributeValues>{vals}</AttributeValues>"
+                       f"</{n}Attribute></{n}Attributes></{n}AttributesResult>")
+            else:
+                raise ApiError(400, "InvalidAction", f"Could not find operation {op} for version 2014-10-31")
+        except ApiError as e:
+            return e.status, self._rds_error(e.code, e.message, rid), e.code
+        xml = (f'<{op}Response xmlns="{RDS_NS}"><{op}Result>{res}</{op}Result><ResponseMetadata><RequestId>{rid}'
+               f"</RequestId></ResponseMetadata></{op}Response>")
+        return 200, xml.encode(), ""
+
+    @staticmethod
+    def _cluster_snapshot_xml(x: dict[str, Any]) -> str:
+        key = f"<KmsKeyId>{x['KmsKeyId']}</KmsKeyId>" if x["StorageEncrypted"] else ""
+        tags = "".join(f"<Tag><Key>{t['Key']}</Key><Value>{xml_escape(t['Value'])}</Value></Tag>" for t in x["Tags"])
+        azs = "".join(f"<AvailabilityZone>{z}</AvailabilityZone>" for z in x["AvailabilityZones"])
+        return (f"<DBClusterSnapshot><AvailabilityZones>{azs}</AvailabilityZones>"
+                f"<DBClusterSnapshotIdentifier>{x['DBClusterSnapshotIdentifier']}</DBClusterSnapshotIdentifier>"
+                f"<DBClusterIdentifier>{x['DBClusterIdentifier']}</DBClusterIdentifier>"
+                f"<SnapshotCreateTime>{iso(x['SnapshotCreateTime'])}</SnapshotCreateTime><Engine>{x['Engine']}</Engine>"
+                f"<EngineMode>{x['EngineMode']}</EngineMode>"
+                f"<AllocatedStorage>{x['AllocatedStorage']}</AllocatedStorage>"
+                f"<Status>{x['Status']}</Status><Port>{x['Port']}</Port><VpcId>{x['VpcId']}</VpcId>"
+                f"<ClusterCreateTime>{iso(x['ClusterCreateTime'])}</ClusterCreateTime>"
+                f"<MasterUsername>{x['MasterUsername']}</MasterUsername><EngineVersion>{x['EngineVersion']}"
+                f"</EngineVersion><LicenseModel>{x['LicenseModel']}</LicenseModel>"
+                f"<SnapshotType>{x['SnapshotType']}</SnapshotType><PercentProgress>{x['PercentProgress']}"
+                f"</PercentProgress><StorageEncrypted>{'true' if x['StorageEncrypted'] else 'false'}</StorageEncrypted>"
+                f"{key}<DBClusterSnapshotArn>{x['DBClusterSnapshotArn']}</DBClusterSnapshotArn>"
+                f"<IAMDatabaseAuthenticationEnabled>{'true' if x['IAMDatabaseAuthenticationEnabled'] else 'false'}"
+                f"</IAMDatabaseAuthenticationEnabled><TagList>{tags}</TagList><StorageType>{x['StorageType']}"
+                f"</StorageType><DbClusterResourceId>{x['DbClusterResourceId']}</DbClusterResourceId>"
+                "</DBClusterSnapshot>")
+
+    @staticmethod
+    def _db_snapshot_xml(x: dict[str, Any]) -> str:
+        def b(v: bool) -> str:
+            return "true" if v else "false"
+        key = f"<KmsKeyId>{x['KmsKeyId']}</KmsKeyId>" if x["Encrypted"] else ""
+        tags = "".join(f"<Tag><Key>{t['Key']}</Key><Value>{xml_escape(t['Value'])}</Value></Tag>" for t in x["Tags"])
+        return (f"<DBSnapshot><DBSnapshotIdentifier>{x['DBSnapshotIdentifier']}</DBSnapshotIdentifier>"
+                f"<DBInstanceIdentifier>{x['DBInstanceIdentifier']}</DBInstanceIdentifier>"
+                f"<SnapshotCreateTime>{iso(x['SnapshotCreateTime'])}</SnapshotCreateTime><Engine>{x['Engine']}</Engine>"
+                f"<AllocatedStorage>{x['AllocatedStorage']}</AllocatedStorage><Status>{x['Status']}</Status>"
+                f"<Port>{x['Port']}</Port><AvailabilityZone>{x['AvailabilityZone']}</AvailabilityZone>"
+                f"<VpcId>{x['VpcId']}</VpcId><InstanceCreateTime>{iso(x['InstanceCreateTime'])}</InstanceCreateTime>"
+                f"<MasterUsername>{x['MasterUsername']}</MasterUsername><EngineVersion>{x['EngineVersion']}"
+                f"</EngineVersion><LicenseModel>{x['LicenseModel']}</LicenseModel>"
+                f"<SnapshotType>{x['SnapshotType']}</SnapshotType><Iops>{x['Iops']}</Iops>"
+                f"<StorageThroughput>{x['StorageThroughput']}</StorageThroughput>"
+                f"<OptionGroupName>{x['OptionGroupName']}</OptionGroupName>"
+                f"<PercentProgress>{x['PercentProgress']}</PercentProgress>"
+                f"<StorageType>{x['StorageType']}</StorageType>"
+                f"<Encrypted>{b(x['Encrypted'])}</Encrypted>{key}<DBSnapshotArn>{x['DBSnapshotArn']}</DBSnapshotArn>"
+                f"<IAMDatabaseAuthenticationEnabled>{b(x['IAMDatabaseAuthenticationEnabled'])}"
+                f"</IAMDatabaseAuthenticationEnabled><ProcessorFeatures/><DbiResourceId>{x['DbiResourceId']}"
+                f"</DbiResourceId><TagList>{tags}</TagList>"
+                f"<OriginalSnapshotCreateTime>{iso(x['OriginalSnapshotCreateTime'])}</OriginalSnapshotCreateTime>"
+                f"<SnapshotTarget>{x['SnapshotTarget']}</SnapshotTarget><DedicatedLogVolume>false</DedicatedLogVolume>"
+                "<MultiTenant>false</MultiTenant></DBSnapshot>")
+
     # -- IAM (query protocol, form body Action=; global: any region); never throttled -----------
     IAM_LISTS = (("user", "UserDetailList"), ("group", "GroupDetailList"), ("role", "RoleDetailList"))
 
@@ -1873,11 +2931,19 @@ class HttpConnection(asyncio.BufferedProtocol):
 
 async def serve(args: argparse.Namespace) -> None:
     world = World(args.accounts, args.regions, args.keys, args.buckets, args.seed, args.mraps,
-                  (args.iam_roles, args.iam_users, args.iam_groups, args.iam_policies), args.iam_heavy_accounts)
+                  (args.iam_roles, args.iam_users, args.iam_groups, args.iam_policies), args.iam_heavy_accounts,
+                  (args.secrets, args.queues, args.topics),
+                  (args.ebs_snapshots, args.db_snapshots, args.cluster_snapshots))
     for a in world.accounts:  # build everything up front so the first requests are not slower
         for r in world.regions:
             world.aliases(a, r)
             world.access_points(a, r)
+            world.secrets(a, r)
+            world.queues(a, r)
+            world.topics(a, r)
+            world.ebs_snapshots(a, r)
+            world.db_snapshots(a, r)
+            world.cluster_snapshots(a, r)
         world.buckets(a)
         world.mraps(a)
     for a in world.accounts:  # IAM documents name keys and buckets of the next account too
@@ -1896,6 +2962,8 @@ async def serve(args: argparse.Namespace) -> None:
           f"keys/region={args.keys} buckets/account={args.buckets} mraps/account={args.mraps} "
           f"iam roles/users/groups/policies={world.iam_sizes} "
           f"(on {args.iam_heavy_accounts or 'every'} account(s); others {IAM_DEFAULT}) "
+          f"secrets/queues/topics per region={args.secrets}/{args.queues}/{args.topics} "
+          f"EBS/DB/cluster snapshots per region={args.ebs_snapshots}/{args.db_snapshots}/{args.cluster_snapshots} "
           f"latency={args.latency_ms}ms "
           f"throttle={args.throttle_fraction}", file=sys.stderr, flush=True)
     stop = asyncio.Event()
@@ -1921,6 +2989,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--iam-heavy-accounts", type=int, default=0,
                     help="the --iam-* sizes apply to the first K accounts only (the others get the default "
                          f"{IAM_DEFAULT[0]}/{IAM_DEFAULT[1]}/{IAM_DEFAULT[2]}/{IAM_DEFAULT[3]}); 0: every account")
+    ap.add_argument("--secrets", type=int, default=SHARED_DEFAULT[0],
+                    help="Secrets Manager secrets per account and region")
+    ap.add_argument("--queues", type=int, default=SHARED_DEFAULT[1], help="SQS queues per account and region")
+    ap.add_argument("--topics", type=int, default=SHARED_DEFAULT[2], help="SNS topics per account and region")
+    ap.add_argument("--ebs-snapshots", type=int, default=SNAPSHOT_DEFAULT[0],
+                    help="EBS snapshots per account and region")
+    ap.add_argument("--db-snapshots", type=int, default=SNAPSHOT_DEFAULT[1],
+                    help="RDS DB snapshots per account and region (in turn manual, automated)")
+    ap.add_argument("--cluster-snapshots", type=int, default=SNAPSHOT_DEFAULT[2],
+                    help="RDS DB cluster (Aurora) snapshots per account and region (in turn manual, automated)")
     ap.add_argument("--latency-ms", type=float, default=30.0)
     ap.add_argument("--throttle-fraction", type=float, default=0.0)
     ap.add_argument("--host", default="127.0.0.1", choices=["127.0.0.1", "::1", "localhost"],

@@ -25,6 +25,18 @@ policy analysis, no error rows.
   GetBucketLogging.
 * Per (account, region): S3 Control ListAccessPoints (AccountId, MaxResults=1000) pages, then one task
   per access point: GetAccessPointPolicy (AccountId, Name).
+* Per (account, region), as plugin/tables/secretsmanager/secrets.py, sqs/queues.py and sns/topics.py:
+  Secrets Manager ListSecrets (MaxResults=100, NextToken) pages, then one task per secret:
+  GetResourcePolicy (SecretId=ARN); SQS ListQueues (MaxResults=1000, NextToken) pages, then one task
+  per queue: GetQueueAttributes (AttributeNames=[All]), ListQueueTags; SNS ListTopics (NextToken)
+  pages, then one task per topic: GetTopicAttributes, ListTagsForResource (ResourceArn).
+* Per (account, region), as plugin/tables/ec2/ebs_snapshots.py and rds/db_snapshots.py: EC2
+  DescribeSnapshots (OwnerIds=[self], MaxResults=1000, NextToken) pages, then one task per snapshot:
+  DescribeSnapshotAttribute (SnapshotId, Attribute=createVolumePermission); RDS DescribeDBSnapshots
+  (MaxRecords=100, Marker) pages, then one task per DB snapshot: DescribeDBSnapshotAttributes
+  (DBSnapshotIdentifier) only when its SnapshotType is manual (automated ones can't be shared); and as
+  rds/cluster_snapshots.py, DescribeDBClusterSnapshots (MaxRecords=100, Marker) pages, then per manual
+  cluster snapshot DescribeDBClusterSnapshotAttributes (DBClusterSnapshotIdentifier).
 * Per account, in us-west-2 and only in the `aws` partition: S3 Control ListMultiRegionAccessPoints
   (AccountId, MaxResults=100) pages, then one task per MRAP: GetMultiRegionAccessPointPolicy (in
   every process of `--split shard` that syncs part of the account, as every such shard asks).
@@ -34,7 +46,9 @@ policy analysis, no error rows.
   following Marker while IsTruncated, once for all the IAM tables (plugin/tables/iam/
   authorization_details.py); in every process of `--split shard`, as the IAM tables are `every_shard`.
   The account's work is queued as the engine queues it: DescribeOrganization, the IAM read, the MRAP
-  listing, the bucket listing, then per region the key, alias and access point listings.
+  listing, the bucket listing, then per region the key, alias, access point, secret, queue, topic, EBS
+  snapshot, DB snapshot and DB cluster snapshot listings (the region-scoped tables in registry order,
+  plugin/tables/__init__.py).
 * S3 Control with an immutable custom endpoint: the plugin's Config (`inject_host_prefix=False`) and
   its `drop_account_host_label` hook (plugin/aws/clients.py), so requests go to the endpoint's host
   with the account in `x-amz-account-id` only.
@@ -296,6 +310,12 @@ class Floor:
                 units.append((self.keys_unit, region))
                 units.append((self.aliases_unit, region))
                 units.append((self.access_points_unit, region))
+                units.append((self.secrets_unit, region))
+                units.append((self.queues_unit, region))
+                units.append((self.topics_unit, region))
+                units.append((self.ebs_snapshots_unit, region))
+                units.append((self.db_snapshots_unit, region))
+                units.append((self.cluster_snapshots_unit, region))
         mine = shard_owns(num, total, acct, "*") or any(shard_owns(num, total, acct, r) for r in regions)
         if mine:
             units.insert(0, (self.buckets_unit, g))
@@ -377,6 +397,78 @@ class Floor:
         with self.clock_count:
             self.resources += 1
         self.call(s3c, "s3control.GetAccessPointPolicy", "get_access_point_policy", AccountId=acct, Name=name)
+
+    def secrets_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        sm = self.client(clients, creds, "secretsmanager", region)
+        for sec in self.pages(sm, "secretsmanager.ListSecrets", "list_secrets", "SecretList", "NextToken",
+                              "NextToken", MaxResults=100):
+            self.submit(self.secret_task, sm, sec.get("ARN") or "")
+
+    def secret_task(self, sm: Any, arn: str) -> None:
+        with self.clock_count:
+            self.resources += 1
+        self.call(sm, "secretsmanager.GetResourcePolicy", "get_resource_policy", SecretId=arn)
+
+    def queues_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        sqs = self.client(clients, creds, "sqs", region)
+        for url in self.pages(sqs, "sqs.ListQueues", "list_queues", "QueueUrls", "NextToken", "NextToken",
+                              MaxResults=1000):
+            self.submit(self.queue_task, sqs, url)
+
+    def queue_task(self, sqs: Any, url: str) -> None:
+        with self.clock_count:
+            self.resources += 1
+        self.call(sqs, "sqs.GetQueueAttributes", "get_queue_attributes", QueueUrl=url, AttributeNames=["All"])
+        self.call(sqs, "sqs.ListQueueTags", "list_queue_tags", QueueUrl=url)
+
+    def topics_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        sns = self.client(clients, creds, "sns", region)
+        for t in self.pages(sns, "sns.ListTopics", "list_topics", "Topics", "NextToken", "NextToken"):
+            self.submit(self.topic_task, sns, t.get("TopicArn") or "")
+
+    def topic_task(self, sns: Any, arn: str) -> None:
+        with self.clock_count:
+            self.resources += 1
+        self.call(sns, "sns.GetTopicAttributes", "get_topic_attributes", TopicArn=arn)
+        self.call(sns, "sns.ListTagsForResource", "list_tags_for_resource", ResourceArn=arn)
+
+    def ebs_snapshots_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        ec2 = self.client(clients, creds, "ec2", region)
+        for snap in self.pages(ec2, "ec2.DescribeSnapshots", "describe_snapshots", "Snapshots", "NextToken",
+                               "NextToken", OwnerIds=["self"], MaxResults=1000):
+            self.submit(self.ebs_snapshot_task, ec2, snap.get("SnapshotId") or "")
+
+    def ebs_snapshot_task(self, ec2: Any, sid: str) -> None:
+        with self.clock_count:
+            self.resources += 1
+        self.call(ec2, "ec2.DescribeSnapshotAttribute", "describe_snapshot_attribute", SnapshotId=sid,
+                  Attribute="createVolumePermission")
+
+    def db_snapshots_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        rds = self.client(clients, creds, "rds", region)
+        for snap in self.pages(rds, "rds.DescribeDBSnapshots", "describe_db_snapshots", "DBSnapshots", "Marker",
+                               "Marker", MaxRecords=100):
+            self.submit(self.db_snapshot_task, rds, snap)
+
+    def db_snapshot_task(self, rds: Any, snap: dict[str, Any]) -> None:
+        with self.clock_count:
+            self.resources += 1
+        if snap.get("SnapshotType") == "manual":   # as the plugin: automated snapshots can't be shared
+            self.call(rds, "rds.DescribeDBSnapshotAttributes", "describe_db_snapshot_attributes",
+                      DBSnapshotIdentifier=snap.get("DBSnapshotIdentifier"))
+
+    def cluster_snapshots_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        rds = self.client(clients, creds, "rds", region)
+        for snap in self.pages(rds, "rds.DescribeDBClusterSnapshots", "describe_db_cluster_snapshots",
+                               "DBClusterSnapshots", "Marker", "Marker", MaxRecords=100):
+            self.submit(self.cluster_snapshot_task, rds, snap)
+
+    def cluster_snapshot_task(self, rds: Any, snap: dict[str, Any]) -> None:
+        with self.clock_count:
+            self.resources += 1
+        if snap.get("SnapshotType") == "manual":
+            self.call(rds, "rds.DescribeDBClusterSnapshotAttributes", "describe_db_cluster_snapshot_attributes",
+                      DBClusterSnapshotIdentifier=snap.get("DBClusterSnapshotIdentifier"))
 
     def mraps_unit(self, acct: str, creds: dict, clients: dict, partition: str, regions: list[str]) -> None:
         region = MRAP_CONTROL_REGION.get(partition)
@@ -472,7 +564,8 @@ def main() -> int:
     internal = {k: v for k, v in res["errors"].items() if k.startswith("internal:")}
     print(f"floor: {res['total_calls']} calls in {res['wall_s']:.1f} s = {res['calls_per_s']:.0f} calls/s "
           f"({args.processes} process(es), split {args.split}, concurrency {spec['concurrency']}, "
-          f"{res['resources']} keys+buckets+access points, {res['iam_items']} IAM items, "
+          f"{res['resources']} resources (keys, buckets, access points, secrets, queues, topics, snapshots), "
+          f"{res['iam_items']} IAM items, "
           f"{sum(res['errors'].values())} error answers)")
     if args.json:
         with open(args.json, "w") as f:

@@ -109,6 +109,10 @@ def test_demo_runs_and_puts_the_aws_s3_finding_first(demo_run) -> None:
     assert "service events.amazonaws.com (send, statement OrderRuleDelivers)" in \
         shared["arn:aws:sqs:us-east-1:111111111111:order-events"]
     assert "drop them silently" in shared["arn:aws:sqs:us-east-1:111111111111:order-events"]
+    # and the loud, late one: the DR snapshot shared under aws/rds
+    [dr] = [why for c, w, why in found if c == "snapshot_shared_key_unusable"]
+    assert "account 222222222222 gets no kms:CreateGrant, kms:DescribeKey on the AWS managed key" in dr
+    assert "it can't restore or copy the snapshot: found during a DR test" in dr
     # The explanation comes before the report: what was built, where it is, what to run next.
     head = r.stdout.split("aws-encryption check  ", 1)[0]
     assert "8 KMS keys" in head and "5 S3 buckets" in head, head  # the organisation-wide share is the fifth

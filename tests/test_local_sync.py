@@ -89,6 +89,27 @@ def test_in_process_and_cli_sync_write_the_same_database(world, access, tmp_path
     assert created == k["CreationDate"].astimezone(__import__("datetime").timezone.utc).replace(tzinfo=None)
 
 
+def test_the_shared_resource_tables_through_the_real_cli_equal_the_embedded_sync(world, shared, tmp_path):
+    """Secrets, queues, topics, EBS and RDS snapshots and their access paths (tests/shared_world.py)."""
+    from .shared_world import SHR_CONSUMER, SHR_OWNER
+    spec = world.spec(accounts=[SHR_OWNER, SHR_CONSUMER], regions=["us-east-1"])
+    write_specs(tmp_path / "cli.yml", spec, db=str(tmp_path / "cli.duckdb"))
+    r = run_cli(["sync", str(tmp_path / "cli.yml")], tmp_path, world.env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    write_specs(tmp_path / "local.yml", spec, db=str(tmp_path / "local.duckdb"))
+    r = _aws_encryption(["sync", "local.yml"], tmp_path, world.env)
+    assert r.returncode == 0, r.stderr
+    cli, local = _dump(tmp_path / "cli.duckdb"), _dump(tmp_path / "local.duckdb")
+    for t in all_tables():
+        assert cli[t.name] == local[t.name], t.name
+        assert _types(tmp_path / "cli.duckdb", t.name) == _types(tmp_path / "local.duckdb", t.name), t.name
+    for t in ("aws_secretsmanager_secrets", "aws_secretsmanager_secret_access_paths", "aws_sqs_queues",
+              "aws_sqs_queue_access_paths", "aws_sns_topics", "aws_sns_topic_access_paths", "aws_ec2_ebs_snapshots",
+              "aws_ec2_ebs_snapshot_attributes", "aws_ec2_ebs_snapshot_access_paths", "aws_rds_db_snapshots",
+              "aws_rds_db_snapshot_access_paths", "aws_rds_cluster_snapshots", "aws_rds_cluster_snapshot_access_paths"):
+        assert local[t], f"{t}: no rows to compare"
+
+
 def test_resync_replaces_stale_rows_and_keeps_other_sources(world, tmp_path):
     db = tmp_path / "posture.duckdb"
     kms, s3 = world.admin("kms", DATA), world.admin("s3", DATA)

@@ -416,7 +416,8 @@ stopped at the end) held two accounts, synced through the plugin as real account
                          {shared} is shared with the whole organisation
                          (aws:PrincipalOrgID), also on aws/s3; the secret orders-db-credentials
                          (aws/secretsmanager) COMPUTE's role may read, and the queue order-events
-                         (aws/sqs) an EventBridge rule delivers to: both fail silently
+                         (aws/sqs) an EventBridge rule delivers to: both fail silently; the
+                         database snapshot orders-db-dr shared with COMPUTE under aws/rds
   COMPUTE  {COMPUTE}  reads the data lake; its audit role lacks kms:GetKeyRotationStatus
                          (a drifted role): that call is denied, an error finding below
 

@@ -316,6 +316,20 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
         "Action": "sqs:SendMessage", "Resource": queue,
         "Condition": {"ArnEquals": {"aws:SourceArn": f"arn:aws:events:us-east-1:{DATA}:rule/order-events"}}}]})})
     w.queues["order-events"] = queue
+    # A database snapshot shared with COMPUTE for disaster recovery, under aws/rds: COMPUTE can't restore
+    # or copy it (found during the DR test); an Aurora snapshot and an EBS snapshot, not shared.
+    rds, ec2 = client(endpoint, "rds", d), client(endpoint, "ec2", d)
+    rds.create_db_instance(DBInstanceIdentifier="orders-db", DBInstanceClass="db.t3.micro", Engine="postgres",
+                           AllocatedStorage=20, MasterUsername="orders", MasterUserPassword="demo-not-a-secret",
+                           StorageEncrypted=True, KmsKeyId="alias/aws/rds")
+    rds.create_db_snapshot(DBSnapshotIdentifier="orders-db-dr", DBInstanceIdentifier="orders-db")
+    rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="orders-db-dr", AttributeName="restore",
+                                     ValuesToAdd=[COMPUTE])
+    rds.create_db_cluster(DBClusterIdentifier="reports", Engine="aurora-postgresql", MasterUsername="reports",
+                          MasterUserPassword="demo-not-a-secret")
+    rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="reports-nightly", DBClusterIdentifier="reports")
+    volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
+    ec2.create_snapshot(VolumeId=volume, Description="scratch volume")
     # and a topic that is not shared, on a customer managed key: nothing to find
     sns = client(endpoint, "sns", d)
     w.topics["data-lake-alerts"] = sns.create_topic(Name="data-lake-alerts", Attributes={
