@@ -75,6 +75,17 @@ def test_customer_managed_key_not_admitting_the_account_fails_with_the_statement
     assert f"aws kms create-grant --key-id {shared.keys['secret-nokey']}" in reason
 
 
+def _denied(world, tmp_path: Path, op: str, name: bytes, code: str) -> tuple[Path, dict]:
+    """A sync of SHR_OWNER in which `op` on the resource `name` is refused with `code`, and its checks."""
+    world.server.faults.append(lambda svc, o, body: (403, code) if o == op and name in body else None)
+    db = tmp_path / "denied.duckdb"
+    try:
+        _sync(world, db, [SHR_OWNER], regions=["us-east-1"])
+    finally:
+        world.server.faults.pop()
+    return db, _statuses(db)
+
+
 def test_the_secret_values_are_never_read(world, synced):
     calls = {(svc, op) for svc, op, _ in world.server.since(0)}
     assert ("secretsmanager", "GetSecretValue") not in calls
@@ -89,13 +100,7 @@ def test_the_secret_values_are_never_read(world, synced):
 def test_an_unreadable_policy_is_an_error(world, shared, tmp_path, kind, case, service, op):
     arn = getattr(shared, kind)[case]
     name = arn.rsplit(":", 1)[-1].encode()
-    world.server.faults.append(lambda svc, o, body: (403, "AccessDenied") if o == op and name in body else None)
-    db = tmp_path / "denied.duckdb"
-    try:
-        _sync(world, db, [SHR_OWNER], regions=["us-east-1"])
-    finally:
-        world.server.faults.pop()
-    res = _statuses(db)
+    db, res = _denied(world, tmp_path, op, name, "AccessDenied")
     for check in (MANAGED, UNUSABLE):
         status, reason = res[check][arn]
         assert status == "error", (check, reason)
@@ -150,14 +155,7 @@ def test_a_public_snapshot_fails_naming_what_it_exposes(synced, shared):
 
 def test_an_unreadable_snapshot_attribute_is_an_error(world, shared, tmp_path):
     sid = shared.snapshots["ok"].rsplit("/", 1)[1].encode()
-    world.server.faults.append(lambda svc, o, body: (403, "UnauthorizedOperation")
-                               if o == "DescribeSnapshotAttribute" and sid in body else None)
-    db = tmp_path / "denied.duckdb"
-    try:
-        _sync(world, db, [SHR_OWNER], regions=["us-east-1"])
-    finally:
-        world.server.faults.pop()
-    res = _statuses(db)
+    _, res = _denied(world, tmp_path, "DescribeSnapshotAttribute", sid, "UnauthorizedOperation")
     for check in (SNAPSHOT, PUBLIC):
         status, reason = res[check][shared.snapshots["ok"]]
         assert status == "error", (check, reason)

@@ -45,8 +45,7 @@ from typing import Any, Iterator
 from ..aws.calls import Ctx, Parent
 from ..tables.schema import BOOL, STR, STR_LIST, Col, TableDef
 from .actions import S3_OBJECT_READ_ACTIONS, S3_OBJECT_WRITE_ACTIONS, matching_actions, needs, s3_kms_context
-from .evaluator import ALLOW, DENY, DEPENDS, NOT_ALLOWED, Decision, Request, combine, evaluate_grants, \
-    evaluate_policy
+from .evaluator import ALLOW, DENY, DEPENDS, NOT_ALLOWED, Decision, Request, evaluate_policy, key_operations
 from .identity_link import NOT_EVALUATED, Link, identity_link, s3_action
 from .key_fix import fix
 from .policy import analyze
@@ -151,20 +150,9 @@ def _key_decision(key: Key, who: Who, ops: list[str], bucket_name: str, bucket_r
     org = who.org_id or (org_of(who.account) if who.account else None)
     if org:
         ctx["aws:PrincipalOrgID"] = [org]
-    analysis = analyze(key.policy, key.account or "")
-    worst: Decision | None = None
-    missing: list[str] = []
-    rank = {ALLOW: 0, DEPENDS: 1, NOT_ALLOWED: 2, DENY: 3}
-    for op in ops:
-        req = Request(principal=who.request_principal(), action=op, resource=key.arn, context=ctx,
-                      account=who.account if who.type not in ("principal", "service") else None)
-        d = combine(evaluate_policy(analysis, req, kind="key", owner_account=key.account),
-                    evaluate_grants(key.grants or [], req))
-        if d.verdict != ALLOW:
-            missing.append(op)
-        if worst is None or rank[d.verdict] > rank[worst.verdict]:
-            worst = d
-    assert worst is not None
+    worst, missing = key_operations(analyze(key.policy, key.account or ""), key.grants, key.arn, key.account,
+                                    who.request_principal(),
+                                    who.account if who.type not in ("principal", "service") else None, ops, ctx)
     return worst.verdict, worst, missing
 
 

@@ -510,3 +510,27 @@ def combine(key_policy: Decision, grants: Decision) -> Decision:
     return Decision(NOT_ALLOWED, None, (), False, False,
                     f"{key_policy.reason}; {grants.reason}", src, key_policy.possible_deny,
                     key_policy.misses + grants.misses)
+
+
+_RANK = {ALLOW: 0, DEPENDS: 1, NOT_ALLOWED: 2, DENY: 3}
+
+
+def key_operations(policy: Analysis, grants: Iterable[Mapping[str, Any]] | None, key_arn: str | None,
+                   key_account: str | None, principal: str, account: str | None, ops: Iterable[str],
+                   context: Mapping[str, Any]) -> tuple[Decision, list[str]]:
+    """The key policy and grants for each KMS operation `principal` needs (`account`: the account it
+    stands for when it is an account root or a service acting for one): the worst answer, and the
+    operations not allowed."""
+    worst: Decision | None = None
+    missing: list[str] = []
+    for op in ops:
+        req = Request(principal=principal, action=op, resource=key_arn, context=context, account=account)
+        d = combine(evaluate_policy(policy, req, kind="key", owner_account=key_account),
+                    evaluate_grants(grants or [], req))
+        if d.verdict != ALLOW:
+            missing.append(op)
+        if worst is None or _RANK[d.verdict] > _RANK[worst.verdict]:
+            worst = d
+    if worst is None:
+        raise ValueError("no KMS operation to evaluate")
+    return worst, missing

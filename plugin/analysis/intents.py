@@ -28,14 +28,14 @@ from typing import Any, Iterator
 from ..aws.calls import Ctx, Parent
 from ..tables.schema import STR, STR_LIST, Col, TableDef
 from .actions import S3_OBJECT_READ_ACTIONS, S3_OBJECT_WRITE_ACTIONS, matching_actions
-from .evaluator import ALLOW, DEPENDS, Request, combine, evaluate_grants, evaluate_policy
+from .evaluator import ALLOW, Request, evaluate_policy, key_operations
+from .policy import analyze
 from .key_fix import fix
 from .permissions import _bucket_prefetch, _kms_prefetch
 
 _S3 = re.compile(r"arn:[^:]+:s3:::([^/*?]+)(/(.*))?$")
 _KMS = re.compile(r"arn:[^:]+:kms:([^:*?]+):(\d{12}):key/[^*?]+$")
 _KMS_OPS = ("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt")
-_RANK = {ALLOW: 0, DEPENDS: 1, "not_allowed": 2, "deny": 3}
 
 
 @dataclass(frozen=True)
@@ -137,14 +137,9 @@ def key_intents(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
             yield {**row, "resource_verdict": "unknown", "resource_reason":
                    f"the policy or grants of key {arn} could not be read (see aws_encryption_sync_errors)"}
             continue
-        verdicts = []
-        for op in i.actions:
-            req = Request(principal=i.role, action=op, resource=arn,
-                          context={"kms:ViaService": [f"s3.{ctx.region}.amazonaws.com"], "aws:SecureTransport": "true"})
-            verdicts.append((op, combine(evaluate_policy(policy, req, kind="key", owner_account=ctx.account_id),
-                                         evaluate_grants(grants, req))))
-        worst = max((d for _, d in verdicts), key=lambda d: _RANK[d.verdict])
-        missing = [o for o, d in verdicts if d.verdict != ALLOW]
+        worst, missing = key_operations(
+            analyze(policy, ctx.account_id), grants, arn, ctx.account_id, i.role, None, i.actions,
+            {"kms:ViaService": [f"s3.{ctx.region}.amazonaws.com"], "aws:SecureTransport": "true"})
         statement = None
         if worst.verdict == "not_allowed":
             try:

@@ -28,15 +28,13 @@ from ..aws.calls import Ctx, Parent
 from ..tables.schema import STR, STR_LIST, Col, TableDef
 from .actions import matching_actions
 from .encryption_keys import resolve_reference
-from .evaluator import ALLOW, DENY, DEPENDS, NOT_ALLOWED, Decision, Request, combine, evaluate_grants, \
-    evaluate_policy
+from .evaluator import ALLOW, DENY, DEPENDS, NOT_ALLOWED, Decision, Request, evaluate_policy, key_operations
 from .identity_link import NOT_EVALUATED, Link, identity_link
 from .key_fix import fix
 from .policy import analyze
 from .policy_elements import Principal
 
 UNKNOWN = "unknown"
-_RANK = {ALLOW: 0, DEPENDS: 1, NOT_ALLOWED: 2, DENY: 3}
 
 
 @dataclass(frozen=True)
@@ -83,6 +81,15 @@ def aws_managed_policy(account: str, region: str, service: str, label: str = "")
 
 # ---------------------------------------------------------------------------------------------
 # The key
+
+def set_encryption(item: dict[str, Any], encrypted: Any, key_id: Any) -> None:
+    """What a service table leaves on an item for the paths: `_encryption` "kms" with `_key_ref` (the key
+    as configured; None: the service's default) when encrypted, else "none"."""
+    if encrypted:
+        item["_encryption"], item["_key_ref"] = "kms", key_id or None
+    else:
+        item["_encryption"] = "none"
+
 
 @dataclass
 class ResourceKey:
@@ -219,19 +226,9 @@ def _key_side(k: ResourceKey, a: Admitted, arn: str, region: str, t: SharedType,
     org = a.who.org_id or (org_of(a.who.account) if a.who.account else None)
     if org:
         ctx["aws:PrincipalOrgID"] = [org]
-    analysis = analyze(k.policy, k.account or "")
-    worst: Decision | None = None
-    missing: list[str] = []
-    for op in ops:
-        req = Request(principal=a.who.request_principal(), action=op, resource=k.arn, context=ctx,
-                      account=a.who.account if a.who.type not in ("principal", "service") else None)
-        d = combine(evaluate_policy(analysis, req, kind="key", owner_account=k.account),
-                    evaluate_grants(k.grants or [], req))
-        if d.verdict != ALLOW:
-            missing.append(op)
-        if worst is None or _RANK[d.verdict] > _RANK[worst.verdict]:
-            worst = d
-    assert worst is not None
+    worst, missing = key_operations(analyze(k.policy, k.account or ""), k.grants, k.arn, k.account,
+                                    a.who.request_principal(),
+                                    a.who.account if a.who.type not in ("principal", "service") else None, ops, ctx)
     return worst.verdict, worst, missing
 
 

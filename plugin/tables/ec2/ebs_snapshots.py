@@ -31,6 +31,7 @@ def snapshot_arn(ctx: Ctx, snapshot_id: str) -> str:
 
 
 def enrich_snapshot(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
+    from ...analysis.shared_resources import set_encryption
     sid = item.get("SnapshotId") or ""
     arn = snapshot_arn(ctx, sid)
     r = ctx.call("ec2", "DescribeSnapshotAttribute", resource_arn=arn, expect="CreateVolumePermissions",
@@ -39,10 +40,7 @@ def enrich_snapshot(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
     item["_perms"] = perms
     item["_shared_with"] = None if perms is None else [
         p.get("UserId") or p.get("Group") for p in perms if isinstance(p, dict) and (p.get("UserId") or p.get("Group"))]
-    if item.get("Encrypted"):
-        item["_encryption"], item["_key_ref"] = "kms", item.get("KmsKeyId") or None
-    else:
-        item["_encryption"] = "none"
+    set_encryption(item, item.get("Encrypted"), item.get("KmsKeyId"))
     return item
 
 

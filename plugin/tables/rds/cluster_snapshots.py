@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ...aws.calls import Ctx, Parent
-from ..schema import BOOL, INT, JSON, STR, STR_LIST, TS, Col, TableDef, project
+from ..schema import BOOL, INT, JSON, STR, STR_LIST, TS, Col, TableDef
+from .db_snapshots import snapshot_enricher, snapshot_rower
 
 DOC = "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/"
 
@@ -27,39 +28,12 @@ def list_snapshots(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
                             token_out="Marker", MaxRecords=100)
 
 
-def enrich_snapshot(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
-    from .db_snapshots import restore_shares
-    arn = item.get("DBClusterSnapshotArn") or ""
-    if item.get("SnapshotType") == "manual":
-        r = ctx.call("rds", "DescribeDBClusterSnapshotAttributes", resource_arn=arn,
-                     expect="DBClusterSnapshotAttributesResult",
-                     DBClusterSnapshotIdentifier=item.get("DBClusterSnapshotIdentifier"))
-        res = r["DBClusterSnapshotAttributesResult"] if r is not None else None
-        item["_attrs"] = (res or {}).get("DBClusterSnapshotAttributes") if isinstance(res, dict) else None
-        item["_shared_with"] = restore_shares(item["_attrs"])
-    else:
-        item["_attrs"], item["_shared_with"] = None, []   # automated snapshots can't be shared
-    if item.get("StorageEncrypted"):
-        item["_encryption"], item["_key_ref"] = "kms", item.get("KmsKeyId") or None
-    else:
-        item["_encryption"] = "none"
-    return item
-
-
-def snapshot_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
-    row = project(item, COLUMNS)
-    row["arn"] = item.get("DBClusterSnapshotArn")
-    row["attributes"] = item.get("_attrs")
-    row["tags"] = {t.get("Key"): t.get("Value") for t in item.get("TagList") or [] if isinstance(t, dict)}
-    return row
-
-
 CLUSTER_SNAPSHOTS = TableDef(
     name="aws_rds_cluster_snapshots", title="AWS RDS Cluster Snapshots",
     description=DOC + "API_DBClusterSnapshot.html",
     columns=COLUMNS, pk_components=["arn"],
     api_calls=["rds:DescribeDBClusterSnapshots", "rds:DescribeDBClusterSnapshotAttributes"],
-    scope="region", listing="rds:DescribeDBClusterSnapshots", resolve=list_snapshots, enrich=enrich_snapshot,
-    to_row=snapshot_row,
+    scope="region", listing="rds:DescribeDBClusterSnapshots", resolve=list_snapshots,
+    enrich=snapshot_enricher("DBCluster", "StorageEncrypted"), to_row=snapshot_rower("DBCluster", COLUMNS),
     notes="Attributes are asked for manual snapshots only (automated snapshots can't be shared).",
 )

@@ -3,7 +3,7 @@ attributes (DescribeDBSnapshotAttributes, once per manual snapshot: automated on
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ...aws.calls import Ctx, Parent
 from ..schema import BOOL, INT, JSON, STR, TS, Col, TableDef, project
@@ -38,36 +38,43 @@ def restore_shares(attrs: Any) -> list[str] | None:
             for v in a.get("AttributeValues") or []]
 
 
-def enrich_snapshot(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
-    arn = item.get("DBSnapshotArn") or ""
-    if item.get("SnapshotType") == "manual":
-        r = ctx.call("rds", "DescribeDBSnapshotAttributes", resource_arn=arn, expect="DBSnapshotAttributesResult",
-                     DBSnapshotIdentifier=item.get("DBSnapshotIdentifier"))
-        res = r["DBSnapshotAttributesResult"] if r is not None else None
-        attrs = (res or {}).get("DBSnapshotAttributes") if isinstance(res, dict) else None
-        item["_attrs"] = attrs
-        item["_shared_with"] = restore_shares(attrs)
-    else:
-        item["_attrs"], item["_shared_with"] = None, []   # automated snapshots can't be shared
-    if item.get("Encrypted"):
-        item["_encryption"], item["_key_ref"] = "kms", item.get("KmsKeyId") or None
-    else:
-        item["_encryption"] = "none"
-    return item
+def snapshot_enricher(kind: str, encrypted: str) -> Callable[[Ctx, dict[str, Any]], dict[str, Any]]:
+    """`enrich` for DB (`kind` "DB") and cluster ("DBCluster") snapshots: the restore attribute of a
+    manual snapshot (DescribeDB[Cluster]SnapshotAttributes; automated ones can't be shared) and the key."""
+    def enrich(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
+        from ...analysis.shared_resources import set_encryption
+        if item.get("SnapshotType") == "manual":
+            result = f"{kind}SnapshotAttributesResult"
+            r = ctx.call("rds", f"Describe{kind}SnapshotAttributes", resource_arn=item.get(f"{kind}SnapshotArn") or "",
+                         expect=result, **{f"{kind}SnapshotIdentifier": item.get(f"{kind}SnapshotIdentifier")})
+            res = r[result] if r is not None else None
+            item["_attrs"] = res.get(f"{kind}SnapshotAttributes") if isinstance(res, dict) else None
+            item["_shared_with"] = restore_shares(item["_attrs"])
+        else:
+            item["_attrs"], item["_shared_with"] = None, []   # automated snapshots can't be shared
+        set_encryption(item, item.get(encrypted), item.get("KmsKeyId"))
+        return item
+    return enrich
 
 
-def snapshot_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
-    row = project(item, COLUMNS)
-    row["arn"] = item.get("DBSnapshotArn")
-    row["attributes"] = item.get("_attrs")
-    row["tags"] = {t.get("Key"): t.get("Value") for t in item.get("TagList") or [] if isinstance(t, dict)}
-    return row
+enrich_snapshot = snapshot_enricher("DB", "Encrypted")
+
+
+def snapshot_rower(kind: str, columns: list[Col]) -> Callable[[Ctx, dict[str, Any], Parent | None], dict[str, Any]]:
+    """`to_row` for DB and cluster snapshots: CloudQuery's columns, the ARN, attributes and tags."""
+    def to_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> dict[str, Any]:
+        row = project(item, columns)
+        row["arn"] = item.get(f"{kind}SnapshotArn")
+        row["attributes"] = item.get("_attrs")
+        row["tags"] = {t.get("Key"): t.get("Value") for t in item.get("TagList") or [] if isinstance(t, dict)}
+        return row
+    return to_row
 
 
 DB_SNAPSHOTS = TableDef(
     name="aws_rds_db_snapshots", title="AWS RDS DB Snapshots", description=DOC + "API_DBSnapshot.html",
     columns=COLUMNS, pk_components=["arn"], api_calls=["rds:DescribeDBSnapshots", "rds:DescribeDBSnapshotAttributes"],
     scope="region", listing="rds:DescribeDBSnapshots", resolve=list_snapshots, enrich=enrich_snapshot,
-    to_row=snapshot_row,
+    to_row=snapshot_rower("DB", COLUMNS),
     notes="Attributes are asked for manual snapshots only (automated snapshots can't be shared).",
 )
