@@ -56,9 +56,9 @@ def _types(db: Path, table: str) -> dict[str, str]:
         con.close()
 
 
-def test_in_process_and_cli_sync_write_the_same_database(world, access, tmp_path):
-    # ACCESS brings a row to every S3 access-path table (tests/access_world.py)
-    spec = world.spec(accounts=[DATA, COMPUTE, ACCESS])
+def _both_syncs_equal(world, spec: dict, tmp_path: Path) -> dict[str, list[tuple]]:
+    """The spec synced by the real CloudQuery CLI and by `aws-encryption sync`: every table's rows and
+    types equal; the local database's rows."""
     write_specs(tmp_path / "cli.yml", spec, db=str(tmp_path / "cli.duckdb"))
     r = run_cli(["sync", str(tmp_path / "cli.yml")], tmp_path, world.env)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -70,6 +70,12 @@ def test_in_process_and_cli_sync_write_the_same_database(world, access, tmp_path
     for t in all_tables():
         assert cli[t.name] == local[t.name], t.name
         assert _types(tmp_path / "cli.duckdb", t.name) == _types(tmp_path / "local.duckdb", t.name), t.name
+    return local
+
+
+def test_in_process_and_cli_sync_write_the_same_database(world, access, tmp_path):
+    # ACCESS brings a row to every S3 access-path table (tests/access_world.py)
+    local = _both_syncs_equal(world, world.spec(accounts=[DATA, COMPUTE, ACCESS]), tmp_path)
     assert len(local["aws_kms_keys"]) == 8 + 1  # ACCESS has one key (the log bucket's); the replica key is PEER's
     assert len(local["aws_s3_buckets"]) == len(world.buckets) + len(access.buckets)
     for t in ("aws_s3_bucket_grants", "aws_s3_bucket_replications", "aws_s3_bucket_loggings", "aws_s3_access_points",
@@ -92,17 +98,7 @@ def test_in_process_and_cli_sync_write_the_same_database(world, access, tmp_path
 def test_the_shared_resource_tables_through_the_real_cli_equal_the_embedded_sync(world, shared, tmp_path):
     """Secrets, queues, topics, EBS and RDS snapshots and their access paths (tests/shared_world.py)."""
     from .shared_world import SHR_CONSUMER, SHR_OWNER
-    spec = world.spec(accounts=[SHR_OWNER, SHR_CONSUMER], regions=["us-east-1"])
-    write_specs(tmp_path / "cli.yml", spec, db=str(tmp_path / "cli.duckdb"))
-    r = run_cli(["sync", str(tmp_path / "cli.yml")], tmp_path, world.env)
-    assert r.returncode == 0, r.stdout + r.stderr
-    write_specs(tmp_path / "local.yml", spec, db=str(tmp_path / "local.duckdb"))
-    r = _aws_encryption(["sync", "local.yml"], tmp_path, world.env)
-    assert r.returncode == 0, r.stderr
-    cli, local = _dump(tmp_path / "cli.duckdb"), _dump(tmp_path / "local.duckdb")
-    for t in all_tables():
-        assert cli[t.name] == local[t.name], t.name
-        assert _types(tmp_path / "cli.duckdb", t.name) == _types(tmp_path / "local.duckdb", t.name), t.name
+    local = _both_syncs_equal(world, world.spec(accounts=[SHR_OWNER, SHR_CONSUMER], regions=["us-east-1"]), tmp_path)
     for t in ("aws_secretsmanager_secrets", "aws_secretsmanager_secret_access_paths", "aws_sqs_queues",
               "aws_sqs_queue_access_paths", "aws_sns_topics", "aws_sns_topic_access_paths", "aws_ec2_ebs_snapshots",
               "aws_ec2_ebs_snapshot_attributes", "aws_ec2_ebs_snapshot_access_paths", "aws_rds_db_snapshots",

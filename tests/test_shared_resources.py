@@ -153,10 +153,15 @@ def test_a_public_snapshot_fails_naming_what_it_exposes(synced, shared):
     assert res[PUBLIC][shared.snapshots["ok"]] == ("pass", "Not shared with everyone.")
 
 
-def test_an_unreadable_snapshot_attribute_is_an_error(world, shared, tmp_path):
-    sid = shared.snapshots["ok"].rsplit("/", 1)[1].encode()
-    _, res = _denied(world, tmp_path, "DescribeSnapshotAttribute", sid, "UnauthorizedOperation")
+@pytest.mark.parametrize("kind, case, op, code, attribute", [
+    ("snapshots", "ok", "DescribeSnapshotAttribute", "UnauthorizedOperation", "createVolumePermission attribute of snapshot"),
+    ("db_snapshots", "nokey", "DescribeDBSnapshotAttributes", "AccessDenied", "restore attribute of DB snapshot"),
+])
+def test_an_unreadable_snapshot_attribute_is_an_error(world, shared, tmp_path, kind, case, op, code, attribute):
+    arn = getattr(shared, kind)[case]
+    name = arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1].encode()
+    _, res = _denied(world, tmp_path, op, name, code)
     for check in (SNAPSHOT, PUBLIC):
-        status, reason = res[check][shared.snapshots["ok"]]
+        status, reason = res[check][arn]
         assert status == "error", (check, reason)
-        assert "the createVolumePermission attribute of snapshot" in reason and "could not be read" in reason
+        assert f"the {attribute}" in reason and "could not be read" in reason
