@@ -1,10 +1,12 @@
 -- id: encryption_key_inventory
--- title: Inventory of keys and bucket encryption by key type
+-- title: Inventory of keys, and of the encryption of buckets, secrets, queues, topics and snapshots, by key type
 -- severity: info
 -- resource_type: AwsKmsKey, AwsS3Bucket
--- description: Every KMS key and every bucket's default-encryption key, mapped to the key types of
---   aws_encryption_key_types (customer managed with AWS, external or custom key store material; AWS
---   managed; AWS owned), with what each type allows. Informational: every row is a pass.
+-- description: Every KMS key, and the key of every bucket (default encryption), secret, queue, topic, EBS
+--   snapshot and RDS DB or cluster snapshot, mapped to the key types of aws_encryption_key_types
+--   (customer managed with AWS, external or custom key store material; AWS managed; AWS owned), with
+--   what each type allows, or "not encrypted". Informational: every row is a pass, or an error when the
+--   key's type is unknown.
 -- risk: None by itself; it shows which data depends on keys that can't be shared or rotated.
 -- remediation: None.
 -- references: https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-mgmt
@@ -31,3 +33,49 @@ SELECT b.arn, b.account_id, b.region,
 FROM aws_s3_buckets b
 LEFT JOIN aws_s3_bucket_encryption_keys e ON e.bucket_arn = b.arn
 LEFT JOIN aws_encryption_key_types t ON t.key_type = e.key_type
+UNION ALL
+SELECT r.arn, r.account_id, r.region,
+    CASE WHEN r.state = 'kms' AND coalesce(kb.key_type, ka.key_type, ki.key_type, r.implied) IS NULL THEN 'error'
+         ELSE 'pass' END,
+    CASE WHEN r.state = 'none' THEN r.what || ' not encrypted with KMS.'
+         WHEN r.state = 'aws_owned' THEN r.what || ' encrypted with an AWS owned key (SSE-SQS).'
+         WHEN coalesce(kb.key_type, ka.key_type, ki.key_type, r.implied) IS NULL THEN
+             r.what || ' encrypted with key ' || r.ref || ', whose type is unknown (not described by the sync: '
+             || 'another account, or no permission).'
+         ELSE r.what || ' encrypted with ' || coalesce(t.name, coalesce(kb.key_type, ka.key_type, ki.key_type, r.implied))
+              || ' (' || coalesce(kb.arn, ka.arn, ki.arn, r.ref) || ').' END,
+    coalesce(kb.key_type, ka.key_type, ki.key_type, r.implied,
+             CASE WHEN r.state = 'aws_owned' THEN 'aws_owned' END),
+    coalesce(kb.key_manager, ka.key_manager, ki.key_manager), coalesce(kb.origin, ka.origin, ki.origin),
+    coalesce(kb.key_state, ka.key_state, ki.key_state), coalesce(kb.arn, ka.arn, ki.arn)
+FROM (
+    -- state: kms | aws_owned | none; ref: the key as configured, or the service's default alias
+    SELECT arn, account_id, region, 'Secret' AS what, 'kms' AS state,
+           coalesce(kms_key_id, 'alias/aws/secretsmanager') AS ref FROM aws_secretsmanager_secrets
+    UNION ALL
+    SELECT arn, account_id, region, 'Queue',
+           CASE WHEN kms_master_key_id IS NOT NULL THEN 'kms' WHEN sqs_managed_sse_enabled THEN 'aws_owned'
+                ELSE 'none' END, kms_master_key_id FROM aws_sqs_queues
+    UNION ALL
+    SELECT arn, account_id, region, 'Topic', CASE WHEN kms_master_key_id IS NOT NULL THEN 'kms' ELSE 'none' END,
+           kms_master_key_id FROM aws_sns_topics
+    UNION ALL
+    SELECT arn, account_id, region, 'EBS snapshot', CASE WHEN encrypted THEN 'kms' ELSE 'none' END,
+           coalesce(kms_key_id, 'alias/aws/ebs') FROM aws_ec2_ebs_snapshots
+    UNION ALL
+    SELECT arn, account_id, region, 'RDS DB snapshot', CASE WHEN encrypted THEN 'kms' ELSE 'none' END,
+           coalesce(kms_key_id, 'alias/aws/rds') FROM aws_rds_db_snapshots
+    UNION ALL
+    SELECT arn, account_id, region, 'RDS DB cluster snapshot', CASE WHEN storage_encrypted THEN 'kms' ELSE 'none' END,
+           coalesce(kms_key_id, 'alias/aws/rds') FROM aws_rds_cluster_snapshots
+) r0
+CROSS JOIN LATERAL (SELECT r0.*, CASE WHEN r0.state = 'kms' AND (r0.ref LIKE 'alias/aws/%' OR r0.ref LIKE 'arn:%:alias/aws/%')
+                                      THEN 'aws_managed' END AS implied) r
+-- by key ARN, by alias (name or ARN) in the resource's account and Region, by key id there
+LEFT JOIN aws_kms_keys kb ON r.state = 'kms' AND kb.arn = r.ref
+LEFT JOIN aws_kms_aliases al ON r.state = 'kms' AND (al.alias_arn = r.ref OR (al.alias_name = r.ref
+          AND al.account_id = r.account_id AND al.region = r.region))
+LEFT JOIN aws_kms_keys ka ON ka.key_id = al.target_key_id AND ka.account_id = al.account_id AND ka.region = al.region
+LEFT JOIN aws_kms_keys ki ON r.state = 'kms' AND ki.key_id = r.ref AND ki.account_id = r.account_id
+          AND ki.region = r.region
+LEFT JOIN aws_encryption_key_types t ON t.key_type = coalesce(kb.key_type, ka.key_type, ki.key_type, r.implied)

@@ -44,10 +44,13 @@ def _key(kms: Any, description: str, *statements: dict[str, Any]) -> str:
 
 
 def _snapshot_key_of_its_volume(snapshot_id: str, key: str | None) -> None:
-    """moto gives every encrypted snapshot the region's default EBS key; AWS gives it its volume's key."""
+    """moto leaves an encrypted snapshot's KmsKeyId out (or the region's default); AWS gives it its
+    volume's key: the one named, else the region's EBS default key (aws/ebs)."""
     from moto.ec2.models import ec2_backends
-    if key:
-        ec2_backends[SHR_OWNER]["us-east-1"].snapshots[snapshot_id].kms_key_id = key
+    backend = ec2_backends[SHR_OWNER]["us-east-1"]
+    snapshot = backend.snapshots[snapshot_id]
+    if snapshot.encrypted:
+        snapshot.kms_key_id = key or backend.default_kms_key_id
 
 
 def _aws_ebs_is_aws_managed(kms: Any) -> None:
@@ -117,6 +120,9 @@ def build_shared(endpoint: str, audit_actions: list[str], trust_policy: str) -> 
             "Sid": "ConsumerPublishes", "Effect": "Allow", "Principal": {"AWS": CONSUMER_ROOT},
             "Action": "sns:Publish", "Resource": arn}]))
         c.topics[case] = arn
+    # a topic under a key of an account this sync can't see: its key type is unknown
+    c.topics["foreign-key"] = sns.create_topic(Name="shr-topic-foreign-key", Attributes={
+        "KmsMasterKeyId": "arn:aws:kms:us-east-1:999988887777:key/11111111-2222-3333-4444-555555555555"})["TopicArn"]
 
     # EBS snapshots shared with the consumer (createVolumePermission), and one with everyone
     ec2, rds = client(endpoint, "ec2", owner), client(endpoint, "rds", owner)

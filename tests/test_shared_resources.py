@@ -58,6 +58,22 @@ def test_shared_under_an_aws_managed_key_fails_and_its_twin_passes(synced, share
     assert status == "pass" and "may use key" in reason
 
 
+def test_the_key_inventory_covers_every_resource_type(synced, shared):
+    _, res = synced
+    inv = res["encryption_key_inventory"]
+    assert inv[shared.secrets["aws-managed"]] == (
+        "pass", "Secret encrypted with AWS managed key (aws/<service>) (alias/aws/secretsmanager).")
+    assert inv[shared.queues["sse-sqs"]] == ("pass", "Queue encrypted with an AWS owned key (SSE-SQS).")
+    assert inv[shared.topics["ok"]][1].startswith("Topic encrypted with Customer managed key: AWS-provided key material")
+    assert inv[shared.snapshots["public"]] == ("pass", "EBS snapshot not encrypted with KMS.")
+    assert inv[shared.snapshots["aws-managed"]][1].startswith("EBS snapshot encrypted with AWS managed key")
+    assert inv[shared.db_snapshots["nokey"]][1] == (
+        f"RDS DB snapshot encrypted with Customer managed key: AWS-provided key material "
+        f"({shared.keys['db-snapshot-nokey']}).")
+    status, reason = inv[shared.topics["foreign-key"]]
+    assert status == "error" and "whose type is unknown" in reason and "999988887777" in reason
+
+
 def test_sse_sqs_needs_no_key_permission(synced, shared):
     _, res = synced
     assert res[MANAGED][shared.queues["sse-sqs"]] == ("pass", "Not on an AWS managed key (aws_owned).")
