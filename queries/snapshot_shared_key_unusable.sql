@@ -1,9 +1,10 @@
 -- id: snapshot_shared_key_unusable
--- title: EBS and RDS snapshots shared with other accounts are under a key those accounts can use
+-- title: EBS and RDS snapshots and AMIs shared with other accounts are under a key those accounts can use
 -- severity: medium
 -- resource_type: AwsEc2Snapshot
--- description: An EBS snapshot (createVolumePermission) or RDS DB snapshot (restore attribute) shared with
---   another account is of use to it only if that account may use the snapshot's KMS key: an AWS managed
+-- description: An EBS snapshot (createVolumePermission), AMI (launchPermission: its root volume's snapshot
+--   key) or RDS DB or cluster snapshot (restore attribute) shared with another account is of use to it
+--   only if that account may use the KMS key: an AWS managed
 --   key (aws/ebs, aws/rds) admits only its own account, and a customer managed key must admit the account
 --   (kms:CreateGrant and kms:DescribeKey through the service, kms:Decrypt for EBS) in its policy or a
 --   grant. The refusal is loud, but late: at restore or copy time, typically during a DR test.
@@ -15,11 +16,13 @@
 -- peers: none (peers check that snapshots are encrypted or not public, not whether the sharer can use the key)
 WITH paths AS (
     SELECT * FROM aws_ec2_ebs_snapshot_access_paths
+    UNION ALL BY NAME SELECT * FROM aws_ec2_image_access_paths
     UNION ALL BY NAME SELECT * FROM aws_rds_db_snapshot_access_paths
     UNION ALL BY NAME SELECT * FROM aws_rds_cluster_snapshot_access_paths
 ),
 resources AS (
     SELECT arn, account_id, region FROM aws_ec2_ebs_snapshots
+    UNION ALL SELECT arn, account_id, region FROM aws_ec2_images
     UNION ALL SELECT arn, account_id, region FROM aws_rds_db_snapshots
     UNION ALL SELECT arn, account_id, region FROM aws_rds_cluster_snapshots
 ),

@@ -31,6 +31,7 @@ class SharedCases:
     keys: dict[str, str] = field(default_factory=dict)      # case -> key ARN
     snapshots: dict[str, str] = field(default_factory=dict)  # case -> EBS snapshot ARN
     db_snapshots: dict[str, str] = field(default_factory=dict)  # case -> RDS DB snapshot ARN
+    images: dict[str, str] = field(default_factory=dict)        # case -> AMI ARN
 
 
 def _doc(statements: list[dict[str, Any]]) -> str:
@@ -51,6 +52,14 @@ def _snapshot_key_of_its_volume(snapshot_id: str, key: str | None) -> None:
     snapshot = backend.snapshots[snapshot_id]
     if snapshot.encrypted:
         snapshot.kms_key_id = key or backend.default_kms_key_id
+
+
+def _image_root_is(image_id: str, snapshot_id: str) -> None:
+    """moto's RegisterImage ignores the block device mappings given and snapshots a new unencrypted volume;
+    AWS registers the AMI on the snapshot named."""
+    from moto.ec2.models import ec2_backends
+    backend = ec2_backends[SHR_OWNER]["us-east-1"]
+    backend.amis[image_id].ebs_snapshot = backend.snapshots[snapshot_id]
 
 
 def _aws_ebs_is_aws_managed(kms: Any) -> None:
@@ -137,6 +146,18 @@ def build_shared(endpoint: str, audit_actions: list[str], trust_policy: str) -> 
         c.snapshots[case] = f"arn:aws:ec2:us-east-1::snapshot/{sid}"
         _snapshot_key_of_its_volume(sid, enc.get("KmsKeyId"))
     _aws_ebs_is_aws_managed(kms)
+
+    # an AMI shared with the consumer whose root snapshot is under a key that does not admit it
+    c.keys["ami-nokey"] = _key(kms, "AMI, owner only")
+    vol = ec2.create_volume(AvailabilityZone="us-east-1a", Size=8, Encrypted=True, KmsKeyId=c.keys["ami-nokey"])["VolumeId"]
+    root = ec2.create_snapshot(VolumeId=vol, Description="shr-ami-root")["SnapshotId"]
+    _snapshot_key_of_its_volume(root, c.keys["ami-nokey"])
+    ami = ec2.register_image(Name="shr-ami-nokey", RootDeviceName="/dev/xvda", Architecture="x86_64",
+                             VirtualizationType="hvm", BlockDeviceMappings=[
+                                 {"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": root, "Encrypted": True}}])["ImageId"]
+    _image_root_is(ami, root)
+    ec2.modify_image_attribute(ImageId=ami, LaunchPermission={"Add": [{"UserId": SHR_CONSUMER}]})
+    c.images["nokey"] = f"arn:aws:ec2:us-east-1::image/{ami}"
 
     # an RDS DB snapshot shared (restore) with the consumer, under a key that does not admit it
     c.keys["db-snapshot-nokey"] = _key(kms, "database, owner only")

@@ -43,7 +43,7 @@ def test_full_sync_calls_exactly_the_policy(scanner_env, access):
     mark = w.server.mark()
     # regions "*" so that region discovery (ec2:DescribeRegions) is exercised too; ACCESS has an ACL
     # in force, an access point and a Multi-Region Access Point with policies (tests/access_world.py);
-    # DATA a secret, a queue, a topic, an EBS snapshot, a DB and an Aurora snapshot (plugin/demo/world.py)
+    # DATA a secret, a queue, a topic, an EBS snapshot, an AMI, a DB and an Aurora snapshot (plugin/demo/world.py)
     res = run_sync(w.spec(accounts=[DATA, ACCESS], regions=["*"], concurrency=32))
     made = {f"{svc}:{op}" for svc, op, _ in w.server.since(mark)}
     made.discard("sts:AssumeRole")  # made with the caller's own credentials, not the audit role's

@@ -160,11 +160,20 @@ def test_rds_snapshot_shared_under_a_key_that_does_not_admit_the_account(synced,
         "pass", f"Shared with account {SHR_CONSUMER}, who may use its key (or it is not encrypted).")
 
 
+def test_an_ami_shared_under_a_key_the_account_cant_use_fails_at_launch(synced, shared):
+    _, res = synced
+    status, reason = res[SNAPSHOT][shared.images["nokey"]]
+    assert status == "fail"
+    assert (f"Shared, but account {SHR_CONSUMER} gets no kms:CreateGrant, kms:Decrypt, kms:DescribeKey, "
+            f"kms:ReEncryptFrom on key {shared.keys['ami-nokey']}: its instances fail to launch") in reason
+    assert '"kms:ViaService": "ec2.us-east-1.amazonaws.com"' in reason
+
+
 def test_a_public_snapshot_fails_naming_what_it_exposes(synced, shared):
     _, res = synced
     status, reason = res[PUBLIC][shared.snapshots["public"]]
     assert status == "fail"
-    assert reason == ('The EBS snapshot is shared with everyone ("all"): any AWS account may copy it, and it is not '
+    assert reason == ('The EBS snapshot is shared with everyone ("all"): any AWS account may use it, and it is not '
                       'encrypted: its data is public.')
     assert res[PUBLIC][shared.snapshots["ok"]] == ("pass", "Not shared with everyone.")
 

@@ -199,8 +199,17 @@ def shared_with(entries: list[str], owner: str, t: SharedType, org_of: Callable[
     for e in dict.fromkeys(entries):
         if e == owner:
             continue
-        who = (Who("public", "*", label="everyone (public)") if e == "all" else
-               Who("account", f"arn:aws:iam::{e}:root", e, org_id=org_of(e), label=f"account {e}"))
+        if e == "all":
+            who = Who("public", "*", label="everyone (public)")
+        elif e.startswith("arn:") and ":organizations:" in e:
+            # an organisation (…:organization/o-x) or OU (…:ou/o-x/ou-y) an AMI is shared with
+            parts = e.split(":", 5)[-1].split("/")
+            org = parts[1] if len(parts) > 1 else ""
+            what = (f"every account of organisation {org}" if parts[0] == "organization"
+                    else f"every account of OU {parts[-1]} (organisation {org})")
+            who = Who("organization", e, org_id=org, label=what)
+        else:
+            who = Who("account", f"arn:aws:iam::{e}:root", e, org_id=org_of(e), label=f"account {e}")
         yield Admitted(who, access, [access.actions[0]], Decision(
             ALLOW, decided_by=t.attribute, reason=f"the {t.attribute} attribute shares it with {who.label}"))
 
@@ -310,7 +319,7 @@ def _fix(k: ResourceKey, a: Admitted, missing: list[str], arn: str, row: dict[st
     if verdict not in (NOT_ALLOWED,) or not missing:
         return None, None
     if k.type == "aws_managed":
-        name = row.get("name") or row.get("snapshot_id") or row.get("db_snapshot_identifier") or arn
+        name = row.get("image_id") or row.get("name") or row.get("snapshot_id") or row.get("db_snapshot_identifier") or arn
         return None, t.fix_cli.format(arn=arn, name=name, region=region, url=row.get("url") or arn)
     if a.who.type in ("public", "canonical_user") or not k.arn:
         return None, None

@@ -206,6 +206,7 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
              "Resource": f"arn:aws:secretsmanager:*:{DATA}:secret:orders-db-credentials-*"}]}))
     shape_s3_access_answers(server)
     shape_iam_answers(server)
+    shape_ec2_answers(server)
 
     periods: dict[str, int] = {}
     d = as_account(DATA)
@@ -329,7 +330,9 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
                           MasterUserPassword="demo-not-a-secret")
     rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier="reports-nightly", DBClusterIdentifier="reports")
     volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
-    ec2.create_snapshot(VolumeId=volume, Description="scratch volume")
+    scratch = ec2.create_snapshot(VolumeId=volume, Description="scratch volume")["SnapshotId"]
+    ec2.register_image(Name="build-agent", RootDeviceName="/dev/xvda", BlockDeviceMappings=[
+        {"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": scratch}}])
     # and a topic that is not shared, on a customer managed key: nothing to find
     sns = client(endpoint, "sns", d)
     w.topics["data-lake-alerts"] = sns.create_topic(Name="data-lake-alerts", Attributes={
@@ -441,6 +444,34 @@ def shape_iam_answers(server: Any) -> None:
         return re.sub(r"<member>\s*<Arn>(arn:[^<]+:policy/[^<]+)</Arn>", add, raw.decode()).encode()
 
     server.raw_rewrites[("iam", "GetAccountAuthorizationDetails")] = details
+
+
+def shape_ec2_answers(server: Any) -> None:
+    """DescribeImages: moto's EBS block device mappings leave out Encrypted and KmsKeyId, which AWS
+    returns (EbsBlockDevice); they are filled in from moto's own snapshot model at the emulator's edge."""
+
+    def snapshot(snapshot_id: str) -> Any:
+        from moto.ec2.models import ec2_backends
+        for account in list(ec2_backends.keys()):
+            for backend in list(ec2_backends[account].values()):
+                s = getattr(backend, "snapshots", {}).get(snapshot_id)
+                if s is not None:
+                    return s
+        return None
+
+    def images(detail: bytes, raw: bytes) -> bytes:
+        def add(m: re.Match) -> str:
+            s = snapshot(m.group(1))
+            if s is None or "<encrypted>" in m.group(0):
+                return m.group(0)
+            extra = f"<encrypted>{str(bool(s.encrypted)).lower()}</encrypted>"
+            if s.encrypted and s.kms_key_id:
+                extra += f"<kmsKeyId>{s.kms_key_id}</kmsKeyId>"
+            return m.group(0) + extra
+
+        return re.sub(r"<snapshotId>(snap-[0-9a-f]+)</snapshotId>", add, raw.decode()).encode()
+
+    server.raw_rewrites[("ec2", "DescribeImages")] = images
 
 
 def shape_s3_access_answers(server: Any) -> None:

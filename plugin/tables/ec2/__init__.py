@@ -1,10 +1,11 @@
-"""Amazon EC2: the EBS snapshots each account owns and who they are shared with
-(createVolumePermission), and who may create volumes from them under their KMS key
-(aws_ec2_ebs_snapshot_access_paths, ours)."""
+"""Amazon EC2: the EBS snapshots and AMIs each account owns and who they are shared with
+(createVolumePermission, launchPermission), and who may use them under their KMS key
+(aws_ec2_ebs_snapshot_access_paths, aws_ec2_image_access_paths, ours)."""
 
 from ...analysis.shared_resources import Access, SharedType, access_paths_table
 from ..service import Service
 from .ebs_snapshots import SNAPSHOTS
+from .images import IMAGES
 
 SHARED = SharedType(
     resource_type="AwsEc2Snapshot", noun="snapshot", service="ec2", default_alias="alias/aws/ebs",
@@ -21,7 +22,20 @@ SHARED = SharedType(
     context=lambda arn: {"kms:GrantIsForAWSResource": ["true"]},
 )
 
-PATHS = access_paths_table("aws_ec2_ebs_snapshot_access_paths", SNAPSHOTS.name, SHARED)
-SNAPSHOTS.children.append(PATHS)
+IMAGE_SHARED = SharedType(
+    resource_type="AwsEc2Image", noun="AMI", service="ec2", default_alias="alias/aws/ebs",
+    sharing="attribute", attribute="launchPermission",
+    accesses=(
+        Access("launch instances from", ("ec2:RunInstances",),
+               ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:ReEncryptFrom"),
+               "its instances fail to launch (their root volume can't be created from the AMI's snapshot)"),
+    ),
+    fix_cli="aws ec2 copy-image --source-image-id {name} --source-region {region} --name <name>-shareable "
+            "--encrypted --kms-key-id <customer-managed-key-arn>, then share the copy",
+    context=lambda arn: {"kms:GrantIsForAWSResource": ["true"]},
+)
 
-SERVICE = Service(name="ec2", tables=[SNAPSHOTS])
+SNAPSHOTS.children.append(access_paths_table("aws_ec2_ebs_snapshot_access_paths", SNAPSHOTS.name, SHARED))
+IMAGES.children.append(access_paths_table("aws_ec2_image_access_paths", IMAGES.name, IMAGE_SHARED))
+
+SERVICE = Service(name="ec2", tables=[SNAPSHOTS, IMAGES])
