@@ -26,8 +26,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import sys
 import tempfile
 import time
@@ -262,12 +260,7 @@ def main() -> int:
                 print(f"  - {p}")
         print("=" * 120)
         out.update(problems=rn.problems, total_s=total)
-        if args.json:
-            Path(args.json).write_text(json.dumps(out, indent=2, default=str))
-        if args.keep:
-            print(f"work directory kept: {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        bench_sync.finish(args, out, workdir)
     return 1 if rn.problems else 0
 
 

@@ -38,14 +38,12 @@ import argparse
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -70,13 +68,14 @@ def log(msg: str) -> None:
 # The fake, with a pinned clock
 
 
-class Fake:
+class Fake(bench_sync.Fake):
+    """bench_sync's fake with the clock pinned, the IAM sizes, and its World in `world`."""
+
     def __init__(self, workdir: Path, name: str, accounts: int, regions: int, keys: int, buckets: int,
                  latency_ms: float, throttle: float, seed: int,
                  iam: tuple[int, int, int, int] = fake_aws.IAM_DEFAULT, iam_heavy_accounts: int = 0) -> None:
         self.world = fake_aws.World(accounts, regions, keys, buckets, seed, iam=iam,
                                     iam_heavy_accounts=iam_heavy_accounts)
-        self.log = open(workdir / f"fake-{name}.log", "w")
         code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import fake_aws; "
                 f"fake_aws.NOW = {PINNED_NOW}; fake_aws.main(sys.argv[1:])")
         self.args = ["--port", "0", "--accounts", str(accounts), "--regions", str(regions), "--keys", str(keys),
@@ -85,31 +84,8 @@ class Fake:
                      "--iam-groups", str(iam[2]), "--iam-policies", str(iam[3]),
                      "--iam-heavy-accounts", str(iam_heavy_accounts)]
         t0 = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, "-c", code, *self.args], stdout=subprocess.PIPE,
-                                     stderr=self.log, text=True)
-        line = self.proc.stdout.readline()  # type: ignore[union-attr]
-        if not line.startswith("PORT "):
-            self.proc.kill()
-            raise SystemExit(f"fake_aws.py did not start (see {workdir / f'fake-{name}.log'}): {line!r}")
+        self._start([sys.executable, "-c", code, *self.args], workdir / f"fake-{name}.log")
         self.start_s = time.perf_counter() - t0
-        self.url = f"http://127.0.0.1:{int(line.split()[1])}"
-
-    def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(self.url + "/__stats", timeout=30) as r:
-            return json.loads(r.read())
-
-    def reset(self) -> None:
-        urllib.request.urlopen(urllib.request.Request(self.url + "/__reset", method="POST"), timeout=30).read()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -885,13 +861,8 @@ def main() -> int:
             b.stop_fake(name)
         total = time.perf_counter() - t0
         print_report(b, total)
-        if args.json:
-            Path(args.json).write_text(json.dumps({"args": vars(args), "figures": b.rows, "runs": b.runs,
-                                                   "problems": b.problems, "total_s": total}, indent=2, default=str))
-        if args.keep:
-            print(f"work directory kept: {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        bench_sync.finish(args, {"args": vars(args), "figures": b.rows, "runs": b.runs, "problems": b.problems,
+                                 "total_s": total}, workdir)
     failed = [r for r in b.rows if r["ok"] is False]
     return 1 if (failed or b.problems) else 0
 

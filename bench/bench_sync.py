@@ -53,16 +53,19 @@ BASE_AKID = "AKIABENCHSCANNER0001"  # dummy base credentials: the fake's "scanne
 
 class Fake:
     def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
-        self.log = open(workdir / "fake_aws.log", "w")
-        cmd = [sys.executable, str(HERE / "fake_aws.py"), "--port", "0", "--accounts", str(args.accounts),
-               "--regions", str(args.regions), "--keys", str(args.keys), "--buckets", str(args.buckets),
-               "--latency-ms", str(args.latency_ms), "--throttle-fraction", str(args.throttle_fraction),
-               "--seed", str(args.seed)]
+        self._start([sys.executable, str(HERE / "fake_aws.py"), "--port", "0", "--accounts", str(args.accounts),
+                     "--regions", str(args.regions), "--keys", str(args.keys), "--buckets", str(args.buckets),
+                     "--latency-ms", str(args.latency_ms), "--throttle-fraction", str(args.throttle_fraction),
+                     "--seed", str(args.seed)], workdir / "fake_aws.log")
+
+    def _start(self, cmd: list[str], log: Path) -> None:
+        """Runs fake_aws.py (`cmd`; its stderr to `log`) and waits for its `PORT <n>` line."""
+        self.log = open(log, "w")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()  # type: ignore[union-attr]
         if not line.startswith("PORT "):
             self.proc.kill()
-            raise SystemExit(f"fake_aws.py did not start (see {workdir / 'fake_aws.log'}): {line!r}")
+            raise SystemExit(f"fake_aws.py did not start (see {log}): {line!r}")
         self.port = int(line.split()[1])
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -342,6 +345,16 @@ def bench_writer(target_rows: int, batch_sizes: list[int], seed: int, workdir: P
 # Report
 
 
+def finish(args: argparse.Namespace, figures: dict[str, Any], workdir: Path, kept_prefix: str = "") -> None:
+    """The end of a bench run: the figures to --json, and the work directory kept (--keep) or removed."""
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2, default=str))
+    if args.keep:
+        print(f"{kept_prefix}work directory kept: {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def fmt(n: float, d: int = 0) -> str:
     return f"{n:,.{d}f}"
 
@@ -382,12 +395,7 @@ def main() -> int:
             report["writer"] = bench_writer(args.writer_rows, sizes, args.seed, workdir, args.writer_repeat)
     finally:
         print_report(report, problems)
-        if args.json:
-            Path(args.json).write_text(json.dumps(report, indent=2, default=str))
-        if args.keep:
-            print(f"\nwork directory kept: {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        finish(args, report, workdir, kept_prefix="\n")
     return 1 if problems else 0
 
 

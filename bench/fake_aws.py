@@ -129,9 +129,10 @@ import sys
 import time
 import uuid
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote
 
 SCANNER_ACCOUNT = "999999999999"
@@ -246,6 +247,21 @@ RDS_KINDS: dict[str, dict[str, str]] = {
         "not_found": "DBClusterSnapshotNotFoundFault", "noun": "DBClusterSnapshot", "items": "DBClusterSnapshots"},
 }
 RDS_ATTRS = {v["attrs_op"]: v for v in RDS_KINDS.values()}
+# The elements of a DBSnapshot and a DBClusterSnapshot in their order (Server._rds_snapshot_xml)
+RDS_XML_FIELDS = {
+    "DBSnapshot": (
+        "DBSnapshotIdentifier", "DBInstanceIdentifier", "SnapshotCreateTime", "Engine", "AllocatedStorage", "Status",
+        "Port", "AvailabilityZone", "VpcId", "InstanceCreateTime", "MasterUsername", "EngineVersion", "LicenseModel",
+        "SnapshotType", "Iops", "StorageThroughput", "OptionGroupName", "PercentProgress", "StorageType",
+        "Encrypted", "KmsKeyId", "DBSnapshotArn", "IAMDatabaseAuthenticationEnabled", "<ProcessorFeatures/>",
+        "DbiResourceId", "Tags", "OriginalSnapshotCreateTime", "SnapshotTarget",
+        "<DedicatedLogVolume>false</DedicatedLogVolume>", "<MultiTenant>false</MultiTenant>"),
+    "DBClusterSnapshot": (
+        "AvailabilityZones", "DBClusterSnapshotIdentifier", "DBClusterIdentifier", "SnapshotCreateTime", "Engine",
+        "EngineMode", "AllocatedStorage", "Status", "Port", "VpcId", "ClusterCreateTime", "MasterUsername",
+        "EngineVersion", "LicenseModel", "SnapshotType", "PercentProgress", "StorageEncrypted", "KmsKeyId",
+        "DBClusterSnapshotArn", "IAMDatabaseAuthenticationEnabled", "Tags", "StorageType", "DbClusterResourceId"),
+}
 # Aurora: (engine, version, port, license model, master user)
 CLUSTER_ENGINES = (("aurora-postgresql", "16.4", 5432, "postgresql-license", "postgres"),
                    ("aurora-mysql", "8.0.mysql_aurora.3.07.1", 3306, "general-public-license", "admin"))
@@ -324,6 +340,22 @@ class Key:
         return "EXTERNAL" if self.kind == "external" else "AWS_KMS"
 
 
+class RdsDraw(NamedTuple):
+    """What one RDS DB or cluster snapshot is drawn from (World._rds_snapshots): its parent (instance or
+    cluster) n, the parent's and the snapshot's hashes, manual or automated, the key ARN, the parent's
+    app, environment and creation time."""
+    acct: str
+    region: str
+    n: int
+    gi: int
+    g: int
+    manual: bool
+    key: str | None
+    app: str
+    env: str
+    created: int
+
+
 @dataclass(slots=True)
 class Bucket:
     name: str
@@ -378,6 +410,41 @@ class World:
     def h(self, *parts: Any) -> int:
         return int.from_bytes(hashlib.blake2b("|".join(map(str, (self.seed, *parts))).encode(),
                                               digest_size=8).digest(), "big")
+
+    # -- Lists per account and region, drawn in turn through a mix ---------------------------------
+    def _per_region(self, cache: dict[tuple[str, str], list[Any]], acct: str, region: str,
+                    build: Callable[[str, str], list[Any]], sort_key: str | None = None) -> list[Any]:
+        """One kind of resource of an account and region, built once by `build(acct, region)` (sorted by
+        `sort_key`, as its List/Describe call returns them); none outside the world."""
+        got = cache.get((acct, region))
+        if got is None:
+            got = []
+            if acct in self.account_set and region in self.region_set:
+                got = build(acct, region)
+                if sort_key is not None:
+                    got.sort(key=lambda x: x[sort_key])
+            cache[(acct, region)] = got
+        return got
+
+    def _drawn(self, tag: str, acct: str, region: str, count: int, mix: tuple[tuple[Any, ...], ...],
+               mix_tag: str = "") -> list[tuple[int, int, tuple[Any, ...]]]:
+        """(j, g, mix entry) of the j-th of `count` resources: g = h(tag, acct, region, j), and `mix`'s
+        entries in turn from a hashed start per account and region (h(mix_tag or tag + "mix", ...))."""
+        base = self.h(mix_tag or f"{tag}mix", acct, region)
+        return [(j, self.h(tag, acct, region, j), mix[(base + j) % len(mix)]) for j in range(count)]
+
+    @staticmethod
+    def _app_env(g: int) -> tuple[str, str]:
+        return APPS[g % len(APPS)], ENVS[(g >> 8) % len(ENVS)]
+
+    @staticmethod
+    def _team_tags(app: str, env: str, n: int) -> list[tuple[str, str]]:
+        """The first n (0-3) of the tags the resources carry."""
+        return [("Team", app), ("Environment", env), ("ManagedBy", "terraform")][:n]
+
+    @staticmethod
+    def _tag_list(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
+        return [{"Key": k, "Value": v} for k, v in pairs]
 
     # -- KMS ------------------------------------------------------------------------------------
     def keys(self, acct: str, region: str) -> tuple[list[Key], dict[str, Key]]:
@@ -448,7 +515,8 @@ class World:
     @staticmethod
     def alias_name(k: Key) -> str:
         """The alias of a customer key (ListAliases has one per key)."""
-        return f"alias/{APPS[k.h % len(APPS)]}-{ENVS[(k.h >> 8) % len(ENVS)]}-{k.idx:05d}"
+        app, env = World._app_env(k.h)
+        return f"alias/{app}-{env}-{k.idx:05d}"
 
     def aliases(self, acct: str, region: str) -> list[dict[str, Any]]:
         got = self._aliases.get((acct, region))
@@ -808,11 +876,11 @@ class World:
     def access_points(self, acct: str, region: str) -> list[dict[str, Any]]:
         """An account-region's access points: none for 40 %, then 1 (30 %), 2 (20 %) or 3 (10 %), on
         buckets of that account and region; a third VPC-only; 60 % with a policy."""
-        got = self._access_points.get((acct, region))
-        if got is not None:
-            return got
+        return self._per_region(self._access_points, acct, region, self._new_access_points)
+
+    def _new_access_points(self, acct: str, region: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        bs = self.buckets_in(acct, region) if acct in self.account_set and region in self.region_set else []
+        bs = self.buckets_in(acct, region)
         if bs:
             r = self.h("aps", acct, region) % 100
             n = 0 if r < 40 else 1 if r < 70 else 2 if r < 90 else 3
@@ -836,7 +904,6 @@ class World:
                          "Action": ["s3:GetObject", "s3:ListBucket"],
                          "Resource": [arn, f"{arn}/object/*"]}]}, separators=(",", ":"))
                 out.append(ap)
-        self._access_points[(acct, region)] = out
         return out
 
     def mraps(self, acct: str) -> list[dict[str, Any]]:
@@ -1181,6 +1248,14 @@ class World:
         keys, _ = self.keys(acct, region)
         return [k for k in keys[:64] if k.kind in ("customer", "disabled", "pending")]
 
+    def _customer_key(self, enc: str, acct: str, region: str, g: int) -> tuple[str, Key | None]:
+        """(encryption, key): "cmk" is one of the account and region's customer managed keys (picked by g),
+        or "aws" where the region has none; any other encryption has no key of its own."""
+        if enc != "cmk":
+            return enc, None
+        cmks = self._cmks(acct, region)
+        return ("cmk", cmks[(g >> 40) % len(cmks)]) if cmks else ("aws", None)
+
     def _principal(self, acct: str, pol: str | None, app: str) -> str:
         other = self._other_account(acct)
         if pol == "cross" and other:
@@ -1192,59 +1267,58 @@ class World:
         """A policy as people store it: half pretty-printed (console), half compact."""
         return json.dumps(doc, indent=2) if g % 2 else json.dumps(doc, separators=(",", ":"))
 
+    @staticmethod
+    def _messaging_name(g: int, j: int, app: str, env: str, purposes: list[str]) -> tuple[bool, str]:
+        """(FIFO, name) of a queue or topic: 10 % FIFO."""
+        fifo = (g >> 12) % 10 == 0
+        return fifo, f"{app}-{env}-{purposes[(g >> 16) % len(purposes)]}-{j:03d}" + (".fifo" if fifo else "")
+
     def secrets(self, acct: str, region: str) -> list[dict[str, Any]]:
         """The account and region's secrets, as ListSecrets returns them (sorted by name), each with its
         resource policy under "_policy" (None: no policy). SECRET_MIX: the AWS managed key (no KmsKeyId)
         or a customer managed key ARN; a policy admitting the next account, a role of the account, or
         none. 40 % rotate every 30 days."""
-        got = self._secrets.get((acct, region))
-        if got is not None:
-            return got
+        return self._per_region(self._secrets, acct, region, self._new_secrets, "Name")
+
+    def _new_secrets(self, acct: str, region: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        if acct in self.account_set and region in self.region_set:
-            base = self.h("secretmix", acct, region)
-            cmks = self._cmks(acct, region)
-            for j in range(self.secrets_per_region):
-                g = self.h("secret", acct, region, j)
-                enc, pol = SECRET_MIX[(base + j) % len(SECRET_MIX)]
-                app, env = APPS[g % len(APPS)], ENVS[(g >> 8) % len(ENVS)]
-                name = f"{app}/{env}/{SECRET_KINDS[(g >> 12) % len(SECRET_KINDS)]}-{j:03d}"
-                suffix = "".join(ALNUM[(g >> (16 + 6 * i)) % len(ALNUM)] for i in range(6))
-                arn = f"arn:aws:secretsmanager:{region}:{acct}:secret:{name}-{suffix}"
-                created = BASE_EPOCH + (g >> 20) % (3 * 365 * DAY)
-                changed = created + (g >> 28) % (300 * DAY)
-                version = str(uuid.UUID(int=(g << 64) | self.h("secretver", arn), version=4))
-                s: dict[str, Any] = {"ARN": arn, "Name": name}
-                if (g >> 36) % 2:
-                    s["Description"] = f"{app} {env} {SECRET_KINDS[(g >> 12) % len(SECRET_KINDS)].replace('-', ' ')}"
-                if enc == "cmk" and cmks:
-                    s["KmsKeyId"] = cmks[(g >> 40) % len(cmks)].arn
-                rotates = (g >> 44) % 10 < 4
-                s["RotationEnabled"] = rotates
-                if rotates:
-                    last = NOW // DAY * DAY - ((g >> 48) % 30) * DAY
-                    s.update(RotationLambdaARN=f"arn:aws:lambda:{region}:{acct}:function:{app}-secret-rotation",
-                             RotationRules={"AutomaticallyAfterDays": 30}, LastRotatedDate=last,
-                             NextRotationDate=last + 30 * DAY)
-                    changed = max(changed, last)
-                s["LastChangedDate"] = min(changed, NOW)
-                s["LastAccessedDate"] = NOW // DAY * DAY - ((g >> 52) % 20) * DAY
-                pool = [("Team", app), ("Environment", env), ("ManagedBy", "terraform")]
-                s["Tags"] = [{"Key": k, "Value": v} for k, v in pool[:(g >> 56) % 4]]
-                s["SecretVersionsToStages"] = {version: ["AWSCURRENT"]}
-                s["CreatedDate"] = created
-                policy = None
-                if pol is not None:
-                    policy = self._policy_text({"Version": "2012-10-17", "Statement": [
-                        {"Sid": "AllowConsumerRead" if pol == "cross" else "AllowServiceRead", "Effect": "Allow",
-                         "Principal": {"AWS": self._principal(acct, pol, app)},
-                         "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                         "Resource": "*"}]}, g)
-                s["_policy"] = policy
-                out.append(s)
-                self._secret_by_id[arn] = (acct, region, s)
-            out.sort(key=lambda x: x["Name"])
-        self._secrets[(acct, region)] = out
+        for j, g, (enc, pol) in self._drawn("secret", acct, region, self.secrets_per_region, SECRET_MIX):
+            app, env = self._app_env(g)
+            name = f"{app}/{env}/{SECRET_KINDS[(g >> 12) % len(SECRET_KINDS)]}-{j:03d}"
+            suffix = "".join(ALNUM[(g >> (16 + 6 * i)) % len(ALNUM)] for i in range(6))
+            arn = f"arn:aws:secretsmanager:{region}:{acct}:secret:{name}-{suffix}"
+            created = BASE_EPOCH + (g >> 20) % (3 * 365 * DAY)
+            changed = created + (g >> 28) % (300 * DAY)
+            version = str(uuid.UUID(int=(g << 64) | self.h("secretver", arn), version=4))
+            s: dict[str, Any] = {"ARN": arn, "Name": name}
+            if (g >> 36) % 2:
+                s["Description"] = f"{app} {env} {SECRET_KINDS[(g >> 12) % len(SECRET_KINDS)].replace('-', ' ')}"
+            _, key = self._customer_key(enc, acct, region, g)
+            if key is not None:
+                s["KmsKeyId"] = key.arn
+            rotates = (g >> 44) % 10 < 4
+            s["RotationEnabled"] = rotates
+            if rotates:
+                last = NOW // DAY * DAY - ((g >> 48) % 30) * DAY
+                s.update(RotationLambdaARN=f"arn:aws:lambda:{region}:{acct}:function:{app}-secret-rotation",
+                         RotationRules={"AutomaticallyAfterDays": 30}, LastRotatedDate=last,
+                         NextRotationDate=last + 30 * DAY)
+                changed = max(changed, last)
+            s["LastChangedDate"] = min(changed, NOW)
+            s["LastAccessedDate"] = NOW // DAY * DAY - ((g >> 52) % 20) * DAY
+            s["Tags"] = self._tag_list(self._team_tags(app, env, (g >> 56) % 4))
+            s["SecretVersionsToStages"] = {version: ["AWSCURRENT"]}
+            s["CreatedDate"] = created
+            policy = None
+            if pol is not None:
+                policy = self._policy_text({"Version": "2012-10-17", "Statement": [
+                    {"Sid": "AllowConsumerRead" if pol == "cross" else "AllowServiceRead", "Effect": "Allow",
+                     "Principal": {"AWS": self._principal(acct, pol, app)},
+                     "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                     "Resource": "*"}]}, g)
+            s["_policy"] = policy
+            out.append(s)
+            self._secret_by_id[arn] = (acct, region, s)
         return out
 
     def find_secret(self, acct: str, region: str, secret_id: str) -> dict[str, Any]:
@@ -1263,70 +1337,58 @@ class World:
         managed SSE, KmsMasterKeyId alias/aws/sqs, a customer managed key (its ARN, or for a third its
         alias), or unencrypted; a policy (with the console's owner statement) for EventBridge rules of
         the account, the next account, or none. 10 % FIFO; 30 % redrive to the region's first queue."""
-        got = self._queues.get((acct, region))
-        if got is not None:
-            return got
+        return self._per_region(self._queues, acct, region, self._new_queues, "url")
+
+    def _new_queues(self, acct: str, region: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        if acct in self.account_set and region in self.region_set:
-            base = self.h("queuemix", acct, region)
-            cmks = self._cmks(acct, region)
-            for j in range(self.queues_per_region):
-                g = self.h("queue", acct, region, j)
-                enc, pol = QUEUE_MIX[(base + j) % len(QUEUE_MIX)]
-                app, env = APPS[g % len(APPS)], ENVS[(g >> 8) % len(ENVS)]
-                fifo = (g >> 12) % 10 == 0
-                purpose = QUEUE_PURPOSES[(g >> 16) % len(QUEUE_PURPOSES)]
-                name = f"{app}-{env}-{purpose}-{j:03d}" + (".fifo" if fifo else "")
-                arn = f"arn:aws:sqs:{region}:{acct}:{name}"
-                created = BASE_EPOCH + (g >> 20) % (3 * 365 * DAY)
-                a: dict[str, str] = {
-                    "QueueArn": arn, "ApproximateNumberOfMessages": str((g >> 28) % 40),
-                    "ApproximateNumberOfMessagesNotVisible": str((g >> 34) % 5),
-                    "ApproximateNumberOfMessagesDelayed": "0", "CreatedTimestamp": str(created),
-                    "LastModifiedTimestamp": str(created + (g >> 38) % (200 * DAY)),
-                    "VisibilityTimeout": ("30", "60", "300", "900")[(g >> 44) % 4], "MaximumMessageSize": "262144",
-                    "MessageRetentionPeriod": ("345600", "1209600")[(g >> 46) % 2], "DelaySeconds": "0",
-                }
-                if pol is not None:
-                    stmts: list[dict[str, Any]] = [
-                        {"Sid": "__owner_statement", "Effect": "Allow",
-                         "Principal": {"AWS": f"arn:aws:iam::{acct}:root"}, "Action": "SQS:*", "Resource": arn}]
-                    if pol == "events":
-                        rule = f"arn:aws:events:{region}:{acct}:rule/{app}-{env}-to-queue"
-                        stmts.append({"Sid": "AllowEventBridgeRule", "Effect": "Allow",
-                                      "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
-                                      "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule}}})
-                    else:
-                        stmts.append({"Sid": "AllowConsumerAccount", "Effect": "Allow",
-                                      "Principal": {"AWS": self._principal(acct, pol, app)},
-                                      "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
-                                                 "sqs:GetQueueAttributes"], "Resource": arn})
-                    a["Policy"] = json.dumps({"Version": "2012-10-17", "Id": f"{arn}/SQSDefaultPolicy",
-                                              "Statement": stmts}, separators=(",", ":"))
-                if j and not fifo and out and not out[0]["fifo"] and (g >> 50) % 10 < 3:
-                    a["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": out[0]["arn"], "maxReceiveCount": 5},
-                                                    separators=(",", ":"))
-                a["ReceiveMessageWaitTimeSeconds"] = ("0", "20")[(g >> 52) % 2]
-                if enc == "cmk" and not cmks:
-                    enc = "aws"
-                a["SqsManagedSseEnabled"] = "true" if enc == "sse-sqs" else "false"
-                if enc in ("aws", "cmk"):
-                    if enc == "aws":
-                        a["KmsMasterKeyId"] = "alias/aws/sqs"
-                    else:
-                        k = cmks[(g >> 40) % len(cmks)]
-                        a["KmsMasterKeyId"] = self.alias_name(k) if (g >> 54) % 3 == 0 else k.arn
-                    a["KmsDataKeyReusePeriodSeconds"] = "300"
-                if fifo:
-                    a.update(FifoQueue="true", ContentBasedDeduplication=("false", "true")[(g >> 56) % 2],
-                             DeduplicationScope="queue", FifoThroughputLimit="perQueue")
-                pool = [("Team", app), ("Environment", env), ("ManagedBy", "terraform")]
-                q = {"url": f"https://sqs.{region}.amazonaws.com/{acct}/{name}", "arn": arn, "fifo": fifo, "attrs": a,
-                     "tags": dict(pool[:(g >> 58) % 4])}
-                out.append(q)
-                self._queue_by_url[q["url"]] = (acct, region, q)
-            out.sort(key=lambda x: x["url"])
-        self._queues[(acct, region)] = out
+        for j, g, (enc, pol) in self._drawn("queue", acct, region, self.queues_per_region, QUEUE_MIX):
+            app, env = self._app_env(g)
+            fifo, name = self._messaging_name(g, j, app, env, QUEUE_PURPOSES)
+            arn = f"arn:aws:sqs:{region}:{acct}:{name}"
+            created = BASE_EPOCH + (g >> 20) % (3 * 365 * DAY)
+            a: dict[str, str] = {
+                "QueueArn": arn, "ApproximateNumberOfMessages": str((g >> 28) % 40),
+                "ApproximateNumberOfMessagesNotVisible": str((g >> 34) % 5),
+                "ApproximateNumberOfMessagesDelayed": "0", "CreatedTimestamp": str(created),
+                "LastModifiedTimestamp": str(created + (g >> 38) % (200 * DAY)),
+                "VisibilityTimeout": ("30", "60", "300", "900")[(g >> 44) % 4], "MaximumMessageSize": "262144",
+                "MessageRetentionPeriod": ("345600", "1209600")[(g >> 46) % 2], "DelaySeconds": "0",
+            }
+            if pol is not None:
+                stmts: list[dict[str, Any]] = [
+                    {"Sid": "__owner_statement", "Effect": "Allow",
+                     "Principal": {"AWS": f"arn:aws:iam::{acct}:root"}, "Action": "SQS:*", "Resource": arn}]
+                if pol == "events":
+                    rule = f"arn:aws:events:{region}:{acct}:rule/{app}-{env}-to-queue"
+                    stmts.append({"Sid": "AllowEventBridgeRule", "Effect": "Allow",
+                                  "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+                                  "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule}}})
+                else:
+                    stmts.append({"Sid": "AllowConsumerAccount", "Effect": "Allow",
+                                  "Principal": {"AWS": self._principal(acct, pol, app)},
+                                  "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+                                             "sqs:GetQueueAttributes"], "Resource": arn})
+                a["Policy"] = json.dumps({"Version": "2012-10-17", "Id": f"{arn}/SQSDefaultPolicy",
+                                          "Statement": stmts}, separators=(",", ":"))
+            if j and not fifo and out and not out[0]["fifo"] and (g >> 50) % 10 < 3:
+                a["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": out[0]["arn"], "maxReceiveCount": 5},
+                                                separators=(",", ":"))
+            a["ReceiveMessageWaitTimeSeconds"] = ("0", "20")[(g >> 52) % 2]
+            enc, key = self._customer_key(enc, acct, region, g)
+            a["SqsManagedSseEnabled"] = "true" if enc == "sse-sqs" else "false"
+            if enc in ("aws", "cmk"):
+                if key is None:
+                    a["KmsMasterKeyId"] = "alias/aws/sqs"
+                else:
+                    a["KmsMasterKeyId"] = self.alias_name(key) if (g >> 54) % 3 == 0 else key.arn
+                a["KmsDataKeyReusePeriodSeconds"] = "300"
+            if fifo:
+                a.update(FifoQueue="true", ContentBasedDeduplication=("false", "true")[(g >> 56) % 2],
+                         DeduplicationScope="queue", FifoThroughputLimit="perQueue")
+            q = {"url": f"https://sqs.{region}.amazonaws.com/{acct}/{name}", "arn": arn, "fifo": fifo, "attrs": a,
+                 "tags": dict(self._team_tags(app, env, (g >> 58) % 4))}
+            out.append(q)
+            self._queue_by_url[q["url"]] = (acct, region, q)
         return out
 
     def topics(self, acct: str, region: str) -> list[dict[str, Any]]:
@@ -1334,57 +1396,46 @@ class World:
         [(key, value)]. Every topic has SNS's default policy; TOPIC_MIX adds a statement for EventBridge,
         the next account, or nothing, and sets KmsMasterKeyId alias/aws/sns, a customer managed key ARN,
         or none (unencrypted). 10 % FIFO."""
-        got = self._topics.get((acct, region))
-        if got is not None:
-            return got
+        return self._per_region(self._topics, acct, region, self._new_topics, "arn")
+
+    def _new_topics(self, acct: str, region: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        if acct in self.account_set and region in self.region_set:
-            base = self.h("topicmix", acct, region)
-            cmks = self._cmks(acct, region)
-            for j in range(self.topics_per_region):
-                g = self.h("topic", acct, region, j)
-                enc, pol = TOPIC_MIX[(base + j) % len(TOPIC_MIX)]
-                app, env = APPS[g % len(APPS)], ENVS[(g >> 8) % len(ENVS)]
-                fifo = (g >> 12) % 10 == 0
-                purpose = TOPIC_PURPOSES[(g >> 16) % len(TOPIC_PURPOSES)]
-                name = f"{app}-{env}-{purpose}-{j:03d}" + (".fifo" if fifo else "")
-                arn = f"arn:aws:sns:{region}:{acct}:{name}"
-                stmts: list[dict[str, Any]] = [
-                    {"Sid": "__default_statement_ID", "Effect": "Allow", "Principal": {"AWS": "*"},
-                     "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
-                                "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe",
-                                "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
-                     "Resource": arn, "Condition": {"StringEquals": {"AWS:SourceOwner": acct}}}]
-                if pol == "events":
-                    stmts.append({"Sid": "AllowEventBridgePublish", "Effect": "Allow",
-                                  "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish",
-                                  "Resource": arn})
-                elif pol is not None:
-                    stmts.append({"Sid": "AllowConsumerPublish", "Effect": "Allow",
-                                  "Principal": {"AWS": self._principal(acct, pol, app)}, "Action": "SNS:Publish",
-                                  "Resource": arn})
-                a: dict[str, str] = {
-                    "Policy": json.dumps({"Version": "2008-10-17", "Id": "__default_policy_ID", "Statement": stmts},
-                                         separators=(",", ":")),
-                    "Owner": acct, "SubscriptionsPending": "0", "TopicArn": arn,
-                    "EffectiveDeliveryPolicy": SNS_DELIVERY_POLICY,
-                    "SubscriptionsConfirmed": str((g >> 20) % 6), "DisplayName": "" if (g >> 26) % 2 else app,
-                    "SubscriptionsDeleted": str((g >> 28) % 2),
-                }
-                if enc == "cmk" and not cmks:
-                    enc = "aws"
-                if enc == "aws":
-                    a["KmsMasterKeyId"] = "alias/aws/sns"
-                elif enc == "cmk":
-                    a["KmsMasterKeyId"] = cmks[(g >> 40) % len(cmks)].arn
-                if fifo:
-                    a.update(FifoTopic="true", ContentBasedDeduplication=("false", "true")[(g >> 56) % 2])
-                pool = [("Team", app), ("Environment", env), ("ManagedBy", "terraform")]
-                t = {"arn": arn, "attrs": a, "tags": pool[:(g >> 58) % 4]}
-                out.append(t)
-                self._topic_by_arn[arn] = (acct, region, t)
-            out.sort(key=lambda x: x["arn"])
-        self._topics[(acct, region)] = out
+        for j, g, (enc, pol) in self._drawn("topic", acct, region, self.topics_per_region, TOPIC_MIX):
+            app, env = self._app_env(g)
+            fifo, name = self._messaging_name(g, j, app, env, TOPIC_PURPOSES)
+            arn = f"arn:aws:sns:{region}:{acct}:{name}"
+            stmts: list[dict[str, Any]] = [
+                {"Sid": "__default_statement_ID", "Effect": "Allow", "Principal": {"AWS": "*"},
+                 "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
+                            "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe",
+                            "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
+                 "Resource": arn, "Condition": {"StringEquals": {"AWS:SourceOwner": acct}}}]
+            if pol == "events":
+                stmts.append({"Sid": "AllowEventBridgePublish", "Effect": "Allow",
+                              "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish",
+                              "Resource": arn})
+            elif pol is not None:
+                stmts.append({"Sid": "AllowConsumerPublish", "Effect": "Allow",
+                              "Principal": {"AWS": self._principal(acct, pol, app)}, "Action": "SNS:Publish",
+                              "Resource": arn})
+            a: dict[str, str] = {
+                "Policy": json.dumps({"Version": "2008-10-17", "Id": "__default_policy_ID", "Statement": stmts},
+                                     separators=(",", ":")),
+                "Owner": acct, "SubscriptionsPending": "0", "TopicArn": arn,
+                "EffectiveDeliveryPolicy": SNS_DELIVERY_POLICY,
+                "SubscriptionsConfirmed": str((g >> 20) % 6), "DisplayName": "" if (g >> 26) % 2 else app,
+                "SubscriptionsDeleted": str((g >> 28) % 2),
+            }
+            enc, key = self._customer_key(enc, acct, region, g)
+            if key is not None:
+                a["KmsMasterKeyId"] = key.arn
+            elif enc == "aws":
+                a["KmsMasterKeyId"] = "alias/aws/sns"
+            if fifo:
+                a.update(FifoTopic="true", ContentBasedDeduplication=("false", "true")[(g >> 56) % 2])
+            t = {"arn": arn, "attrs": a, "tags": self._team_tags(app, env, (g >> 58) % 4)}
+            out.append(t)
+            self._topic_by_arn[arn] = (acct, region, t)
         return out
 
     def shared_rows(self, acct: str) -> dict[str, int]:
@@ -1403,165 +1454,134 @@ class World:
     def _snapshot_encryption(self, enc: str, acct: str, region: str, service: str, g: int) -> tuple[str, str | None]:
         """(encryption actually used, key ARN or None): a customer managed key falls back to the AWS managed
         one when the region has none among its first 64 keys, and that to none."""
-        cmks = self._cmks(acct, region)
-        if enc == "cmk" and not cmks:
-            enc = "aws"
-        aws_key = self._aws_key(acct, region, service) if enc == "aws" else None
-        if enc == "aws" and aws_key is None:
-            enc = "none"
-        if enc == "cmk":
-            return enc, cmks[(g >> 40) % len(cmks)].arn
-        return enc, aws_key.arn if aws_key is not None else None
+        enc, key = self._customer_key(enc, acct, region, g)
+        if enc == "aws":
+            key = self._aws_key(acct, region, service)
+            if key is None:
+                enc = "none"
+        return enc, key.arn if key is not None else None
+
+    @staticmethod
+    def _shared_with(share: str | None, enc: str, other: str | None, g: int, public_percent: int) -> list[str]:
+        """Whom a snapshot is shared with (account ids, "all"): the next account ("cross"; never under the
+        AWS managed key, which AWS refuses), and everyone for `public_percent` % of the unencrypted ones."""
+        out: list[str] = []
+        if share == "cross" and other and enc != "aws":
+            out.append(other)
+        if enc == "none" and (g >> 50) % 100 < public_percent:
+            out.append("all")
+        return out
 
     def ebs_snapshots(self, acct: str, region: str) -> list[dict[str, Any]]:
         """The EBS snapshots the account owns in the region (sorted by id), as DescribeSnapshots returns
-        them, with "_perms" (DescribeSnapshotAttribute createVolumePermission: [{"UserId"}|{"Group": "all"}])."""
-        got = self._ebs.get((acct, region))
-        if got is not None:
-            return got
+        them, with "_shared" (DescribeSnapshotAttribute createVolumePermission: account ids, "all")."""
+        return self._per_region(self._ebs, acct, region, self._new_ebs_snapshots, "SnapshotId")
+
+    def _new_ebs_snapshots(self, acct: str, region: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        if acct in self.account_set and region in self.region_set:
-            base = self.h("ebsmix", acct, region)
-            other = self._other_account(acct)
-            for j in range(self.ebs_snapshots_per_region):
-                g = self.h("ebs", acct, region, j)
-                enc, share = EBS_MIX[(base + j) % len(EBS_MIX)]
-                enc, key = self._snapshot_encryption(enc, acct, region, "ebs", g)
-                app, env = APPS[g % len(APPS)], ENVS[(g >> 8) % len(ENVS)]
-                desc = EBS_DESCRIPTIONS[(g >> 12) % len(EBS_DESCRIPTIONS)].format(
-                    instance=f"i-{self.h('ebsinst', acct, region, j):017x}",
-                    ami=f"ami-{self.h('ebsami', acct, region, j):017x}", app=app, env=env)
-                s: dict[str, Any] = {
-                    "SnapshotId": f"snap-{g:017x}", "VolumeId": f"vol-{self.h('ebsvol', acct, region, j):017x}",
-                    "State": "completed", "StartTime": BASE_EPOCH + (g >> 20) % (4 * 365 * DAY), "Progress": "100%",
-                    "OwnerId": acct, "VolumeSize": (8, 8, 20, 30, 50, 100, 200, 500, 1000)[(g >> 16) % 9],
-                    "Description": desc, "Encrypted": key is not None, "KmsKeyId": key,
-                    "StorageTier": "archive" if (g >> 24) % 10 == 0 else "standard",
-                    "Tags": [{"Key": k, "Value": v} for k, v in
-                             [("Name", f"{app}-{env}-{j:03d}"), ("Team", app), ("Environment", env)][:(g >> 28) % 4]],
-                }
-                perms: list[dict[str, str]] = []
-                if share == "cross" and other and enc != "aws":
-                    perms.append({"UserId": other})
-                if enc == "none" and (g >> 50) % 100 < 12:
-                    perms.append({"Group": "all"})
-                s["_perms"] = perms
-                out.append(s)
-            out.sort(key=lambda x: x["SnapshotId"])
-        self._ebs[(acct, region)] = out
+        other = self._other_account(acct)
+        for j, g, (enc, share) in self._drawn("ebs", acct, region, self.ebs_snapshots_per_region, EBS_MIX):
+            enc, key = self._snapshot_encryption(enc, acct, region, "ebs", g)
+            app, env = self._app_env(g)
+            desc = EBS_DESCRIPTIONS[(g >> 12) % len(EBS_DESCRIPTIONS)].format(
+                instance=f"i-{self.h('ebsinst', acct, region, j):017x}",
+                ami=f"ami-{self.h('ebsami', acct, region, j):017x}", app=app, env=env)
+            out.append({
+                "SnapshotId": f"snap-{g:017x}", "VolumeId": f"vol-{self.h('ebsvol', acct, region, j):017x}",
+                "State": "completed", "StartTime": BASE_EPOCH + (g >> 20) % (4 * 365 * DAY), "Progress": "100%",
+                "OwnerId": acct, "VolumeSize": (8, 8, 20, 30, 50, 100, 200, 500, 1000)[(g >> 16) % 9],
+                "Description": desc, "Encrypted": key is not None, "KmsKeyId": key,
+                "StorageTier": "archive" if (g >> 24) % 10 == 0 else "standard",
+                "Tags": self._tag_list([("Name", f"{app}-{env}-{j:03d}"), ("Team", app),
+                                        ("Environment", env)][:(g >> 28) % 4]),
+                "_shared": self._shared_with(share, enc, other, g, 12),
+            })
         return out
 
     def db_snapshots(self, acct: str, region: str) -> list[dict[str, Any]]:
         """The account's DB snapshots in the region (sorted by identifier): even j manual, odd j the
-        automated snapshot of the same DB instance (j // 2), with the instance's encryption; "_restore" is
+        automated snapshot of the same DB instance (j // 2), with the instance's encryption; "_shared" is
         the restore attribute of a manual one (account ids, "all"; always [] for automated ones)."""
-        got = self._dbsnaps.get((acct, region))
-        if got is not None:
-            return got
-        out: list[dict[str, Any]] = []
-        if acct in self.account_set and region in self.region_set:
-            base = self.h("dbmix", acct, region)
-            other = self._other_account(acct)
-            for j in range(self.db_snapshots_per_region):
-                n, manual = j // 2, j % 2 == 0
-                gi = self.h("dbinst", acct, region, n)
-                g = self.h("dbsnap", acct, region, j)
-                enc, share = DB_MIX[(base + n) % len(DB_MIX)]
-                enc, key = self._snapshot_encryption(enc, acct, region, "rds", gi)
-                app, env = APPS[gi % len(APPS)], ENVS[(gi >> 8) % len(ENVS)]
-                engine, version, port, lic, user, og = DB_ENGINES[(gi >> 12) % len(DB_ENGINES)]
-                inst = f"{app}-{env}-{engine.split('-')[0]}-{n:02d}"
-                created = BASE_EPOCH + (gi >> 20) % (3 * 365 * DAY)
-                if manual:
-                    t = created + (g >> 20) % (300 * DAY)
-                    ident = f"{inst}-{('manual', 'before-upgrade', 'pre-migration', 'final')[(g >> 16) % 4]}-" \
-                            f"{time.strftime('%Y%m%d', time.gmtime(t))}"
-                else:   # automated: within the last week, in the instance's backup window
-                    t = NOW // DAY * DAY - ((g >> 20) % 7 + 1) * DAY + 3 * 3600 + (gi >> 30) % 3600
-                    ident = f"rds:{inst}-{time.strftime('%Y-%m-%d-%H-%M', time.gmtime(t))}"
-                size = (20, 20, 50, 100, 200, 500, 1000)[(gi >> 36) % 7]
-                s: dict[str, Any] = {
-                    "DBSnapshotIdentifier": ident, "DBInstanceIdentifier": inst, "SnapshotCreateTime": t,
-                    "Engine": engine, "AllocatedStorage": size, "Status": "available", "Port": port,
-                    "AvailabilityZone": f"{region}{'abc'[(gi >> 40) % 3]}",
-                    "VpcId": f"vpc-{self.h('vpc', acct, region):017x}",
-                    "InstanceCreateTime": created, "MasterUsername": user, "EngineVersion": version,
-                    "LicenseModel": lic, "SnapshotType": "manual" if manual else "automated",
-                    "Iops": 12000 if size >= 400 else 3000, "StorageThroughput": 500 if size >= 400 else 125,
-                    "OptionGroupName": og, "PercentProgress": 100, "StorageType": "gp3", "Encrypted": key is not None,
-                    "KmsKeyId": key, "DBSnapshotArn": f"arn:aws:rds:{region}:{acct}:snapshot:{ident}",
-                    "IAMDatabaseAuthenticationEnabled": (gi >> 44) % 3 == 0,
-                    "DbiResourceId": "db-" + "".join(ALNUM[(gi >> (2 * i)) % 26] for i in range(26)),
-                    "Tags": [{"Key": k, "Value": v} for k, v in
-                             [("Team", app), ("Environment", env), ("ManagedBy", "terraform")][:(g >> 28) % 4]],
-                    "OriginalSnapshotCreateTime": t, "SnapshotTarget": "region",
-                }
-                restore: list[str] = []
-                if manual:
-                    if share == "cross" and other and enc != "aws":
-                        restore.append(other)
-                    if enc == "none" and (g >> 50) % 100 < 15:
-                        restore.append("all")
-                s["_restore"] = restore
-                out.append(s)
-            out.sort(key=lambda x: x["DBSnapshotIdentifier"])
-        self._dbsnaps[(acct, region)] = out
-        return out
+        return self._per_region(self._dbsnaps, acct, region,
+                                lambda a, r: self._rds_snapshots(a, r, "db", self.db_snapshots_per_region,
+                                                                 self._db_snapshot), "DBSnapshotIdentifier")
 
     def cluster_snapshots(self, acct: str, region: str) -> list[dict[str, Any]]:
         """The account's DB cluster (Aurora) snapshots in the region, as db_snapshots (even j manual, odd j
-        automated, of cluster j // 2; DB_MIX from a hashed start of their own), with "_restore"."""
-        got = self._clsnaps.get((acct, region))
-        if got is not None:
-            return got
+        automated, of cluster j // 2; DB_MIX from a hashed start of their own), with "_shared"."""
+        return self._per_region(self._clsnaps, acct, region,
+                                lambda a, r: self._rds_snapshots(a, r, "cl", self.cluster_snapshots_per_region,
+                                                                 self._cluster_snapshot),
+                                "DBClusterSnapshotIdentifier")
+
+    def _rds_snapshots(self, acct: str, region: str, tag: str, count: int,
+                       describe: Callable[[RdsDraw], dict[str, Any]]) -> list[dict[str, Any]]:
+        """Snapshots of DB instances or clusters (tag "db", "cl"): even j manual, odd j automated, of parent
+        j // 2, with the parent's DB_MIX entry and encryption; `describe` gives a snapshot's fields."""
+        other = self._other_account(acct)
+        parents = self._drawn(f"{tag}inst", acct, region, (count + 1) // 2, DB_MIX, f"{tag}mix")
         out: list[dict[str, Any]] = []
-        if acct in self.account_set and region in self.region_set:
-            base = self.h("clmix", acct, region)
-            other = self._other_account(acct)
-            for j in range(self.cluster_snapshots_per_region):
-                n, manual = j // 2, j % 2 == 0
-                gi = self.h("clinst", acct, region, n)
-                g = self.h("clsnap", acct, region, j)
-                enc, share = DB_MIX[(base + n) % len(DB_MIX)]
-                enc, key = self._snapshot_encryption(enc, acct, region, "rds", gi)
-                app, env = APPS[gi % len(APPS)], ENVS[(gi >> 8) % len(ENVS)]
-                engine, version, port, lic, user = CLUSTER_ENGINES[(gi >> 12) % len(CLUSTER_ENGINES)]
-                cluster = f"{app}-{env}-{engine.split('-')[1]}-cluster-{n:02d}"
-                created = BASE_EPOCH + (gi >> 20) % (3 * 365 * DAY)
-                if manual:
-                    t = created + (g >> 20) % (300 * DAY)
-                    ident = f"{cluster}-{('manual', 'before-upgrade', 'pre-migration', 'final')[(g >> 16) % 4]}-" \
-                            f"{time.strftime('%Y%m%d', time.gmtime(t))}"
-                else:
-                    t = NOW // DAY * DAY - ((g >> 20) % 7 + 1) * DAY + 4 * 3600 + (gi >> 30) % 3600
-                    ident = f"rds:{cluster}-{time.strftime('%Y-%m-%d-%H-%M', time.gmtime(t))}"
-                s: dict[str, Any] = {
-                    "AvailabilityZones": [f"{region}{z}" for z in "abc"], "DBClusterSnapshotIdentifier": ident,
-                    "DBClusterIdentifier": cluster, "SnapshotCreateTime": t, "Engine": engine,
-                    "EngineMode": "provisioned",
-                    "AllocatedStorage": 1 + (g >> 36) % 500, "Status": "available", "Port": port,
-                    "VpcId": f"vpc-{self.h('vpc', acct, region):017x}", "ClusterCreateTime": created,
-                    "MasterUsername": user, "EngineVersion": version, "LicenseModel": lic,
-                    "SnapshotType": "manual" if manual else "automated", "PercentProgress": 100,
-                    "StorageEncrypted": key is not None, "KmsKeyId": key,
-                    "DBClusterSnapshotArn": f"arn:aws:rds:{region}:{acct}:cluster-snapshot:{ident}",
-                    "IAMDatabaseAuthenticationEnabled": (gi >> 44) % 3 == 0,
-                    "Tags": [{"Key": k, "Value": v} for k, v in
-                             [("Team", app), ("Environment", env), ("ManagedBy", "terraform")][:(g >> 28) % 4]],
-                    "StorageType": "aurora-iopt1" if (gi >> 48) % 4 == 0 else "aurora",
-                    "DbClusterResourceId": "cluster-" + "".join(ALNUM[(gi >> (2 * i)) % 26] for i in range(26)),
-                }
-                restore: list[str] = []
-                if manual:
-                    if share == "cross" and other and enc != "aws":
-                        restore.append(other)
-                    if enc == "none" and (g >> 50) % 100 < 15:
-                        restore.append("all")
-                s["_restore"] = restore
-                out.append(s)
-            out.sort(key=lambda x: x["DBClusterSnapshotIdentifier"])
-        self._clsnaps[(acct, region)] = out
+        for j in range(count):
+            n, gi, (enc, share) = parents[j // 2]
+            g = self.h(f"{tag}snap", acct, region, j)
+            enc, key = self._snapshot_encryption(enc, acct, region, "rds", gi)
+            app, env = self._app_env(gi)
+            d = RdsDraw(acct, region, n, gi, g, j % 2 == 0, key, app, env, BASE_EPOCH + (gi >> 20) % (3 * 365 * DAY))
+            s = describe(d)
+            s["_shared"] = self._shared_with(share, enc, other, g, 15) if d.manual else []
+            out.append(s)
         return out
+
+    @staticmethod
+    def _rds_when(d: RdsDraw, parent: str, backup_hour: int) -> tuple[int, str]:
+        """(creation time, identifier) of an RDS snapshot: a manual one some time after its parent was
+        created; an automated one within the last week, in the parent's backup window."""
+        if d.manual:
+            t = d.created + (d.g >> 20) % (300 * DAY)
+            return t, (f"{parent}-{('manual', 'before-upgrade', 'pre-migration', 'final')[(d.g >> 16) % 4]}-"
+                       f"{time.strftime('%Y%m%d', time.gmtime(t))}")
+        t = NOW // DAY * DAY - ((d.g >> 20) % 7 + 1) * DAY + backup_hour * 3600 + (d.gi >> 30) % 3600
+        return t, f"rds:{parent}-{time.strftime('%Y-%m-%d-%H-%M', time.gmtime(t))}"
+
+    def _rds_common(self, d: RdsDraw, t: int, engine: tuple[Any, ...]) -> dict[str, Any]:
+        """The fields DB snapshots and DB cluster snapshots share."""
+        name, version, port, lic, user = engine[:5]
+        return {"SnapshotCreateTime": t, "Engine": name, "Status": "available", "Port": port,
+                "VpcId": f"vpc-{self.h('vpc', d.acct, d.region):017x}", "MasterUsername": user,
+                "EngineVersion": version, "LicenseModel": lic, "SnapshotType": "manual" if d.manual else "automated",
+                "PercentProgress": 100, "KmsKeyId": d.key, "IAMDatabaseAuthenticationEnabled": (d.gi >> 44) % 3 == 0,
+                "Tags": self._tag_list(self._team_tags(d.app, d.env, (d.g >> 28) % 4))}
+
+    @staticmethod
+    def _resource_id(prefix: str, gi: int) -> str:
+        return prefix + "".join(ALNUM[(gi >> (2 * i)) % 26] for i in range(26))
+
+    def _db_snapshot(self, d: RdsDraw) -> dict[str, Any]:
+        engine = DB_ENGINES[(d.gi >> 12) % len(DB_ENGINES)]
+        inst = f"{d.app}-{d.env}-{engine[0].split('-')[0]}-{d.n:02d}"
+        t, ident = self._rds_when(d, inst, backup_hour=3)
+        size = (20, 20, 50, 100, 200, 500, 1000)[(d.gi >> 36) % 7]
+        return {**self._rds_common(d, t, engine),
+                "DBSnapshotIdentifier": ident, "DBInstanceIdentifier": inst, "AllocatedStorage": size,
+                "AvailabilityZone": f"{d.region}{'abc'[(d.gi >> 40) % 3]}", "InstanceCreateTime": d.created,
+                "Iops": 12000 if size >= 400 else 3000, "StorageThroughput": 500 if size >= 400 else 125,
+                "OptionGroupName": engine[5], "StorageType": "gp3", "Encrypted": d.key is not None,
+                "DBSnapshotArn": f"arn:aws:rds:{d.region}:{d.acct}:snapshot:{ident}",
+                "DbiResourceId": self._resource_id("db-", d.gi), "OriginalSnapshotCreateTime": t,
+                "SnapshotTarget": "region"}
+
+    def _cluster_snapshot(self, d: RdsDraw) -> dict[str, Any]:
+        engine = CLUSTER_ENGINES[(d.gi >> 12) % len(CLUSTER_ENGINES)]
+        cluster = f"{d.app}-{d.env}-{engine[0].split('-')[1]}-cluster-{d.n:02d}"
+        t, ident = self._rds_when(d, cluster, backup_hour=4)
+        return {**self._rds_common(d, t, engine),
+                "AvailabilityZones": [f"{d.region}{z}" for z in "abc"], "DBClusterSnapshotIdentifier": ident,
+                "DBClusterIdentifier": cluster, "EngineMode": "provisioned",
+                "AllocatedStorage": 1 + (d.g >> 36) % 500, "ClusterCreateTime": d.created,
+                "StorageEncrypted": d.key is not None,
+                "DBClusterSnapshotArn": f"arn:aws:rds:{d.region}:{d.acct}:cluster-snapshot:{ident}",
+                "StorageType": "aurora-iopt1" if (d.gi >> 48) % 4 == 0 else "aurora",
+                "DbClusterResourceId": self._resource_id("cluster-", d.gi)}
 
     def snapshot_rows(self, acct: str) -> dict[str, int]:
         """Rows the EBS and RDS snapshot tables of a correct sync hold for this account (one attributes row
@@ -1590,6 +1610,68 @@ def _offset(marker: str | None, code: str) -> int:
     except (ValueError, UnicodeDecodeError):
         pass
     raise ApiError(400, code, "The marker/token is not valid")
+
+
+def _paginate(items: list[Any], marker: str | None, size: int, code: str) -> tuple[list[Any], str]:
+    """The page of `items` that starts at `marker` (an offset token from _marker; a bad one is ApiError
+    `code`) and holds `size` at most, and the next page's marker ("" on the last page)."""
+    start = _offset(marker, code)
+    end = start + size
+    return items[start:end], _marker(end) if end < len(items) else ""
+
+
+def _int_or_zero(value: str | None, default: int) -> int:
+    """An integer parameter (`default` when absent or empty; 0, out of every range, when not a number)."""
+    try:
+        return int(value or default)
+    except ValueError:
+        return 0
+
+
+def _xml_error(ns: str, code: str, message: str, rid: str) -> bytes:
+    """The error body of the query protocol (STS, IAM, SNS, RDS)."""
+    return (f'<ErrorResponse xmlns="{ns}"><Error><Type>Sender</Type><Code>{code}</Code><Message>'
+            f"{xml_escape(message)}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>").encode()
+
+
+def _xml_answer(ns: str, op: str, result: str, rid: str) -> bytes:
+    """The answer body of the query protocol (STS, IAM, SNS, RDS): `result` inside <{op}Result>."""
+    return (f'<{op}Response xmlns="{ns}"><{op}Result>{result}</{op}Result><ResponseMetadata><RequestId>{rid}'
+            f"</RequestId></ResponseMetadata></{op}Response>").encode()
+
+
+def _ec2_error(ns: str, code: str, message: str, rid: str) -> bytes:
+    """The error body of the ec2 protocol (no namespace)."""
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code><Message>'
+            f"{xml_escape(message)}</Message></Error></Errors><RequestID>{rid}</RequestID></Response>").encode()
+
+
+def _ec2_answer(ns: str, op: str, result: str, rid: str) -> bytes:
+    """The answer body of the ec2 protocol: `result` right in <{op}Response>, after <requestId>."""
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<{op}Response xmlns="{ns}"><requestId>{rid}</requestId>'
+            f"{result}</{op}Response>").encode()
+
+
+class FormService(NamedTuple):
+    """A service with a form body (`Action=`) and XML answers, cached by (account, region, form):
+    Server.<svc>_op(op, form, acct, region) gives an answer's result XML or raises ApiError."""
+    ns: str
+    ctype: str
+    throttle: tuple[int, str, str] | None   # (status, code, message) of a throttled request; None: never
+    ops: tuple[str, ...] | None             # counted by name (others as `<svc>.unknown`); None: every op
+    regional: bool = True                   # False: global (the region is neither read nor in the cache key)
+    rid48: bool = False                     # the request id's layout SNS and IAM were first served with
+    answer: Callable[[str, str, str, str], bytes] = _xml_answer   # (ns, op, result, rid)
+    error: Callable[[str, str, str, str], bytes] = _xml_error     # (ns, code, message, rid)
+
+
+FORM_SERVICES = {
+    "sns": FormService(SNS_NS, "text/xml", (400, "Throttling", "Rate exceeded"), None, rid48=True),
+    "ec2": FormService(EC2_NS, "text/xml;charset=UTF-8", (503, "RequestLimitExceeded", "Request limit exceeded."),
+                       EC2_OPS, answer=_ec2_answer, error=_ec2_error),
+    "rds": FormService(RDS_NS, "text/xml", (400, "Throttling", "Rate exceeded"), RDS_OPS),
+    "iam": FormService(IAM_NS, "text/xml", None, None, regional=False, rid48=True),
+}
 
 
 class Server:
@@ -1644,6 +1726,33 @@ class Server:
         self._eligible += 1
         return int((n + 1) * self.throttle) > int(n * self.throttle)
 
+    def _throttle_hit(self, svc: str, op: str, code: str) -> bool:
+        """Whether this request is one of the throttled fraction (then counted as error `code`)."""
+        if not self.throttled():
+            return False
+        self.stats["throttled"] += 1
+        self.errors[f"{svc}.{op}:{code}"] += 1
+        return True
+
+    def _answer(self, ck: Any, compute: Callable[..., tuple], *args: Any) -> tuple:
+        """The answer to a request by its cache key: cached, or `compute(*args)` (and kept while there is room)."""
+        entry = self.cache.get(ck)
+        if entry is None:
+            self.stats["cache_miss"] += 1
+            entry = compute(*args)
+            if len(self.cache) < self.cache_limit:
+                self.cache[ck] = entry
+        return entry
+
+    def _prewarm(self, ck: Any, compute: Callable[..., tuple], *args: Any) -> None:
+        if ck not in self.cache and len(self.cache) < self.cache_limit:
+            self.cache[ck] = compute(*args)
+
+    def _json_request_id(self) -> str:
+        """The request id header of the JSON services (KMS, Organizations, Secrets Manager, SQS)."""
+        self._rid += 1
+        return f"x-amzn-RequestId: {self._rid:08x}-fake-4000-8000-{self.world.seed:012x}\r\n"
+
     def snapshot(self) -> dict[str, Any]:
         ru = resource.getrusage(resource.RUSAGE_SELF)
         total = sum(v for k, v in self.stats.items() if "." in k)
@@ -1696,14 +1805,10 @@ class Server:
             return self.sts(body, acct, region)
         if service == "organizations":
             return self.organizations(headers, acct)
-        if service == "iam":
-            return self.iam(body, acct)
         if service in ("secretsmanager", "sqs"):
             return self.json_service(service, headers, body, acct, region)
-        if service == "sns":
-            return self.sns(body, acct, region)
-        if service in ("ec2", "rds"):
-            return self.query_service(service, body, acct, region)
+        if service in FORM_SERVICES:   # SNS, EC2, RDS, IAM
+            return self.form_service(service, body, acct, region)
         self.stats[f"{service or 'unknown'}.unknown"] += 1
         return self.http(400, "application/json", b'{"__type":"UnknownServiceException"}')
 
@@ -1760,22 +1865,16 @@ class Server:
                 raise ApiError(400, "InvalidAction", f"Could not find operation {op} for version 2011-06-15")
         except ApiError as e:
             self.errors[f"sts.{op}:{e.code}"] += 1
-            xml = (f'<ErrorResponse xmlns="{STS_NS}"><Error><Type>Sender</Type><Code>{e.code}</Code>'
-                   f"<Message>{xml_escape(e.message)}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>")
-            return self.http(e.status, "text/xml", xml.encode(), f"x-amzn-RequestId: {rid}\r\n")
-        xml = (f'<{op}Response xmlns="{STS_NS}"><{op}Result>{res}</{op}Result><ResponseMetadata><RequestId>{rid}'
-               f"</RequestId></ResponseMetadata></{op}Response>")
-        return self.http(200, "text/xml", xml.encode(), f"x-amzn-RequestId: {rid}\r\n")
+            return self.http(e.status, "text/xml", _xml_error(STS_NS, e.code, e.message, rid),
+                             f"x-amzn-RequestId: {rid}\r\n")
+        return self.http(200, "text/xml", _xml_answer(STS_NS, op, res, rid), f"x-amzn-RequestId: {rid}\r\n")
 
     # -- KMS ------------------------------------------------------------------------------------
     def kms(self, headers: dict[str, str], body: bytes, acct: str, region: str) -> bytes:
         op = headers.get("x-amz-target", "").rpartition(".")[2]
         self.stats[f"kms.{op}"] += 1
-        self._rid += 1
-        extra = f"x-amzn-RequestId: {self._rid:08x}-fake-4000-8000-{self.world.seed:012x}\r\n"
-        if self.throttled():
-            self.stats["throttled"] += 1
-            self.errors[f"kms.{op}:ThrottlingException"] += 1
+        extra = self._json_request_id()
+        if self._throttle_hit("kms", op, "ThrottlingException"):
             return self.http(400, KMS_CTYPE, b'{"__type":"ThrottlingException","message":"Rate exceeded"}', extra)
         try:
             params = json.loads(body) if body else {}
@@ -1783,13 +1882,7 @@ class Server:
             hash(ck)
         except (ValueError, TypeError, AttributeError):
             return self.http(400, KMS_CTYPE, b'{"__type":"SerializationException"}', extra)
-        entry = self.cache.get(ck)
-        if entry is None:
-            self.stats["cache_miss"] += 1
-            entry = self.kms_compute(op, params, acct, region)
-            if len(self.cache) < self.cache_limit:
-                self.cache[ck] = entry
-        status, out, code = entry
+        status, out, code = self._answer(ck, self.kms_compute, op, params, acct, region)
         if code:
             self.errors[f"kms.{op}:{code}"] += 1
         return self.http(status, KMS_CTYPE, out, extra)
@@ -1813,27 +1906,22 @@ class Server:
                                       ("ListGrants", (("Limit", 100),)), ("ListResourceTags", (("Limit", 50),)),
                                       ("GetKeyRotationStatus", ()), ("ListKeyRotations", (("Limit", 1000),))):
                         params = dict((("KeyId", k.arn), *extra))
-                        ck = ("kms", acct, region, op, tuple(sorted(params.items())))
-                        if ck not in self.cache and len(self.cache) < self.cache_limit:
-                            self.cache[ck] = self.kms_compute(op, params, acct, region)
+                        self._prewarm(("kms", acct, region, op, tuple(sorted(params.items()))), self.kms_compute,
+                                      op, params, acct, region)
             for b in w.buckets(acct):
                 for sub in self.S3_SUBRESOURCES:
                     if sub == "acl" and w.ownership(b) == "BucketOwnerEnforced":
                         continue  # ACLs disabled: the plugin does not ask
                     target = f"/{b.name}?{sub}"
-                    ck = ("s3", acct, b.region, "GET", target)
-                    if ck not in self.cache and len(self.cache) < self.cache_limit:
-                        self.cache[ck] = self.s3_compute("GET", target, acct, b.region)
+                    self._prewarm(("s3", acct, b.region, "GET", target), self.s3_compute, "GET", target, acct, b.region)
             control = [(region, f"{S3C_PREFIX}accesspoint/{ap['Name']}/policy")
                        for region in w.regions for ap in w.access_points(acct, region)]
             control += [(MRAP_REGION, f"{S3C_PREFIX}mrap/instances/{m['Name']}/policy") for m in w.mraps(acct)]
             for region, target in control:
-                ck = ("s3c", acct, acct, region, "GET", target)
-                if ck not in self.cache and len(self.cache) < self.cache_limit:
-                    self.cache[ck] = self.s3control_compute("GET", target, acct, acct, region)
-            ck = ("org", acct, "DescribeOrganization")
-            if ck not in self.cache and len(self.cache) < self.cache_limit:
-                self.cache[ck] = self.organizations_compute("DescribeOrganization", acct)
+                self._prewarm(("s3c", acct, acct, region, "GET", target), self.s3control_compute, "GET", target, acct,
+                              acct, region)
+            self._prewarm(("org", acct, "DescribeOrganization"), self.organizations_compute, "DescribeOrganization",
+                          acct)
             # Secrets Manager, SQS and SNS per resource, with the plugin's parameters
             for region in w.regions:
                 for sec in w.secrets(acct, region):
@@ -1845,9 +1933,7 @@ class Server:
                 for t in w.topics(acct, region):
                     for form in ({"Action": "GetTopicAttributes", "Version": "2010-03-31", "TopicArn": t["arn"]},
                                  {"Action": "ListTagsForResource", "Version": "2010-03-31", "ResourceArn": t["arn"]}):
-                        ck = ("sns", acct, region, tuple(sorted(form.items())))
-                        if ck not in self.cache and len(self.cache) < self.cache_limit:
-                            self.cache[ck] = self.sns_compute(form, acct, region)
+                        self._prewarm_form("sns", acct, region, form)
                 # EBS snapshots' createVolumePermission, manual DB snapshots' attributes (the plugin's asks)
                 for snap in w.ebs_snapshots(acct, region):
                     self._prewarm_form("ec2", acct, region, {
@@ -1868,20 +1954,15 @@ class Server:
             for start in range(0, max(len(w.iam(acct)), 1), 1000):
                 if start:
                     form["Marker"] = _marker(start)
-                ck = ("iam", acct, tuple(sorted(form.items())))
-                if ck not in self.cache and len(self.cache) < self.cache_limit:
-                    self.cache[ck] = self.iam_compute(dict(form), acct)
+                self._prewarm_form("iam", acct, "", dict(form))
         return len(self.cache)
 
     def _prewarm_form(self, svc: str, acct: str, region: str, form: dict[str, str]) -> None:
-        ck = (svc, acct, region, tuple(sorted(form.items())))
-        if ck not in self.cache and len(self.cache) < self.cache_limit:
-            self.cache[ck] = (self.ec2_compute if svc == "ec2" else self.rds_compute)(form, acct, region)
+        self._prewarm(self._form_key(svc, acct, region, form), self.form_compute, svc, form, acct, region)
 
     def _prewarm_json(self, svc: str, acct: str, region: str, op: str, params: dict[str, Any]) -> None:
-        ck = (svc, acct, region, op, json.dumps(params, sort_keys=True))
-        if ck not in self.cache and len(self.cache) < self.cache_limit:
-            self.cache[ck] = self.json_compute(svc, op, params, acct, region)
+        self._prewarm((svc, acct, region, op, json.dumps(params, sort_keys=True)), self.json_compute, svc, op, params,
+                      acct, region)
 
     def _page(self, op: str, items: list[Any], params: dict[str, Any], key: str) -> dict[str, Any]:
         default, hi = KMS_LIST_LIMITS[op]
@@ -1890,11 +1971,10 @@ class Server:
             raise ApiError(400, "ValidationException", f"1 validation error detected: Value '{limit}' at 'limit' "
                                                        f"failed to satisfy constraint: Member must have value less "
                                                        f"than or equal to {hi}")
-        start = _offset(params.get("Marker"), "InvalidMarkerException")
-        page = items[start:start + limit]
-        out: dict[str, Any] = {key: page, "Truncated": start + limit < len(items)}
-        if out["Truncated"]:
-            out["NextMarker"] = _marker(start + limit)
+        page, nxt = _paginate(items, params.get("Marker"), limit, "InvalidMarkerException")
+        out: dict[str, Any] = {key: page, "Truncated": bool(nxt)}
+        if nxt:
+            out["NextMarker"] = nxt
         return out
 
     def kms_op(self, op: str, p: dict[str, Any], acct: str, region: str) -> dict[str, Any]:
@@ -1944,11 +2024,10 @@ class Server:
         limit = p.get("Limit", default)
         if not isinstance(limit, int) or not 1 <= limit <= hi:
             raise ApiError(400, "ValidationException", f"Value '{limit}' at 'limit' failed to satisfy constraint")
-        start = _offset(p.get("Marker"), "InvalidMarkerException")
-        out: dict[str, Any] = {"Keys": [{"KeyId": k.key_id, "KeyArn": k.arn} for k in keys[start:start + limit]],
-                               "Truncated": start + limit < len(keys)}
-        if out["Truncated"]:
-            out["NextMarker"] = _marker(start + limit)
+        page, nxt = _paginate(keys, p.get("Marker"), limit, "InvalidMarkerException")
+        out: dict[str, Any] = {"Keys": [{"KeyId": k.key_id, "KeyArn": k.arn} for k in page], "Truncated": bool(nxt)}
+        if nxt:
+            out["NextMarker"] = nxt
         return out
 
     # -- S3 -------------------------------------------------------------------------------------
@@ -1960,19 +2039,11 @@ class Server:
     def s3(self, method: str, target: str, acct: str, region: str) -> bytes:
         self._rid += 1
         rid = f"{self._rid:016X}"
-        ck = ("s3", acct, region, method, target)
-        entry = self.cache.get(ck)
-        if entry is None:
-            self.stats["cache_miss"] += 1
-            entry = self.s3_compute(method, target, acct, region)
-            if len(self.cache) < self.cache_limit:
-                self.cache[ck] = entry
-        op, status, ctype, body, extra, code, wrong_region = entry
+        op, status, ctype, body, extra, code, wrong_region = self._answer(
+            ("s3", acct, region, method, target), self.s3_compute, method, target, acct, region)
         self.stats[f"s3.{op}"] += 1
         extra = f"x-amz-request-id: {rid}\r\nx-amz-id-2: {rid}{extra}"
-        if self.throttled():
-            self.stats["throttled"] += 1
-            self.errors[f"s3.{op}:SlowDown"] += 1
+        if self._throttle_hit("s3", op, "SlowDown"):
             xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce '
                    f"your request rate.</Message><RequestId>{rid}</RequestId><HostId>{rid}</HostId></Error>")
             return self.http(503, "application/xml", b"" if method == "HEAD" else xml.encode(), extra)
@@ -2026,10 +2097,7 @@ class Server:
         allb = self.world.buckets(acct)
         paginated = any(k in q for k in ("max-buckets", "continuation-token", "prefix", "bucket-region"))
         if "max-buckets" in q:
-            try:
-                mx = int(q["max-buckets"])
-            except ValueError:
-                mx = 0
+            mx = _int_or_zero(q["max-buckets"], 0)
             if not 1 <= mx <= 10000:
                 raise ApiError(400, "InvalidArgument", "max-buckets must be between 1 and 10000")
         else:
@@ -2039,8 +2107,7 @@ class Server:
             items = [b for b in items if b.name.startswith(q["prefix"])]
         if q.get("bucket-region"):
             items = [b for b in items if b.region == q["bucket-region"]]
-        start = _offset(q.get("continuation-token"), "InvalidToken")
-        page = items[start:start + mx]
+        page, nxt = _paginate(items, q.get("continuation-token"), mx, "InvalidToken")
         parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<ListAllMyBucketsResult xmlns="{S3_NS}"><Owner>'
                  f"<DisplayName>bench-{acct}</DisplayName><ID>{hashlib.sha256(acct.encode()).hexdigest()}</ID></Owner>"
                  "<Buckets>"]
@@ -2049,8 +2116,8 @@ class Server:
             parts.append(f"<Bucket><Name>{b.name}</Name><CreationDate>{iso(b.created)}</CreationDate>{region}"
                          f"<BucketArn>arn:aws:s3:::{b.name}</BucketArn></Bucket>")
         parts.append("</Buckets>")
-        if paginated and start + mx < len(items):
-            parts.append(f"<ContinuationToken>{_marker(start + mx)}</ContinuationToken>")
+        if paginated and nxt:
+            parts.append(f"<ContinuationToken>{nxt}</ContinuationToken>")
         if q.get("prefix"):
             parts.append(f"<Prefix>{xml_escape(q['prefix'])}</Prefix>")
         parts.append("</ListAllMyBucketsResult>")
@@ -2133,19 +2200,11 @@ class Server:
         self._rid += 1
         rid = f"{self._rid:016X}"
         hdr = headers.get("x-amz-account-id", "")
-        ck = ("s3c", acct, hdr, region, method, target)
-        entry = self.cache.get(ck)
-        if entry is None:
-            self.stats["cache_miss"] += 1
-            entry = self.s3control_compute(method, target, acct, hdr, region)
-            if len(self.cache) < self.cache_limit:
-                self.cache[ck] = entry
-        op, status, body, code = entry
+        op, status, body, code = self._answer(("s3c", acct, hdr, region, method, target), self.s3control_compute,
+                                              method, target, acct, hdr, region)
         self.stats[f"s3control.{op}"] += 1
         extra = f"x-amz-request-id: {rid}\r\nx-amz-id-2: {rid}\r\n"
-        if self.throttled():
-            self.stats["throttled"] += 1
-            self.errors[f"s3control.{op}:SlowDown"] += 1
+        if self._throttle_hit("s3control", op, "SlowDown"):
             xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Code>SlowDown</Code><Message>'
                    f"Please reduce your request rate.</Message></Error><RequestId>{rid}</RequestId>"
                    f"<HostId>{rid}</HostId></ErrorResponse>")
@@ -2194,18 +2253,18 @@ class Server:
                 if not 0 <= mx <= hi:
                     raise ApiError(400, "InvalidRequest", f"maxResults must be between 0 and {hi}")
                 mx = mx or hi
-                start = _offset(query.get("nextToken"), "InvalidToken")
                 if op == "ListAccessPoints":
                     items = w.access_points(acct, region)
                     if query.get("bucket"):
                         items = [a for a in items if a["Bucket"] == query["bucket"]]
-                    xml_items = [self._access_point_xml(a) for a in items[start:start + mx]]
+                    page, nxt = _paginate(items, query.get("nextToken"), mx, "InvalidToken")
+                    xml_items = [self._access_point_xml(a) for a in page]
                     result, list_tag = "ListAccessPointsResult", "AccessPointList"
                 else:
-                    items = w.mraps(acct)
-                    xml_items = [self._mrap_xml(acct, m) for m in items[start:start + mx]]
+                    page, nxt = _paginate(w.mraps(acct), query.get("nextToken"), mx, "InvalidToken")
+                    xml_items = [self._mrap_xml(acct, m) for m in page]
                     result, list_tag = "ListMultiRegionAccessPointsResult", "AccessPoints"
-                token = f"<NextToken>{_marker(start + mx)}</NextToken>" if start + mx < len(items) else ""
+                token = f"<NextToken>{nxt}</NextToken>" if nxt else ""
                 body = (f'{head}<{result} xmlns="{S3C_NS}"><{list_tag}>{"".join(xml_items)}</{list_tag}>{token}'
                         f"</{result}>")
             elif op == "GetAccessPointPolicy":
@@ -2258,16 +2317,8 @@ class Server:
         # Unserved operations keep the `.unknown` count they had before Organizations was served
         # (bench_org.py lists those as what the fake could not answer); the error names the operation.
         self.stats[f"organizations.{op}" if op == "DescribeOrganization" else "organizations.unknown"] += 1
-        self._rid += 1
-        extra = f"x-amzn-RequestId: {self._rid:08x}-fake-4000-8000-{self.world.seed:012x}\r\n"
-        ck = ("org", acct, op)
-        entry = self.cache.get(ck)
-        if entry is None:
-            self.stats["cache_miss"] += 1
-            entry = self.organizations_compute(op, acct)
-            if len(self.cache) < self.cache_limit:
-                self.cache[ck] = entry
-        status, out, code = entry
+        extra = self._json_request_id()
+        status, out, code = self._answer(("org", acct, op), self.organizations_compute, op, acct)
         if code:
             self.errors[f"organizations.{op}:{code}"] += 1
         return self.http(status, KMS_CTYPE, out, extra)
@@ -2288,13 +2339,10 @@ class Server:
         are cached by (account, region, operation, canonical parameters)."""
         op = headers.get("x-amz-target", "").rpartition(".")[2]
         self.stats[f"{svc}.{op}"] += 1
-        self._rid += 1
-        extra = f"x-amzn-RequestId: {self._rid:08x}-fake-4000-8000-{self.world.seed:012x}\r\n"
+        extra = self._json_request_id()
         ctype = SQS_CTYPE if svc == "sqs" else KMS_CTYPE
-        if self.throttled():
-            self.stats["throttled"] += 1
-            code = "RequestThrottled" if svc == "sqs" else "ThrottlingException"
-            self.errors[f"{svc}.{op}:{code}"] += 1
+        code = "RequestThrottled" if svc == "sqs" else "ThrottlingException"
+        if self._throttle_hit(svc, op, code):
             _, out, _, hdr = self._json_error(svc, ApiError(400, code, "Rate exceeded"))
             return self.http(400, ctype, out, extra + hdr)
         try:
@@ -2304,13 +2352,7 @@ class Server:
             params = None
         if not isinstance(params, dict):
             return self.http(400, ctype, b'{"__type":"SerializationException"}', extra)
-        entry = self.cache.get(ck)
-        if entry is None:
-            self.stats["cache_miss"] += 1
-            entry = self.json_compute(svc, op, params, acct, region)
-            if len(self.cache) < self.cache_limit:
-                self.cache[ck] = entry
-        status, out, code, hdr = entry
+        status, out, code, hdr = self._answer(ck, self.json_compute, svc, op, params, acct, region)
         if code:
             self.errors[f"{svc}.{op}:{code}"] += 1
         return self.http(status, ctype, out, extra + hdr)
@@ -2346,12 +2388,10 @@ class Server:
         w = self.world
         if op == "ListSecrets":
             mx = self._max_results(p, 100, "ValidationException")
-            items = w.secrets(acct, region)
-            start = _offset(p.get("NextToken"), "InvalidNextTokenException")
-            out: dict[str, Any] = {"SecretList": [{k: v for k, v in s.items() if k[0] != "_"}
-                                                  for s in items[start:start + mx]]}
-            if start + mx < len(items):
-                out["NextToken"] = _marker(start + mx)
+            page, nxt = _paginate(w.secrets(acct, region), p.get("NextToken"), mx, "InvalidNextTokenException")
+            out: dict[str, Any] = {"SecretList": [{k: v for k, v in s.items() if k[0] != "_"} for s in page]}
+            if nxt:
+                out["NextToken"] = nxt
             return out
         if op == "GetResourcePolicy":
             sid = p.get("SecretId")
@@ -2375,13 +2415,12 @@ class Server:
             items = w.queues(acct, region)
             if p.get("QueueNamePrefix"):
                 items = [q for q in items if q["url"].rsplit("/", 1)[1].startswith(p["QueueNamePrefix"])]
-            start = _offset(p.get("NextToken"), "InvalidParameterValue") if paged else 0
+            page, nxt = _paginate(items, p.get("NextToken") if paged else None, mx, "InvalidParameterValue")
             out: dict[str, Any] = {}
-            page = [q["url"] for q in items[start:start + mx]]
             if page:
-                out["QueueUrls"] = page
-            if paged and start + mx < len(items):
-                out["NextToken"] = _marker(start + mx)
+                out["QueueUrls"] = [q["url"] for q in page]
+            if paged and nxt:
+                out["NextToken"] = nxt
             return out
         if op in ("GetQueueAttributes", "ListQueueTags"):
             q = self._queue(p.get("QueueUrl"), acct, region)
@@ -2408,120 +2447,50 @@ class Server:
             raise ApiError(400, "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
         return got[2]
 
-    # -- SNS (query protocol, form body Action=; XML answers) -----------------------------------
-    def sns(self, body: bytes, acct: str, region: str) -> bytes:
+    # -- Form services (FORM_SERVICES): SNS, EC2, RDS, IAM; form body Action=, XML answers ----------
+    def form_service(self, svc: str, body: bytes, acct: str, region: str) -> bytes:
+        """SNS, EC2, RDS and IAM: the answers are cached by (account, region (not for IAM), form). EC2 and
+        RDS operations the fake does not serve count as `ec2.unknown` / `rds.unknown`."""
+        spec = FORM_SERVICES[svc]
         form = dict(parse_qsl(body.decode()))
         op = form.get("Action", "")
-        self.stats[f"sns.{op}"] += 1
+        self.stats[f"{svc}.{op}" if spec.ops is None or op in spec.ops else f"{svc}.unknown"] += 1
         rid = self.request_id()
         extra = f"x-amzn-RequestId: {rid}\r\n"
-        if self.throttled():
-            self.stats["throttled"] += 1
-            self.errors[f"sns.{op}:Throttling"] += 1
-            xml = (f'<ErrorResponse xmlns="{SNS_NS}"><Error><Type>Sender</Type><Code>Throttling</Code>'
-                   f"<Message>Rate exceeded</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>")
-            return self.http(400, "text/xml", xml.encode(), extra)
-        ck = ("sns", acct, region, tuple(sorted(form.items())))
-        entry = self.cache.get(ck)
-        if entry is None:
-            self.stats["cache_miss"] += 1
-            entry = self.sns_compute(form, acct, region)
-            if len(self.cache) < self.cache_limit:
-                self.cache[ck] = entry
-        status, out, code = entry
-        if code:
-            self.errors[f"sns.{op}:{code}"] += 1
-        return self.http(status, "text/xml", out, extra)
-
-    def sns_compute(self, form: dict[str, str], acct: str, region: str) -> tuple[int, bytes, str]:
-        """(status, body, error code) of one SNS request: ListTopics (100 per page, NextToken),
-        GetTopicAttributes, ListTagsForResource."""
-        op = form.get("Action", "")
-        rid = f"{self.world.h('snsrid', acct, region, sorted(form.items())) % 16**12:012x}"
-        rid = f"{rid[:8]}-{rid[8:12]}-4000-8000-{self.world.seed:012x}"
-        w = self.world
-        try:
-            if op == "ListTopics":
-                items = w.topics(acct, region)
-                start = _offset(form.get("NextToken"), "InvalidParameter")
-                more = start + SNS_PAGE < len(items)
-                res = ("<Topics>" + "".join(f"<member><TopicArn>{t['arn']}</TopicArn></member>"
-                                            for t in items[start:start + SNS_PAGE]) + "</Topics>"
-                       + (f"<NextToken>{_marker(start + SNS_PAGE)}</NextToken>" if more else ""))
-            elif op in ("GetTopicAttributes", "ListTagsForResource"):
-                arn = form.get("TopicArn" if op == "GetTopicAttributes" else "ResourceArn", "")
-                parts = arn.split(":")
-                if len(parts) != 6 or parts[2] != "sns":
-                    raise ApiError(400, "InvalidParameter", f"Invalid parameter: TopicArn Reason: {arn!r} is not a "
-                                                            "valid ARN")
-                w.topics(acct, region)
-                got = w._topic_by_arn.get(arn)
-                if got is not None and got[0] != acct:
-                    raise ApiError(403, "AuthorizationError", "User is not authorized to perform this action")
-                if got is None or got[1] != region:
-                    if op == "GetTopicAttributes":
-                        raise ApiError(404, "NotFound", "Topic does not exist")
-                    raise ApiError(404, "ResourceNotFound", "Resource does not exist")
-                t = got[2]
-                if op == "GetTopicAttributes":
-                    res = "<Attributes>" + "".join(f"<entry><key>{k}</key><value>{xml_escape(v)}</value></entry>"
-                                                   for k, v in t["attrs"].items()) + "</Attributes>"
-                else:
-                    res = "<Tags>" + "".join(f"<member><Key>{k}</Key><Value>{xml_escape(v)}</Value></member>"
-                                             for k, v in t["tags"]) + "</Tags>"
-            else:
-                raise ApiError(400, "InvalidAction", f"Could not find operation {op} for version 2010-03-31")
-        except ApiError as e:
-            xml = (f'<ErrorResponse xmlns="{SNS_NS}"><Error><Type>Sender</Type><Code>{e.code}</Code>'
-                   f"<Message>{xml_escape(e.message)}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>")
-            return e.status, xml.encode(), e.code
-        xml = (f'<{op}Response xmlns="{SNS_NS}"><{op}Result>{res}</{op}Result><ResponseMetadata><RequestId>{rid}'
-               f"</RequestId></ResponseMetadata></{op}Response>")
-        return 200, xml.encode(), ""
-
-    # -- EC2 (ec2 protocol) and RDS (query protocol): form body Action=, XML answers ---------------
-    def query_service(self, svc: str, body: bytes, acct: str, region: str) -> bytes:
-        """EC2 DescribeSnapshots / DescribeSnapshotAttribute and RDS DescribeDBSnapshots /
-        DescribeDBSnapshotAttributes, cached by (account, region, form). Other operations count as
-        `ec2.unknown` / `rds.unknown` and answer InvalidAction."""
-        form = dict(parse_qsl(body.decode()))
-        op = form.get("Action", "")
-        self.stats[f"{svc}.{op}" if op in (EC2_OPS if svc == "ec2" else RDS_OPS) else f"{svc}.unknown"] += 1
-        rid = self.request_id()
-        ctype = "text/xml;charset=UTF-8" if svc == "ec2" else "text/xml"
-        extra = f"x-amzn-RequestId: {rid}\r\n"
-        if self.throttled():
-            self.stats["throttled"] += 1
-            if svc == "ec2":   # EC2 throttles with 503 RequestLimitExceeded, RDS with 400 Throttling
-                self.errors[f"ec2.{op}:RequestLimitExceeded"] += 1
-                return self.http(503, ctype, self._ec2_error("RequestLimitExceeded", "Request limit exceeded.", rid),
-                                 extra)
-            self.errors[f"rds.{op}:Throttling"] += 1
-            return self.http(400, ctype, self._rds_error("Throttling", "Rate exceeded", rid), extra)
-        ck = (svc, acct, region, tuple(sorted(form.items())))
-        entry = self.cache.get(ck)
-        if entry is None:
-            self.stats["cache_miss"] += 1
-            entry = self.ec2_compute(form, acct, region) if svc == "ec2" else self.rds_compute(form, acct, region)
-            if len(self.cache) < self.cache_limit:
-                self.cache[ck] = entry
-        status, out, code = entry
+        if spec.throttle is not None and self._throttle_hit(svc, op, spec.throttle[1]):
+            status, code, message = spec.throttle
+            return self.http(status, spec.ctype, spec.error(spec.ns, code, message, rid), extra)
+        status, out, code = self._answer(self._form_key(svc, acct, region, form), self.form_compute, svc, form, acct,
+                                         region)
         if code:
             self.errors[f"{svc}.{op}:{code}"] += 1
-        return self.http(status, ctype, out, extra)
+        return self.http(status, spec.ctype, out, extra)
 
     @staticmethod
-    def _ec2_error(code: str, message: str, rid: str) -> bytes:
-        return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{code}</Code><Message>'
-                f"{xml_escape(message)}</Message></Error></Errors><RequestID>{rid}</RequestID></Response>").encode()
+    def _form_key(svc: str, acct: str, region: str, form: dict[str, str]) -> tuple:
+        if FORM_SERVICES[svc].regional:
+            return svc, acct, region, tuple(sorted(form.items()))
+        return svc, acct, tuple(sorted(form.items()))
 
-    @staticmethod
-    def _rds_error(code: str, message: str, rid: str) -> bytes:
-        return (f'<ErrorResponse xmlns="{RDS_NS}"><Error><Type>Sender</Type><Code>{code}</Code><Message>'
-                f"{xml_escape(message)}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>").encode()
+    def form_compute(self, svc: str, form: dict[str, str], acct: str, region: str) -> tuple[int, bytes, str]:
+        """(status, body, error code) of one request to a form service: the result of Server.<svc>_op in
+        the service's answer, or its ApiError in the service's error shape."""
+        spec = FORM_SERVICES[svc]
+        op = form.get("Action", "")
+        rid = self._form_rid(svc, acct, region, form)
+        try:
+            result = getattr(self, f"{svc}_op")(op, form, acct, region)
+        except ApiError as e:
+            return e.status, spec.error(spec.ns, e.code, e.message, rid), e.code
+        return 200, spec.answer(spec.ns, op, result, rid), ""
 
     def _form_rid(self, svc: str, acct: str, region: str, form: dict[str, str]) -> str:
-        h = self.world.h(f"{svc}rid", acct, region, sorted(form.items()))
+        """A request id drawn from the request, so that a cached answer keeps its own."""
+        spec = FORM_SERVICES[svc]
+        h = self.world.h(f"{svc}rid", acct, *((region,) if spec.regional else ()), sorted(form.items()))
+        if spec.rid48:
+            x = f"{h % 16**12:012x}"
+            return f"{x[:8]}-{x[8:12]}-4000-8000-{self.world.seed:012x}"
         return f"{h % 16**8:08x}-{(h >> 32) % 16**4:04x}-4000-8000-{self.world.seed:012x}"
 
     @staticmethod
@@ -2531,89 +2500,105 @@ class Server:
                if k.startswith(name + ".") and k[len(name) + 1:].isdigit()]
         return [v for _, v in sorted(got)]
 
-    def _shared_ebs(self, acct: str, region: str) -> list[dict[str, Any]]:
-        """Other world accounts' EBS snapshots in the region that `acct` may use: shared with it, or public."""
-        return [s for a in self.world.accounts if a != acct for s in self.world.ebs_snapshots(a, region)
-                if any(p.get("UserId") == acct or p.get("Group") == "all" for p in s["_perms"])]
+    def _shared_from_others(self, snapshots: Callable[[str, str], list[dict[str, Any]]], acct: str, region: str,
+                            whom: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Other world accounts' snapshots in the region shared with any of `whom` (`acct`, "all": public)."""
+        return [s for a in self.world.accounts if a != acct for s in snapshots(a, region)
+                if any(p in whom for p in s["_shared"])]
 
-    def ec2_compute(self, form: dict[str, str], acct: str, region: str) -> tuple[int, bytes, str]:
-        """(status, body, error code) of one EC2 request. DescribeSnapshots: Owner.N (self, an account id;
-        without it, the account's own and those other accounts of the world share with it or made public),
-        SnapshotId.N, MaxResults (5-1000; not with SnapshotId.N) and NextToken; Filter.N is not read.
-        DescribeSnapshotAttribute: createVolumePermission (items with userId or group) or productCodes, for
-        the account's own snapshots."""
-        op = form.get("Action", "")
-        rid = self._form_rid("ec2", acct, region, form)
+    # -- SNS (query protocol) ---------------------------------------------------------------------
+    def sns_op(self, op: str, form: dict[str, str], acct: str, region: str) -> str:
+        """ListTopics (100 per page, NextToken), GetTopicAttributes, ListTagsForResource."""
         w = self.world
-        try:
-            if op == "DescribeSnapshots":
-                owners = self._members(form, "Owner")
-                ids = self._members(form, "SnapshotId")
-                mx_raw = form.get("MaxResults")
-                if mx_raw is not None and ids:
-                    raise ApiError(400, "InvalidParameterCombination",
-                                   "The parameter snapshotSet cannot be used with the parameter maxResults")
-                own = w.ebs_snapshots(acct, region)
-                if not owners:
-                    items = own + self._shared_ebs(acct, region)
-                else:
-                    items = []
-                    if "self" in owners or acct in owners:
-                        items += own
-                    others = [x for x in owners if x in w.account_set and x != acct]
-                    if others:
-                        items += [x for x in self._shared_ebs(acct, region) if x["OwnerId"] in others]
-                if ids:
-                    by_id = {x["SnapshotId"]: x for x in items}
-                    missing = [i for i in ids if i not in by_id]
-                    if missing:
-                        raise ApiError(400, "InvalidSnapshot.NotFound", f"The snapshot '{missing[0]}' does not exist.")
-                    items = [by_id[i] for i in dict.fromkeys(ids)]
-                token = ""
-                if mx_raw is not None:
-                    try:
-                        mx = int(mx_raw)
-                    except ValueError:
-                        mx = 0
-                    if not 5 <= mx <= 1000:
-                        raise ApiError(400, "InvalidParameterValue", f"Value ( {mx_raw} ) for parameter maxResults is "
-                                                                     "invalid. Expecting a value between 5 and 1000.")
-                    start = _offset(form.get("NextToken"), "InvalidParameterValue")
-                    if start + mx < len(items):
-                        token = f"<nextToken>{_marker(start + mx)}</nextToken>"
-                    items = items[start:start + mx]
-                res = "<snapshotSet>" + "".join(self._ebs_item_xml(x) for x in items) + "</snapshotSet>" + token
-            elif op == "DescribeSnapshotAttribute":
-                sid = form.get("SnapshotId", "")
-                attr = form.get("Attribute", "")
-                if not sid:
-                    raise ApiError(400, "MissingParameter", "The request must contain the parameter snapshotId")
-                if not attr:
-                    raise ApiError(400, "MissingParameter", "The request must contain the parameter attribute")
-                if attr not in ("createVolumePermission", "productCodes"):
-                    raise ApiError(400, "InvalidParameterValue",
-                                   f"Value ({attr}) for parameter attribute is invalid. Unknown attribute.")
-                if not sid.startswith("snap-"):
-                    raise ApiError(400, "InvalidSnapshotID.Malformed", f'Invalid id: "{sid}" (expecting "snap-...")')
-                snap = next((x for x in w.ebs_snapshots(acct, region) if x["SnapshotId"] == sid), None)
-                if snap is None:
-                    if any(x["SnapshotId"] == sid for x in self._shared_ebs(acct, region)):
-                        raise ApiError(403, "UnauthorizedOperation",
-                                       "You are not authorized to perform this operation.")
-                    raise ApiError(400, "InvalidSnapshot.NotFound", f"The snapshot '{sid}' does not exist.")
-                if attr == "createVolumePermission":
-                    inner = "".join(f"<item><userId>{p['UserId']}</userId></item>" if "UserId" in p else
-                                    f"<item><group>{p['Group']}</group></item>" for p in snap["_perms"])
-                    res = f"<snapshotId>{sid}</snapshotId><createVolumePermission>{inner}</createVolumePermission>"
-                else:
-                    res = f"<snapshotId>{sid}</snapshotId><productCodes/>"
+        if op == "ListTopics":
+            page, nxt = _paginate(w.topics(acct, region), form.get("NextToken"), SNS_PAGE, "InvalidParameter")
+            return ("<Topics>" + "".join(f"<member><TopicArn>{t['arn']}</TopicArn></member>" for t in page)
+                    + "</Topics>" + (f"<NextToken>{nxt}</NextToken>" if nxt else ""))
+        if op not in ("GetTopicAttributes", "ListTagsForResource"):
+            raise ApiError(400, "InvalidAction", f"Could not find operation {op} for version 2010-03-31")
+        arn = form.get("TopicArn" if op == "GetTopicAttributes" else "ResourceArn", "")
+        parts = arn.split(":")
+        if len(parts) != 6 or parts[2] != "sns":
+            raise ApiError(400, "InvalidParameter", f"Invalid parameter: TopicArn Reason: {arn!r} is not a valid ARN")
+        w.topics(acct, region)
+        got = w._topic_by_arn.get(arn)
+        if got is not None and got[0] != acct:
+            raise ApiError(403, "AuthorizationError", "User is not authorized to perform this action")
+        if got is None or got[1] != region:
+            if op == "GetTopicAttributes":
+                raise ApiError(404, "NotFound", "Topic does not exist")
+            raise ApiError(404, "ResourceNotFound", "Resource does not exist")
+        t = got[2]
+        if op == "GetTopicAttributes":
+            return "<Attributes>" + "".join(f"<entry><key>{k}</key><value>{xml_escape(v)}</value></entry>"
+                                            for k, v in t["attrs"].items()) + "</Attributes>"
+        return "<Tags>" + "".join(f"<member><Key>{k}</Key><Value>{xml_escape(v)}</Value></member>"
+                                  for k, v in t["tags"]) + "</Tags>"
+
+    # -- EC2 (ec2 protocol) ----------------------------------------------------------------------
+    def ec2_op(self, op: str, form: dict[str, str], acct: str, region: str) -> str:
+        """DescribeSnapshots: Owner.N (self, an account id; without it, the account's own and those other
+        accounts of the world share with it or made public), SnapshotId.N, MaxResults (5-1000; not with
+        SnapshotId.N) and NextToken; Filter.N is not read. DescribeSnapshotAttribute: createVolumePermission
+        (items with userId or group) or productCodes, for the account's own snapshots."""
+        w = self.world
+        if op == "DescribeSnapshots":
+            owners = self._members(form, "Owner")
+            ids = self._members(form, "SnapshotId")
+            mx_raw = form.get("MaxResults")
+            if mx_raw is not None and ids:
+                raise ApiError(400, "InvalidParameterCombination",
+                               "The parameter snapshotSet cannot be used with the parameter maxResults")
+            own = w.ebs_snapshots(acct, region)
+            shared = self._shared_from_others(w.ebs_snapshots, acct, region, (acct, "all"))
+            if not owners:
+                items = own + shared
             else:
-                raise ApiError(400, "InvalidAction", f"The action {op} is not valid for this web service.")
-        except ApiError as e:
-            return e.status, self._ec2_error(e.code, e.message, rid), e.code
-        xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<{op}Response xmlns="{EC2_NS}"><requestId>{rid}</requestId>'
-               f"{res}</{op}Response>")
-        return 200, xml.encode(), ""
+                items = []
+                if "self" in owners or acct in owners:
+                    items += own
+                others = [x for x in owners if x in w.account_set and x != acct]
+                if others:
+                    items += [x for x in shared if x["OwnerId"] in others]
+            if ids:
+                by_id = {x["SnapshotId"]: x for x in items}
+                missing = [i for i in ids if i not in by_id]
+                if missing:
+                    raise ApiError(400, "InvalidSnapshot.NotFound", f"The snapshot '{missing[0]}' does not exist.")
+                items = [by_id[i] for i in dict.fromkeys(ids)]
+            token = ""
+            if mx_raw is not None:
+                mx = _int_or_zero(mx_raw, 0)
+                if not 5 <= mx <= 1000:
+                    raise ApiError(400, "InvalidParameterValue", f"Value ( {mx_raw} ) for parameter maxResults is "
+                                                                 "invalid. Expecting a value between 5 and 1000.")
+                items, nxt = _paginate(items, form.get("NextToken"), mx, "InvalidParameterValue")
+                token = f"<nextToken>{nxt}</nextToken>" if nxt else ""
+            return "<snapshotSet>" + "".join(self._ebs_item_xml(x) for x in items) + "</snapshotSet>" + token
+        if op != "DescribeSnapshotAttribute":
+            raise ApiError(400, "InvalidAction", f"The action {op} is not valid for this web service.")
+        sid = form.get("SnapshotId", "")
+        attr = form.get("Attribute", "")
+        if not sid:
+            raise ApiError(400, "MissingParameter", "The request must contain the parameter snapshotId")
+        if not attr:
+            raise ApiError(400, "MissingParameter", "The request must contain the parameter attribute")
+        if attr not in ("createVolumePermission", "productCodes"):
+            raise ApiError(400, "InvalidParameterValue",
+                           f"Value ({attr}) for parameter attribute is invalid. Unknown attribute.")
+        if not sid.startswith("snap-"):
+            raise ApiError(400, "InvalidSnapshotID.Malformed", f'Invalid id: "{sid}" (expecting "snap-...")')
+        snap = next((x for x in w.ebs_snapshots(acct, region) if x["SnapshotId"] == sid), None)
+        if snap is None:
+            if any(x["SnapshotId"] == sid
+                   for x in self._shared_from_others(w.ebs_snapshots, acct, region, (acct, "all"))):
+                raise ApiError(403, "UnauthorizedOperation", "You are not authorized to perform this operation.")
+            raise ApiError(400, "InvalidSnapshot.NotFound", f"The snapshot '{sid}' does not exist.")
+        if attr == "productCodes":
+            return f"<snapshotId>{sid}</snapshotId><productCodes/>"
+        inner = "".join(f"<item><group>{p}</group></item>" if p == "all" else f"<item><userId>{p}</userId></item>"
+                        for p in snap["_shared"])
+        return f"<snapshotId>{sid}</snapshotId><createVolumePermission>{inner}</createVolumePermission>"
 
     @staticmethod
     def _ebs_item_xml(x: dict[str, Any]) -> str:
@@ -2627,199 +2612,121 @@ class Server:
                 f"<volumeSize>{x['VolumeSize']}</volumeSize><description>{xml_escape(x['Description'])}</description>"
                 f"{enc}<storageTier>{x['StorageTier']}</storageTier>{tags}</item>")
 
-    def _other_rds_snapshots(self, kind: dict[str, str], acct: str, region: str, public: bool) -> list[dict[str, Any]]:
-        """Other world accounts' manual snapshots in the region shared with `acct` (public: made public)."""
-        want = "all" if public else acct
-        return [s for a in self.world.accounts if a != acct for s in getattr(self.world, kind["world"])(a, region)
-                if want in s["_restore"]]
-
-    def rds_compute(self, form: dict[str, str], acct: str, region: str) -> tuple[int, bytes, str]:
-        """(status, body, error code) of one RDS request. DescribeDBSnapshots / DescribeDBClusterSnapshots:
-        MaxRecords (20-100, default 100), Marker, SnapshotType (automated, manual, shared, public,
-        awsbackup), IncludeShared, IncludePublic, DBInstanceIdentifier / DBClusterIdentifier,
-        DBSnapshotIdentifier / DBClusterSnapshotIdentifier (not found: DBSnapshotNotFound /
-        DBClusterSnapshotNotFoundFault); Filters.N is not read. DescribeDBSnapshotAttributes /
-        DescribeDBClusterSnapshotAttributes: the restore attribute of one of the account's snapshots (by
-        identifier or ARN)."""
-        op = form.get("Action", "")
-        rid = self._form_rid("rds", acct, region, form)
-        w = self.world
-        try:
-            if op in RDS_KINDS:
-                k = RDS_KINDS[op]
-                try:
-                    mx = int(form.get("MaxRecords") or 100)
-                except ValueError:
-                    mx = 0
-                if not 20 <= mx <= 100:
-                    raise ApiError(400, "InvalidParameterValue",
-                                   f"Invalid value {form.get('MaxRecords')} for MaxRecords. Must be between 20 and 100")
-                stype = form.get("SnapshotType", "")
-                if stype and stype not in ("automated", "manual", "shared", "public", "awsbackup"):
-                    raise ApiError(400, "InvalidParameterValue", f"Unknown snapshot type: {stype}")
-                own = getattr(w, k["world"])(acct, region)
-                if stype in ("automated", "manual"):
-                    items = [x for x in own if x["SnapshotType"] == stype]
-                elif stype in ("shared", "public"):
-                    items = self._other_rds_snapshots(k, acct, region, stype == "public")
-                elif stype == "awsbackup":
-                    items = []
-                else:
-                    items = list(own)
-                    if form.get("IncludeShared") == "true":
-                        items += self._other_rds_snapshots(k, acct, region, False)
-                    if form.get("IncludePublic") == "true":
-                        items += self._other_rds_snapshots(k, acct, region, True)
-                if form.get(k["parent"]):
-                    items = [x for x in items if x[k["parent"]] == form[k["parent"]]]
-                sid = form.get(k["ident"])
-                if sid:
-                    items = [x for x in items if sid in (x[k["ident"]], x[k["arn"]])]
-                    if not items:
-                        raise ApiError(404, k["not_found"], f"{k['noun']} {sid} not found.")
-                start = _offset(form.get("Marker"), "InvalidParameterValue")
-                marker = f"<Marker>{_marker(start + mx)}</Marker>" if start + mx < len(items) else ""
-                xml_item = self._db_snapshot_xml if k["noun"] == "DBSnapshot" else self._cluster_snapshot_xml
-                res = (f"{marker}<{k['items']}>" + "".join(xml_item(x) for x in items[start:start + mx])
-                       + f"</{k['items']}>")
-            elif op in RDS_ATTRS:
-                k = RDS_ATTRS[op]
-                sid = form.get(k["ident"], "")
-                if not sid:
-                    raise ApiError(400, "MissingParameter", f"The request must contain the parameter {k['ident']}")
-                snap = next((x for x in getattr(w, k["world"])(acct, region) if sid in (x[k["ident"]], x[k["arn"]])),
-                            None)
-                if snap is None:
-                    raise ApiError(404, k["not_found"], f"{k['noun']} {sid} not found.")
-                vals = "".join(f"<AttributeValue>{v}</AttributeValue>" for v in snap["_restore"])
-                n = k["noun"]
-                res = (f"<{n}AttributesResult><{k['ident']}>{snap[k['ident']]}</{k['ident']}><{n}Attributes>"
-                       f"<{n}Attribute><AttributeName>restore</AttributeName><AttributeValues>{vals}</AttributeValues>"
-                       f"</{n}Attribute></{n}Attributes></{n}AttributesResult>")
+    # -- RDS (query protocol) --------------------------------------------------------------------
+    def rds_op(self, op: str, form: dict[str, str], acct: str, region: str) -> str:
+        """DescribeDBSnapshots / DescribeDBClusterSnapshots: MaxRecords (20-100, default 100), Marker,
+        SnapshotType (automated, manual, shared, public, awsbackup), IncludeShared, IncludePublic,
+        DBInstanceIdentifier / DBClusterIdentifier, DBSnapshotIdentifier / DBClusterSnapshotIdentifier (not
+        found: DBSnapshotNotFound / DBClusterSnapshotNotFoundFault); Filters.N is not read.
+        DescribeDBSnapshotAttributes / DescribeDBClusterSnapshotAttributes: the restore attribute of one of
+        the account's snapshots (by identifier or ARN)."""
+        if op in RDS_KINDS:
+            k = RDS_KINDS[op]
+            mx = _int_or_zero(form.get("MaxRecords"), 100)
+            if not 20 <= mx <= 100:
+                raise ApiError(400, "InvalidParameterValue",
+                               f"Invalid value {form.get('MaxRecords')} for MaxRecords. Must be between 20 and 100")
+            stype = form.get("SnapshotType", "")
+            if stype and stype not in ("automated", "manual", "shared", "public", "awsbackup"):
+                raise ApiError(400, "InvalidParameterValue", f"Unknown snapshot type: {stype}")
+            snapshots = getattr(self.world, k["world"])
+            own = snapshots(acct, region)
+            if stype in ("automated", "manual"):
+                items = [x for x in own if x["SnapshotType"] == stype]
+            elif stype in ("shared", "public"):
+                items = self._shared_from_others(snapshots, acct, region, ("all",) if stype == "public" else (acct,))
+            elif stype == "awsbackup":
+                items = []
             else:
-                raise ApiError(400, "InvalidAction", f"Could not find operation {op} for version 2014-10-31")
-        except ApiError as e:
-            return e.status, self._rds_error(e.code, e.message, rid), e.code
-        xml = (f'<{op}Response xmlns="{RDS_NS}"><{op}Result>{res}</{op}Result><ResponseMetadata><RequestId>{rid}'
-               f"</RequestId></ResponseMetadata></{op}Response>")
-        return 200, xml.encode(), ""
+                items = list(own)
+                if form.get("IncludeShared") == "true":
+                    items += self._shared_from_others(snapshots, acct, region, (acct,))
+                if form.get("IncludePublic") == "true":
+                    items += self._shared_from_others(snapshots, acct, region, ("all",))
+            if form.get(k["parent"]):
+                items = [x for x in items if x[k["parent"]] == form[k["parent"]]]
+            sid = form.get(k["ident"])
+            if sid:
+                items = [x for x in items if sid in (x[k["ident"]], x[k["arn"]])]
+                if not items:
+                    raise ApiError(404, k["not_found"], f"{k['noun']} {sid} not found.")
+            page, nxt = _paginate(items, form.get("Marker"), mx, "InvalidParameterValue")
+            return ((f"<Marker>{nxt}</Marker>" if nxt else "") + f"<{k['items']}>"
+                    + "".join(self._rds_snapshot_xml(k["noun"], x) for x in page) + f"</{k['items']}>")
+        if op not in RDS_ATTRS:
+            raise ApiError(400, "InvalidAction", f"Could not find operation {op} for version 2014-10-31")
+        k = RDS_ATTRS[op]
+        sid = form.get(k["ident"], "")
+        if not sid:
+            raise ApiError(400, "MissingParameter", f"The request must contain the parameter {k['ident']}")
+        snap = next((x for x in getattr(self.world, k["world"])(acct, region) if sid in (x[k["ident"]], x[k["arn"]])),
+                    None)
+        if snap is None:
+            raise ApiError(404, k["not_found"], f"{k['noun']} {sid} not found.")
+        vals = "".join(f"<AttributeValue>{v}</AttributeValue>" for v in snap["_shared"])
+        n = k["noun"]
+        return (f"<{n}AttributesResult><{k['ident']}>{snap[k['ident']]}</{k['ident']}><{n}Attributes>"
+                f"<{n}Attribute><AttributeName>restore</AttributeName><AttributeValues>{vals}</AttributeValues>"
+                f"</{n}Attribute></{n}Attributes></{n}AttributesResult>")
 
     @staticmethod
-    def _cluster_snapshot_xml(x: dict[str, Any]) -> str:
-        key = f"<KmsKeyId>{x['KmsKeyId']}</KmsKeyId>" if x["StorageEncrypted"] else ""
-        tags = "".join(f"<Tag><Key>{t['Key']}</Key><Value>{xml_escape(t['Value'])}</Value></Tag>" for t in x["Tags"])
-        azs = "".join(f"<AvailabilityZone>{z}</AvailabilityZone>" for z in x["AvailabilityZones"])
-        return (f"<DBClusterSnapshot><AvailabilityZones>{azs}</AvailabilityZones>"
-                f"<DBClusterSnapshotIdentifier>{x['DBClusterSnapshotIdentifier']}</DBClusterSnapshotIdentifier>"
-                f"<DBClusterIdentifier>{x['DBClusterIdentifier']}</DBClusterIdentifier>"
-                f"<SnapshotCreateTime>{iso(x['SnapshotCreateTime'])}</SnapshotCreateTime><Engine>{x['Engine']}</Engine>"
-                f"<EngineMode>{x['EngineMode']}</EngineMode>"
-                f"<AllocatedStorage>{x['AllocatedStorage']}</AllocatedStorage>"
-                f"<Status>{x['Status']}</Status><Port>{x['Port']}</Port><VpcId>{x['VpcId']}</VpcId>"
-                f"<ClusterCreateTime>{iso(x['ClusterCreateTime'])}</ClusterCreateTime>"
-                f"<MasterUsername>{x['MasterUsername']}</MasterUsername><EngineVersion>{x['EngineVersion']}"
-                f"</EngineVersion><LicenseModel>{x['LicenseModel']}</LicenseModel>"
-                f"<SnapshotType>{x['SnapshotType']}</SnapshotType><PercentProgress>{x['PercentProgress']}"
-                f"</PercentProgress><StorageEncrypted>{'true' if x['StorageEncrypted'] else 'false'}</StorageEncrypted>"
-                f"{key}<DBClusterSnapshotArn>{x['DBClusterSnapshotArn']}</DBClusterSnapshotArn>"
-                f"<IAMDatabaseAuthenticationEnabled>{'true' if x['IAMDatabaseAuthenticationEnabled'] else 'false'}"
-                f"</IAMDatabaseAuthenticationEnabled><TagList>{tags}</TagList><StorageType>{x['StorageType']}"
-                f"</StorageType><DbClusterResourceId>{x['DbClusterResourceId']}</DbClusterResourceId>"
-                "</DBClusterSnapshot>")
+    def _rds_snapshot_xml(noun: str, x: dict[str, Any]) -> str:
+        """A <DBSnapshot> or <DBClusterSnapshot>: the fields RDS_XML_FIELDS[noun] in their order (an entry
+        starting with "<" is a fixed element), times in ISO 8601, booleans true/false, KmsKeyId only when
+        encrypted, Tags as <TagList>."""
+        parts = [f"<{noun}>"]
+        for f in RDS_XML_FIELDS[noun]:
+            if f[0] == "<":
+                parts.append(f)
+                continue
+            v = x[f]
+            if f == "KmsKeyId" and v is None:
+                continue
+            if f == "Tags":
+                f, v = "TagList", "".join(f"<Tag><Key>{t['Key']}</Key><Value>{xml_escape(t['Value'])}</Value></Tag>"
+                                          for t in v)
+            elif f == "AvailabilityZones":
+                v = "".join(f"<AvailabilityZone>{z}</AvailabilityZone>" for z in v)
+            elif isinstance(v, bool):
+                v = "true" if v else "false"
+            elif f.endswith("Time"):
+                v = iso(v)
+            parts.append(f"<{f}>{v}</{f}>")
+        parts.append(f"</{noun}>")
+        return "".join(parts)
 
-    @staticmethod
-    def _db_snapshot_xml(x: dict[str, Any]) -> str:
-        def b(v: bool) -> str:
-            return "true" if v else "false"
-        key = f"<KmsKeyId>{x['KmsKeyId']}</KmsKeyId>" if x["Encrypted"] else ""
-        tags = "".join(f"<Tag><Key>{t['Key']}</Key><Value>{xml_escape(t['Value'])}</Value></Tag>" for t in x["Tags"])
-        return (f"<DBSnapshot><DBSnapshotIdentifier>{x['DBSnapshotIdentifier']}</DBSnapshotIdentifier>"
-                f"<DBInstanceIdentifier>{x['DBInstanceIdentifier']}</DBInstanceIdentifier>"
-                f"<SnapshotCreateTime>{iso(x['SnapshotCreateTime'])}</SnapshotCreateTime><Engine>{x['Engine']}</Engine>"
-                f"<AllocatedStorage>{x['AllocatedStorage']}</AllocatedStorage><Status>{x['Status']}</Status>"
-                f"<Port>{x['Port']}</Port><AvailabilityZone>{x['AvailabilityZone']}</AvailabilityZone>"
-                f"<VpcId>{x['VpcId']}</VpcId><InstanceCreateTime>{iso(x['InstanceCreateTime'])}</InstanceCreateTime>"
-                f"<MasterUsername>{x['MasterUsername']}</MasterUsername><EngineVersion>{x['EngineVersion']}"
-                f"</EngineVersion><LicenseModel>{x['LicenseModel']}</LicenseModel>"
-                f"<SnapshotType>{x['SnapshotType']}</SnapshotType><Iops>{x['Iops']}</Iops>"
-                f"<StorageThroughput>{x['StorageThroughput']}</StorageThroughput>"
-                f"<OptionGroupName>{x['OptionGroupName']}</OptionGroupName>"
-                f"<PercentProgress>{x['PercentProgress']}</PercentProgress>"
-                f"<StorageType>{x['StorageType']}</StorageType>"
-                f"<Encrypted>{b(x['Encrypted'])}</Encrypted>{key}<DBSnapshotArn>{x['DBSnapshotArn']}</DBSnapshotArn>"
-                f"<IAMDatabaseAuthenticationEnabled>{b(x['IAMDatabaseAuthenticationEnabled'])}"
-                f"</IAMDatabaseAuthenticationEnabled><ProcessorFeatures/><DbiResourceId>{x['DbiResourceId']}"
-                f"</DbiResourceId><TagList>{tags}</TagList>"
-                f"<OriginalSnapshotCreateTime>{iso(x['OriginalSnapshotCreateTime'])}</OriginalSnapshotCreateTime>"
-                f"<SnapshotTarget>{x['SnapshotTarget']}</SnapshotTarget><DedicatedLogVolume>false</DedicatedLogVolume>"
-                "<MultiTenant>false</MultiTenant></DBSnapshot>")
-
-    # -- IAM (query protocol, form body Action=; global: any region); never throttled -----------
+    # -- IAM (query protocol; global: any region); never throttled ------------------------------
     IAM_LISTS = (("user", "UserDetailList"), ("group", "GroupDetailList"), ("role", "RoleDetailList"))
 
-    def iam(self, body: bytes, acct: str) -> bytes:
-        form = dict(parse_qsl(body.decode()))
-        op = form.get("Action", "")
-        self.stats[f"iam.{op}"] += 1
-        rid = self.request_id()
-        ck = ("iam", acct, tuple(sorted(form.items())))
-        entry = self.cache.get(ck)
-        if entry is None:
-            self.stats["cache_miss"] += 1
-            entry = self.iam_compute(form, acct)
-            if len(self.cache) < self.cache_limit:
-                self.cache[ck] = entry
-        status, out, code = entry
-        if code:
-            self.errors[f"iam.{op}:{code}"] += 1
-        return self.http(status, "text/xml", out, f"x-amzn-RequestId: {rid}\r\n")
-
-    def iam_compute(self, form: dict[str, str], acct: str) -> tuple[int, bytes, str]:
-        """(status, body, error code) of one IAM request. GetAccountAuthorizationDetails: MaxItems
-        (1-1000, default 100) caps users + groups + roles + policies of a page, in that order; Marker /
-        IsTruncated as IAM; Filter.member.N (User, Role, Group, LocalManagedPolicy, AWSManagedPolicy)."""
-        op = form.get("Action", "")
-        rid = f"{self.world.h('iamrid', acct, sorted(form.items())) % 16**12:012x}"
-        rid = f"{rid[:8]}-{rid[8:12]}-4000-8000-{self.world.seed:012x}"
-        try:
-            if op != "GetAccountAuthorizationDetails":
-                raise ApiError(400, "InvalidAction", f"Could not find operation {op} for version 2010-05-08")
-            try:
-                mx = int(form.get("MaxItems") or 100)
-            except ValueError:
-                mx = 0
-            if not 1 <= mx <= 1000:
-                raise ApiError(400, "ValidationError", f"1 validation error detected: Value '{form.get('MaxItems')}' "
-                                                       "at 'maxItems' failed to satisfy constraint: Member must have "
-                                                       "value less than or equal to 1000")
-            kinds: set[str] = set()
-            for k, v in form.items():
-                if k.startswith("Filter.member."):
-                    if v not in IAM_ENTITY_FILTERS:
-                        raise ApiError(400, "ValidationError", f"1 validation error detected: Value '[{v}]' at "
-                                                               "'filter' failed to satisfy constraint")
-                    kinds.add(IAM_ENTITY_FILTERS[v])
-            items = self.world.iam(acct)
-            if kinds:
-                items = [x for x in items if x[0] in kinds]
-            start = _offset(form.get("Marker"), "ValidationError")
-            page = items[start:start + mx]
-            parts = ['<GetAccountAuthorizationDetailsResponse xmlns="', IAM_NS,
-                     '"><GetAccountAuthorizationDetailsResult>']
-            more = start + mx < len(items)
-            parts.append(f"<IsTruncated>{'true' if more else 'false'}</IsTruncated>")
-            if more:
-                parts.append(f"<Marker>{_marker(start + mx)}</Marker>")
-            for kind, tag in self.IAM_LISTS:
-                parts.append(f"<{tag}>{''.join(x for k, x, _ in page if k == kind)}</{tag}>")
-            parts.append(f"<Policies>{''.join(x for k, x, _ in page if k in ('local', 'aws'))}</Policies>")
-            parts.append(f"</GetAccountAuthorizationDetailsResult><ResponseMetadata><RequestId>{rid}</RequestId>"
-                         "</ResponseMetadata></GetAccountAuthorizationDetailsResponse>")
-            return 200, "".join(parts).encode(), ""
-        except ApiError as e:
-            xml = (f'<ErrorResponse xmlns="{IAM_NS}"><Error><Type>Sender</Type><Code>{e.code}</Code>'
-                   f"<Message>{xml_escape(e.message)}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>")
-            return e.status, xml.encode(), e.code
+    def iam_op(self, op: str, form: dict[str, str], acct: str, region: str) -> str:
+        """GetAccountAuthorizationDetails (global: the region is not read): MaxItems (1-1000, default 100) caps
+        users + groups + roles + policies of a page, in that order; Marker / IsTruncated as IAM;
+        Filter.member.N (User, Role, Group, LocalManagedPolicy, AWSManagedPolicy)."""
+        if op != "GetAccountAuthorizationDetails":
+            raise ApiError(400, "InvalidAction", f"Could not find operation {op} for version 2010-05-08")
+        mx = _int_or_zero(form.get("MaxItems"), 100)
+        if not 1 <= mx <= 1000:
+            raise ApiError(400, "ValidationError", f"1 validation error detected: Value '{form.get('MaxItems')}' "
+                                                   "at 'maxItems' failed to satisfy constraint: Member must have "
+                                                   "value less than or equal to 1000")
+        kinds: set[str] = set()
+        for k, v in form.items():
+            if k.startswith("Filter.member."):
+                if v not in IAM_ENTITY_FILTERS:
+                    raise ApiError(400, "ValidationError", f"1 validation error detected: Value '[{v}]' at "
+                                                           "'filter' failed to satisfy constraint")
+                kinds.add(IAM_ENTITY_FILTERS[v])
+        items = self.world.iam(acct)
+        if kinds:
+            items = [x for x in items if x[0] in kinds]
+        page, nxt = _paginate(items, form.get("Marker"), mx, "ValidationError")
+        parts = [f"<IsTruncated>{'true' if nxt else 'false'}</IsTruncated>"]
+        if nxt:
+            parts.append(f"<Marker>{nxt}</Marker>")
+        for kind, tag in self.IAM_LISTS:
+            parts.append(f"<{tag}>{''.join(x for k, x, _ in page if k == kind)}</{tag}>")
+        parts.append(f"<Policies>{''.join(x for k, x, _ in page if k in ('local', 'aws'))}</Policies>")
+        return "".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -203,8 +203,9 @@ def test_sync_coverage(results, tmp_path, world):
         f"{a}/sts:AssumeRole": "pass" for a in (DATA, COMPUTE, CHECKS, CENTRAL)}
     # ListKeys, ListAliases and ListAccessPoints per region; ListBuckets, MRAPs, DescribeOrganization per account,
     # and GetAccountAuthorizationDetails (one call per account, a listing for each of the five IAM tables cut from it);
-    # ListSecrets, ListQueues, ListTopics, DescribeSnapshots, DescribeDBSnapshots, DescribeDBClusterSnapshots per region
-    assert "2 regions, 26 listings" in _r(results, c, f"{DATA}/sts:AssumeRole")
+    # ListSecrets, ListQueues, ListTopics, DescribeSnapshots, DescribeImages, DescribeDBSnapshots and
+    # DescribeDBClusterSnapshots per region
+    assert "2 regions, 28 listings" in _r(results, c, f"{DATA}/sts:AssumeRole")
     db = tmp_path / "denied.duckdb"
     _sync(world, db, [DENIED, DATA])
     res = _statuses(db)[c]
