@@ -159,6 +159,15 @@ def build_shared(endpoint: str, audit_actions: list[str], trust_policy: str) -> 
     ec2.modify_image_attribute(ImageId=ami, LaunchPermission={"Add": [{"UserId": SHR_CONSUMER}]})
     c.images["nokey"] = f"arn:aws:ec2:us-east-1::image/{ami}"
 
+    # eu-west-1 shares a snapshot too, but its EBS default key is a customer managed key
+    kms_eu, ec2_eu = client(endpoint, "kms", owner, "eu-west-1"), client(endpoint, "ec2", owner, "eu-west-1")
+    c.keys["ebs-default-eu"] = _key(kms_eu, "EBS default, eu-west-1")
+    ec2_eu.modify_ebs_default_kms_key_id(KmsKeyId=c.keys["ebs-default-eu"])
+    vol = ec2_eu.create_volume(AvailabilityZone="eu-west-1a", Size=1)["VolumeId"]
+    sid = ec2_eu.create_snapshot(VolumeId=vol, Description="shr-eu")["SnapshotId"]
+    ec2_eu.modify_snapshot_attribute(SnapshotId=sid, Attribute="createVolumePermission", OperationType="add",
+                                     UserIds=[SHR_CONSUMER])
+
     # an RDS DB snapshot shared (restore) with the consumer, under a key that does not admit it
     c.keys["db-snapshot-nokey"] = _key(kms, "database, owner only")
     rds.create_db_instance(DBInstanceIdentifier="shr-db", DBInstanceClass="db.t3.micro", Engine="postgres",

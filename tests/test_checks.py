@@ -63,7 +63,7 @@ def test_every_bundled_check_has_a_test_here():
     tested |= {"cross_account_access_chain_broken", "cross_account_intent_not_admitted",
                "kms_decrypt_allowed_on_all_keys_in_iam"}
     tested |= {"shared_resource_aws_managed_key", "shared_resource_key_unusable",  # tests/test_shared_resources.py
-               "snapshot_shared_key_unusable", "snapshot_public"}
+               "snapshot_shared_key_unusable", "snapshot_public", "ebs_default_key_aws_managed"}
     assert ids == tested
 
 
@@ -203,9 +203,9 @@ def test_sync_coverage(results, tmp_path, world):
         f"{a}/sts:AssumeRole": "pass" for a in (DATA, COMPUTE, CHECKS, CENTRAL)}
     # ListKeys, ListAliases and ListAccessPoints per region; ListBuckets, MRAPs, DescribeOrganization per account,
     # and GetAccountAuthorizationDetails (one call per account, a listing for each of the five IAM tables cut from it);
-    # ListSecrets, ListQueues, ListTopics, DescribeSnapshots, DescribeImages, DescribeDBSnapshots and
-    # DescribeDBClusterSnapshots per region
-    assert "2 regions, 28 listings" in _r(results, c, f"{DATA}/sts:AssumeRole")
+    # ListSecrets, ListQueues, ListTopics, DescribeSnapshots, DescribeImages, GetEbsEncryptionByDefault,
+    # DescribeDBSnapshots and DescribeDBClusterSnapshots per region
+    assert "2 regions, 30 listings" in _r(results, c, f"{DATA}/sts:AssumeRole")
     db = tmp_path / "denied.duckdb"
     _sync(world, db, [DENIED, DATA])
     res = _statuses(db)[c]

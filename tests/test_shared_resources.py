@@ -169,6 +169,22 @@ def test_an_ami_shared_under_a_key_the_account_cant_use_fails_at_launch(synced, 
     assert '"kms:ViaService": "ec2.us-east-1.amazonaws.com"' in reason
 
 
+def test_the_regions_ebs_default_key(world, shared, tmp_path):
+    db = tmp_path / "regions.duckdb"
+    _sync(world, db, [SHR_OWNER], regions=["us-east-1", "eu-west-1"])
+    res = _statuses(db)["ebs_default_key_aws_managed"]
+    status, reason = res[f"arn:aws:ec2:us-east-1:{SHR_OWNER}:ebs-default-key"]
+    assert status == "fail"
+    assert "The Region's EBS default key is the AWS managed aws/ebs" in reason
+    assert f"shared with account {SHR_CONSUMER}" in reason and "modify-ebs-default-kms-key-id" in reason
+    assert res[f"arn:aws:ec2:eu-west-1:{SHR_OWNER}:ebs-default-key"] == (
+        "pass", f"The Region's EBS default key is customer_managed_aws_key_material ({shared.keys['ebs-default-eu']}).")
+    # unread: an error, never a pass
+    db2, res2 = _denied(world, tmp_path, "GetEbsEncryptionByDefault", b"", "UnauthorizedOperation")
+    status, reason = res2["ebs_default_key_aws_managed"][f"arn:aws:ec2:us-east-1:{SHR_OWNER}:ebs-default-key"]
+    assert status == "error" and "could not be read (UnauthorizedOperation)" in reason
+
+
 def test_a_public_snapshot_fails_naming_what_it_exposes(synced, shared):
     _, res = synced
     status, reason = res[PUBLIC][shared.snapshots["public"]]

@@ -32,6 +32,13 @@ def _protocol(service: str) -> str:
         return ""
 
 
+def _account_of(environ: dict[str, Any]) -> str:
+    """The account a signed request acts in: moto's own mapping of its access key id."""
+    from moto.iam.models import get_account_id_from
+    m = re.search(r"Credential=([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    return get_account_id_from(m.group(1)) if m else ""
+
+
 class RecordingMotoServer(ThreadedMotoServer):
     """moto's threaded server with a WSGI layer that records each API operation it is asked for.
 
@@ -57,6 +64,9 @@ class RecordingMotoServer(ThreadedMotoServer):
         # (service, operation) -> fn(request_detail, raw_response_bytes) -> bytes      (XML protocols);
         # a function of three parameters also gets the request's region (from its signature)
         self.raw_rewrites: dict[tuple[str, str], Any] = {}
+        # Operations moto does not implement, answered at the emulator's edge as AWS documents them:
+        # (service, operation) -> fn(account, region, request_detail) -> (content type, body)
+        self.answers: dict[tuple[str, str], Any] = {}
 
     def mark(self) -> int:
         with self._calls_lock:
@@ -106,6 +116,11 @@ class RecordingMotoServer(ThreadedMotoServer):
                         start_response(f"{status} Fault", [("Content-Type", ctype),
                                                           ("Content-Length", str(len(payload)))])
                         return [payload]
+            answer = self.answers.get(op) if op else None
+            if answer is not None:
+                ctype, payload = answer(_account_of(environ), environ.get("_region", ""), environ.get("_body", b""))
+                start_response("200 OK", [("Content-Type", ctype), ("Content-Length", str(len(payload)))])
+                return [payload]
             rewrite = self.rewrites.get(op) if op else None
             raw_rewrite = self.raw_rewrites.get(op) if op else None
             if rewrite is None and raw_rewrite is None:

@@ -448,7 +448,8 @@ def shape_iam_answers(server: Any) -> None:
 
 def shape_ec2_answers(server: Any) -> None:
     """DescribeImages: moto's EBS block device mappings leave out Encrypted and KmsKeyId, which AWS
-    returns (EbsBlockDevice); they are filled in from moto's own snapshot model at the emulator's edge."""
+    returns (EbsBlockDevice); they are filled in from moto's own snapshot model at the emulator's edge.
+    GetEbsDefaultKmsKeyId, which moto lacks, is answered from its model as AWS documents it."""
 
     def snapshot(snapshot_id: str) -> Any:
         from moto.ec2.models import ec2_backends
@@ -472,6 +473,18 @@ def shape_ec2_answers(server: Any) -> None:
         return re.sub(r"<snapshotId>(snap-[0-9a-f]+)</snapshotId>", add, raw.decode()).encode()
 
     server.raw_rewrites[("ec2", "DescribeImages")] = images
+
+    def ebs_default_key(account: str, region: str, detail: bytes) -> tuple[str, bytes]:
+        # GetEbsDefaultKmsKeyId is not in moto: the key set with ModifyEbsDefaultKmsKeyId (moto keeps it),
+        # else AWS's answer for an account that never set one, the aws/ebs alias ARN
+        from moto.ec2.models import ec2_backends
+        backend = ec2_backends[account][region] if account in ec2_backends else None
+        key = getattr(backend, "default_kms_key_id", "") or f"arn:aws:kms:{region}:{account}:alias/aws/ebs"
+        return "text/xml", (f'<GetEbsDefaultKmsKeyIdResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+                            f"<requestId>0</requestId><kmsKeyId>{key}</kmsKeyId></GetEbsDefaultKmsKeyIdResponse>"
+                            ).encode()
+
+    server.answers[("ec2", "GetEbsDefaultKmsKeyId")] = ebs_default_key
 
 
 def shape_s3_access_answers(server: Any) -> None:

@@ -6,6 +6,7 @@ from ...analysis.shared_resources import Access, SharedType, access_paths_table
 from ..service import Service
 from .ebs_snapshots import SNAPSHOTS
 from .images import IMAGES
+from .regional_configs import REGIONAL_CONFIGS
 
 SHARED = SharedType(
     resource_type="AwsEc2Snapshot", noun="snapshot", service="ec2", default_alias="alias/aws/ebs",
@@ -38,4 +39,4 @@ IMAGE_SHARED = SharedType(
 SNAPSHOTS.children.append(access_paths_table("aws_ec2_ebs_snapshot_access_paths", SNAPSHOTS.name, SHARED))
 IMAGES.children.append(access_paths_table("aws_ec2_image_access_paths", IMAGES.name, IMAGE_SHARED))
 
-SERVICE = Service(name="ec2", tables=[SNAPSHOTS, IMAGES])
+SERVICE = Service(name="ec2", tables=[SNAPSHOTS, IMAGES, REGIONAL_CONFIGS])
