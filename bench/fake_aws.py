@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A fast fake AWS endpoint (STS, KMS, S3, S3 Control, Organizations, IAM, Secrets Manager, SQS, SNS, EC2
-EBS snapshots, RDS DB snapshots) for throughput benchmarks.
+EBS snapshots and AMIs, RDS DB snapshots) for throughput benchmarks.
 Stdlib only, one process.
 
 moto serves ~100-150 req/s, below what one plugin process asks for (~400-700 req/s), so a
@@ -69,7 +69,10 @@ Protocol details it follows (what botocore 1.44 sends and parses):
   `<Response><Errors><Error>`): DescribeSnapshots (Owner.N self or an account id, SnapshotId.N,
   MaxResults 5-1000 and NextToken; without Owner.N also the snapshots other world accounts share with
   the caller or made public) and DescribeSnapshotAttribute (createVolumePermission: items with userId or
-  group all; productCodes). RDS (query protocol, XML): DescribeDBSnapshots (MaxRecords 20-100, default
+  group all; productCodes); DescribeImages and DescribeImageAttribute alike (Owner.N, ImageId.N, MaxResults
+  5-1000, NextToken; launchPermission: items with userId, group all, organizationArn or
+  organizationalUnitArn; productCodes; another account's AMI is AuthFailure, an unknown one
+  InvalidAMIID.NotFound). RDS (query protocol, XML): DescribeDBSnapshots (MaxRecords 20-100, default
   100, Marker, SnapshotType, IncludeShared/IncludePublic, DBInstanceIdentifier, DBSnapshotIdentifier)
   and DescribeDBSnapshotAttributes (the restore attribute), and the same for Aurora,
   DescribeDBClusterSnapshots (DBClusterIdentifier, DBClusterSnapshotIdentifier) and
@@ -81,7 +84,11 @@ Protocol details it follows (what botocore 1.44 sends and parses):
   DB_MIX from a hashed start: a customer managed key of the world (as the secrets'), the region's aws/ebs
   or aws/rds key (when the world's KMS has it, else unencrypted), or unencrypted; shared with the next
   account (never under the AWS managed key, as AWS refuses it), and a few unencrypted ones public
-  (group all / restore all).
+  (group all / restore all). AMIs: by default 1 or 2 per account and region (`--images N`: N), each with
+  its root volume (a block device mapping with deviceName = rootDeviceName, ebs snapshotId, encrypted, and
+  kmsKeyId when encrypted) on one of the region's EBS snapshots and under its key; through IMAGE_MIX
+  shared with the next account, the organisation or its OU (never under the AWS managed key), and 10 %
+  of the unencrypted ones public.
 - `--throttle-fraction F`: that fraction of KMS, S3, S3 Control, Secrets Manager, SQS, SNS, EC2 and RDS
   requests (evenly spaced over the request sequence, so deterministic) is answered with KMS and Secrets
   Manager `400 ThrottlingException` / S3 `503 SlowDown` / SQS `400 RequestThrottled` / SNS and RDS
@@ -96,9 +103,10 @@ computed once and cached; at start-up the answers to every per-resource request 
 (DescribeKey ... GetBucketLogging, GetAccessPointPolicy, GetMultiRegionAccessPointPolicy,
 DescribeOrganization, every GetAccountAuthorizationDetails page at MaxItems=1000, GetResourcePolicy,
 GetQueueAttributes, ListQueueTags, GetTopicAttributes, ListTagsForResource, DescribeSnapshotAttribute,
-DescribeDBSnapshotAttributes, DescribeDBClusterSnapshotAttributes, with the plugin's parameters) are
-computed ("prewarm", ~1-2 s for 5,000 keys), so a sync is served from memory. `--no-prewarm --cache-entries 0`
-computes every answer per request (slower; bench/load_fake.py measures both).
+DescribeImageAttribute, DescribeDBSnapshotAttributes, DescribeDBClusterSnapshotAttributes, with the plugin's
+parameters) are computed ("prewarm", ~1-2 s for 5,000 keys), so a sync is served from memory.
+`--no-prewarm --cache-entries 0` computes every answer per request (slower; bench/load_fake.py measures
+both).
 
 Control (no Authorization header): `GET /__stats` returns the counters as JSON;
 `POST /__reset` zeroes them. On SIGTERM/SIGINT the counters are printed on stderr as one line
@@ -232,7 +240,67 @@ DB_MIX = (("cmk", "cross"), ("aws", None), ("none", "cross"), ("cmk", None), ("a
 SNAPSHOT_DEFAULT = (2, 2, 2)
 EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
-EC2_OPS = ("DescribeSnapshots", "DescribeSnapshotAttribute")
+# AMIs (plugin/tables/ec2/images.py): whom each AMI's launchPermission names, in turn from a hashed start per
+# account and region: "cross" = the next account of the world, "org" = the world's organisation, "ou" = its
+# OU; as AWS allows, never an AMI whose root snapshot is under the AWS managed key, and "all" (public) only
+# for unencrypted ones, added to 10 % of them. Its root volume is one of the account and region's EBS
+# snapshots, with that snapshot's encryption and key.
+IMAGE_MIX = (("cross",), (None,), ("org",), (None,), ("cross",), ("ou",), (None,), (None,))
+# (name, root device, platform, PlatformDetails, UsageOperation, BootMode) of an AMI's operating system
+AMI_SYSTEMS = (("al2023-base", "/dev/xvda", None, "Linux/UNIX", "RunInstances", "uefi-preferred"),
+               ("ubuntu-jammy", "/dev/sda1", None, "Linux/UNIX", "RunInstances", None),
+               ("windows-2022", "/dev/sda1", "windows", "Windows", "RunInstances:0002", "uefi"),
+               ("rhel-9", "/dev/sda1", None, "Red Hat Enterprise Linux", "RunInstances:0010", None))
+
+
+class Ec2Kind(NamedTuple):
+    """EBS snapshots and AMIs: the same Describe / Describe...Attribute pair twice, with these names."""
+    attrs_op: str                        # the attribute operation
+    world: str                           # World.<world>(acct, region): the account's own, sorted by id
+    id_key: str                          # the id's key (and its Describe's list parameter, <id_key>.N)
+    prefix: str                          # of a well-formed id
+    set_tag: str                         # the list element of the Describe answer
+    shape: str                           # EC2_XML shape of one item
+    attribute: str                       # the sharing attribute (besides productCodes)
+    not_found: tuple[str, str]           # (code, message with {id})
+    malformed: str                       # code of an id without `prefix`
+    not_owner: tuple[int, str, str]      # (status, code, message with {id}): another account's
+
+
+EC2_KINDS = {
+    "DescribeSnapshots": Ec2Kind("DescribeSnapshotAttribute", "ebs_snapshots", "SnapshotId", "snap-", "snapshotSet",
+                                 "snapshot", "createVolumePermission",
+                                 ("InvalidSnapshot.NotFound", "The snapshot '{id}' does not exist."),
+                                 "InvalidSnapshotID.Malformed",
+                                 (403, "UnauthorizedOperation", "You are not authorized to perform this operation.")),
+    "DescribeImages": Ec2Kind("DescribeImageAttribute", "images", "ImageId", "ami-", "imagesSet", "image",
+                              "launchPermission", ("InvalidAMIID.NotFound", "The image id '[{id}]' does not exist"),
+                              "InvalidAMIID.Malformed", (400, "AuthFailure", "Not authorized for image:{id}")),
+}
+EC2_ATTRS = {v.attrs_op: v for v in EC2_KINDS.values()}
+EC2_OPS = (*EC2_KINDS, *EC2_ATTRS)
+# The elements of an EBS snapshot and an AMI in their order, (element, key of the world's dict); a list or dict
+# value is rendered with the shape named by its element (Server._ec2_xml)
+EC2_XML: dict[str, tuple[tuple[str, str], ...]] = {
+    "snapshot": (("snapshotId", "SnapshotId"), ("volumeId", "VolumeId"), ("status", "State"),
+                 ("startTime", "StartTime"), ("progress", "Progress"), ("ownerId", "OwnerId"),
+                 ("volumeSize", "VolumeSize"), ("description", "Description"), ("encrypted", "Encrypted"),
+                 ("kmsKeyId", "KmsKeyId"), ("storageTier", "StorageTier"), ("tagSet", "Tags")),
+    "image": (("imageId", "ImageId"), ("imageLocation", "ImageLocation"), ("imageState", "State"),
+              ("imageOwnerId", "OwnerId"), ("creationDate", "CreationDate"), ("isPublic", "Public"),
+              ("architecture", "Architecture"), ("imageType", "ImageType"), ("platform", "Platform"),
+              ("sriovNetSupport", "SriovNetSupport"), ("name", "Name"), ("description", "Description"),
+              ("rootDeviceType", "RootDeviceType"), ("rootDeviceName", "RootDeviceName"),
+              ("blockDeviceMapping", "BlockDeviceMappings"), ("virtualizationType", "VirtualizationType"),
+              ("tagSet", "Tags"), ("hypervisor", "Hypervisor"), ("enaSupport", "EnaSupport"),
+              ("platformDetails", "PlatformDetails"), ("usageOperation", "UsageOperation"), ("bootMode", "BootMode"),
+              ("imdsSupport", "ImdsSupport"), ("deprecationTime", "DeprecationTime")),
+    "blockDeviceMapping": (("deviceName", "DeviceName"), ("virtualName", "VirtualName"), ("ebs", "Ebs")),
+    "ebs": (("snapshotId", "SnapshotId"), ("volumeSize", "VolumeSize"), ("deleteOnTermination", "DeleteOnTermination"),
+            ("volumeType", "VolumeType"), ("iops", "Iops"), ("throughput", "Throughput"), ("encrypted", "Encrypted"),
+            ("kmsKeyId", "KmsKeyId")),
+    "tagSet": (("key", "Key"), ("value", "Value")),
+}
 RDS_OPS = ("DescribeDBSnapshots", "DescribeDBSnapshotAttributes", "DescribeDBClusterSnapshots",
            "DescribeDBClusterSnapshotAttributes")
 # RDS DB snapshots and DB cluster snapshots: the same API twice, with these names
@@ -369,7 +437,7 @@ class World:
     def __init__(self, accounts: int, regions: int, keys: int, buckets: int, seed: int, mraps: int = 0,
                  iam: tuple[int, int, int, int] = IAM_DEFAULT, iam_heavy_accounts: int = 0,
                  shared: tuple[int, int, int] = SHARED_DEFAULT,
-                 snapshots: tuple[int, ...] = SNAPSHOT_DEFAULT) -> None:
+                 snapshots: tuple[int, ...] = SNAPSHOT_DEFAULT, images: int | None = None) -> None:
         if regions > len(REGION_POOL):
             raise SystemExit(f"--regions at most {len(REGION_POOL)}")
         self.seed = seed
@@ -406,6 +474,9 @@ class World:
         self._ebs: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._dbsnaps: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._clsnaps: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # AMIs per account and region: that many, or None: 1 or 2, drawn per account and region
+        self.images_per_region = images
+        self._images: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     def h(self, *parts: Any) -> int:
         return int.from_bytes(hashlib.blake2b("|".join(map(str, (self.seed, *parts))).encode(),
@@ -945,12 +1016,25 @@ class World:
         if acct not in self.account_set or not self.accounts:
             return None
         master = self.accounts[0]
-        n = self.h("org")
-        oid = "o-" + "".join("abcdefghijklmnopqrstuvwxyz0123456789"[(n >> (5 * i)) % 36] for i in range(10))
+        oid = "o-" + self._org_id_chars("org", 10)
         return {"Id": oid, "Arn": f"arn:aws:organizations::{master}:organization/{oid}", "FeatureSet": "ALL",
                 "MasterAccountArn": f"arn:aws:organizations::{master}:account/{oid}/{master}",
                 "MasterAccountId": master, "MasterAccountEmail": f"aws-management+{master}@example.com",
                 "AvailablePolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]}
+
+    def _org_id_chars(self, tag: str, n: int) -> str:
+        """n lowercase letters or digits drawn from h(tag), as Organizations' ids have them."""
+        h = self.h(tag)
+        return "".join("abcdefghijklmnopqrstuvwxyz0123456789"[(h >> (5 * i)) % 36] for i in range(n))
+
+    def org_targets(self, acct: str) -> dict[str, str]:
+        """The ARNs a resource can be shared with in the organisation of a world account: "org" (the
+        organisation), "ou" (its one OU, which every world account is taken to be in); {} for any other."""
+        org = self.organization(acct)
+        if org is None:
+            return {}
+        ou = f"ou-{self._org_id_chars('orgroot', 4)}-{self._org_id_chars('ou', 8)}"
+        return {"org": org["Arn"], "ou": f"arn:aws:organizations::{org['MasterAccountId']}:ou/{org['Id']}/{ou}"}
 
     # -- IAM (GetAccountAuthorizationDetails) ---------------------------------------------------
     # Drawn from hashes of their own (self.h("iam...", ...)), so no earlier answer changed.
@@ -1462,19 +1546,21 @@ class World:
         return enc, key.arn if key is not None else None
 
     @staticmethod
-    def _shared_with(share: str | None, enc: str, other: str | None, g: int, public_percent: int) -> list[str]:
-        """Whom a snapshot is shared with (account ids, "all"): the next account ("cross"; never under the
-        AWS managed key, which AWS refuses), and everyone for `public_percent` % of the unencrypted ones."""
+    def _shared_with(target: str | None, enc: str, g: int, public_percent: int) -> list[str]:
+        """Whom a snapshot or AMI is shared with (an account id, organisation or OU ARN, "all"): `target`
+        (never under the AWS managed key, which AWS refuses), and everyone for `public_percent` % of the
+        unencrypted ones."""
         out: list[str] = []
-        if share == "cross" and other and enc != "aws":
-            out.append(other)
+        if target and enc != "aws":
+            out.append(target)
         if enc == "none" and (g >> 50) % 100 < public_percent:
             out.append("all")
         return out
 
     def ebs_snapshots(self, acct: str, region: str) -> list[dict[str, Any]]:
         """The EBS snapshots the account owns in the region (sorted by id), as DescribeSnapshots returns
-        them, with "_shared" (DescribeSnapshotAttribute createVolumePermission: account ids, "all")."""
+        them, with "_shared" (DescribeSnapshotAttribute createVolumePermission: account ids, "all") and
+        "_enc" (their EBS_MIX encryption as used: "cmk", "aws", "none")."""
         return self._per_region(self._ebs, acct, region, self._new_ebs_snapshots, "SnapshotId")
 
     def _new_ebs_snapshots(self, acct: str, region: str) -> list[dict[str, Any]]:
@@ -1494,7 +1580,7 @@ class World:
                 "StorageTier": "archive" if (g >> 24) % 10 == 0 else "standard",
                 "Tags": self._tag_list([("Name", f"{app}-{env}-{j:03d}"), ("Team", app),
                                         ("Environment", env)][:(g >> 28) % 4]),
-                "_shared": self._shared_with(share, enc, other, g, 12),
+                "_shared": self._shared_with(other if share == "cross" else None, enc, g, 12), "_enc": enc,
             })
         return out
 
@@ -1528,7 +1614,7 @@ class World:
             app, env = self._app_env(gi)
             d = RdsDraw(acct, region, n, gi, g, j % 2 == 0, key, app, env, BASE_EPOCH + (gi >> 20) % (3 * 365 * DAY))
             s = describe(d)
-            s["_shared"] = self._shared_with(share, enc, other, g, 15) if d.manual else []
+            s["_shared"] = self._shared_with(other if share == "cross" else None, enc, g, 15) if d.manual else []
             out.append(s)
         return out
 
@@ -1590,6 +1676,59 @@ class World:
         return {"aws_ec2_ebs_snapshots": ebs, "aws_ec2_ebs_snapshot_attributes": ebs,
                 "aws_rds_db_snapshots": sum(len(self.db_snapshots(acct, r)) for r in self.regions),
                 "aws_rds_cluster_snapshots": sum(len(self.cluster_snapshots(acct, r)) for r in self.regions)}
+
+    # -- AMIs ---------------------------------------------------------------------------------------
+    # Drawn from hashes of their own (self.h("ami", ...), ...), so no earlier answer changed.
+    def images(self, acct: str, region: str) -> list[dict[str, Any]]:
+        """The AMIs the account owns in the region (sorted by id), as DescribeImages returns them, with
+        "_shared" (DescribeImageAttribute launchPermission: an account id, the organisation's or its OU's
+        ARN, "all"). Each has its root volume on one of the region's EBS snapshots, so with the snapshot's
+        encryption (Encrypted, and KmsKeyId when encrypted, as AWS returns it); none without snapshots."""
+        return self._per_region(self._images, acct, region, self._new_images, "ImageId")
+
+    def _new_images(self, acct: str, region: str) -> list[dict[str, Any]]:
+        snaps = self.ebs_snapshots(acct, region)
+        if not snaps:
+            return []
+        count = self.images_per_region
+        if count is None:
+            count = 1 + self.h("amicount", acct, region) % 2
+        targets = {"cross": self._other_account(acct), **self.org_targets(acct)}
+        first = self.h("amisnap", acct, region)
+        out: list[dict[str, Any]] = []
+        for j, g, (share,) in self._drawn("ami", acct, region, count, IMAGE_MIX):
+            snap = snaps[(first + j) % len(snaps)]
+            system, root, platform, details, usage, boot = AMI_SYSTEMS[(g >> 8) % len(AMI_SYSTEMS)]
+            app, env = self._app_env(g)
+            created = snap["StartTime"] + (g >> 12) % 600   # registered as its snapshot completed
+            name = f"{app}-{env}-{system}-{time.strftime('%Y%m%d', time.gmtime(created))}-{j:02d}"
+            ebs = {"SnapshotId": snap["SnapshotId"], "VolumeSize": snap["VolumeSize"], "DeleteOnTermination": True,
+                   "VolumeType": "gp3", "Iops": 3000, "Throughput": 125, "Encrypted": snap["Encrypted"],
+                   "KmsKeyId": snap["KmsKeyId"]}
+            mappings: list[dict[str, Any]] = [{"DeviceName": root, "Ebs": ebs}]
+            if (g >> 16) % 10 < 3:
+                mappings.append({"DeviceName": "/dev/sdb", "VirtualName": "ephemeral0"})
+            shared = self._shared_with(targets.get(share), snap["_enc"], g, 10)
+            out.append({
+                "ImageId": f"ami-{g:017x}", "ImageLocation": f"{acct}/{name}", "State": "available",
+                "OwnerId": acct, "CreationDate": iso(created), "Public": "all" in shared,
+                "Architecture": "arm64" if platform is None and (g >> 20) % 3 == 0 else "x86_64",
+                "ImageType": "machine", "Platform": platform, "SriovNetSupport": "simple", "Name": name,
+                "Description": f"{app} {env} golden image ({system})", "RootDeviceType": "ebs",
+                "RootDeviceName": root, "BlockDeviceMappings": mappings, "VirtualizationType": "hvm",
+                "Tags": self._tag_list([("Name", name), ("Team", app), ("Environment", env)][:(g >> 24) % 4]),
+                "Hypervisor": "xen", "EnaSupport": True, "PlatformDetails": details, "UsageOperation": usage,
+                "BootMode": boot, "ImdsSupport": "v2.0" if (g >> 28) % 2 else None,
+                "DeprecationTime": iso(created + 2 * 365 * DAY) if (g >> 32) % 5 == 0 else None,
+                "_shared": shared,
+            })
+        return out
+
+    def image_rows(self, acct: str) -> dict[str, int]:
+        """Rows the AMI tables of a correct sync hold for this account (one launch permission row per
+        account, organisation, OU or "all" an AMI is shared with)."""
+        imgs = [x for r in self.regions for x in self.images(acct, r)]
+        return {"aws_ec2_images": len(imgs), "aws_ec2_image_launch_permissions": sum(len(x["_shared"]) for x in imgs)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1776,6 +1915,7 @@ class Server:
                           "ebs_db_cluster_snapshots_per_region": [self.world.ebs_snapshots_per_region,
                                                                   self.world.db_snapshots_per_region,
                                                                   self.world.cluster_snapshots_per_region],
+                          "images_per_region": self.world.images_per_region,
                           "seed": self.world.seed},
                 "latency_ms": self.latency * 1000, "throttle_fraction": self.throttle}
 
@@ -1934,11 +2074,12 @@ class Server:
                     for form in ({"Action": "GetTopicAttributes", "Version": "2010-03-31", "TopicArn": t["arn"]},
                                  {"Action": "ListTagsForResource", "Version": "2010-03-31", "ResourceArn": t["arn"]}):
                         self._prewarm_form("sns", acct, region, form)
-                # EBS snapshots' createVolumePermission, manual DB snapshots' attributes (the plugin's asks)
-                for snap in w.ebs_snapshots(acct, region):
-                    self._prewarm_form("ec2", acct, region, {
-                        "Action": "DescribeSnapshotAttribute", "Version": "2016-11-15",
-                        "SnapshotId": snap["SnapshotId"], "Attribute": "createVolumePermission"})
+                # EBS snapshots' createVolumePermission, AMIs' launchPermission, manual DB snapshots' attributes
+                # (the plugin's asks)
+                for k in EC2_KINDS.values():
+                    for x in getattr(w, k.world)(acct, region):
+                        self._prewarm_form("ec2", acct, region, {"Action": k.attrs_op, "Version": "2016-11-15",
+                                                                 k.id_key: x[k.id_key], "Attribute": k.attribute})
                 for snap in w.db_snapshots(acct, region):
                     if snap["SnapshotType"] == "manual":
                         self._prewarm_form("rds", acct, region, {"Action": "DescribeDBSnapshotAttributes",
@@ -2537,80 +2678,113 @@ class Server:
 
     # -- EC2 (ec2 protocol) ----------------------------------------------------------------------
     def ec2_op(self, op: str, form: dict[str, str], acct: str, region: str) -> str:
-        """DescribeSnapshots: Owner.N (self, an account id; without it, the account's own and those other
-        accounts of the world share with it or made public), SnapshotId.N, MaxResults (5-1000; not with
-        SnapshotId.N) and NextToken; Filter.N is not read. DescribeSnapshotAttribute: createVolumePermission
-        (items with userId or group) or productCodes, for the account's own snapshots."""
-        w = self.world
-        if op == "DescribeSnapshots":
-            owners = self._members(form, "Owner")
-            ids = self._members(form, "SnapshotId")
-            mx_raw = form.get("MaxResults")
-            if mx_raw is not None and ids:
-                raise ApiError(400, "InvalidParameterCombination",
-                               "The parameter snapshotSet cannot be used with the parameter maxResults")
-            own = w.ebs_snapshots(acct, region)
-            shared = self._shared_from_others(w.ebs_snapshots, acct, region, (acct, "all"))
-            if not owners:
-                items = own + shared
-            else:
-                items = []
-                if "self" in owners or acct in owners:
-                    items += own
-                others = [x for x in owners if x in w.account_set and x != acct]
-                if others:
-                    items += [x for x in shared if x["OwnerId"] in others]
-            if ids:
-                by_id = {x["SnapshotId"]: x for x in items}
-                missing = [i for i in ids if i not in by_id]
-                if missing:
-                    raise ApiError(400, "InvalidSnapshot.NotFound", f"The snapshot '{missing[0]}' does not exist.")
-                items = [by_id[i] for i in dict.fromkeys(ids)]
-            token = ""
-            if mx_raw is not None:
-                mx = _int_or_zero(mx_raw, 0)
-                if not 5 <= mx <= 1000:
-                    raise ApiError(400, "InvalidParameterValue", f"Value ( {mx_raw} ) for parameter maxResults is "
-                                                                 "invalid. Expecting a value between 5 and 1000.")
-                items, nxt = _paginate(items, form.get("NextToken"), mx, "InvalidParameterValue")
-                token = f"<nextToken>{nxt}</nextToken>" if nxt else ""
-            return "<snapshotSet>" + "".join(self._ebs_item_xml(x) for x in items) + "</snapshotSet>" + token
-        if op != "DescribeSnapshotAttribute":
+        """DescribeSnapshots and DescribeImages (EC2_KINDS): Owner.N (self, an account id; without it, the
+        account's own and those other accounts of the world share with it, its organisation or OU, or made
+        public), SnapshotId.N / ImageId.N, MaxResults (5-1000; not with the ids) and NextToken; Filter.N,
+        ExecutableBy.N, IncludeDeprecated and IncludeDisabled are not read. DescribeSnapshotAttribute
+        (createVolumePermission) and DescribeImageAttribute (launchPermission): items with userId, group,
+        organizationArn or organizationalUnitArn; or productCodes; for the account's own snapshots and AMIs."""
+        if op in EC2_KINDS:
+            return self._ec2_describe(EC2_KINDS[op], form, acct, region)
+        if op not in EC2_ATTRS:
             raise ApiError(400, "InvalidAction", f"The action {op} is not valid for this web service.")
-        sid = form.get("SnapshotId", "")
+        k = EC2_ATTRS[op]
+        id_param = k.id_key[0].lower() + k.id_key[1:]
+        ident = form.get(k.id_key, "")
         attr = form.get("Attribute", "")
-        if not sid:
-            raise ApiError(400, "MissingParameter", "The request must contain the parameter snapshotId")
+        if not ident:
+            raise ApiError(400, "MissingParameter", f"The request must contain the parameter {id_param}")
         if not attr:
             raise ApiError(400, "MissingParameter", "The request must contain the parameter attribute")
-        if attr not in ("createVolumePermission", "productCodes"):
+        if attr not in (k.attribute, "productCodes"):
             raise ApiError(400, "InvalidParameterValue",
                            f"Value ({attr}) for parameter attribute is invalid. Unknown attribute.")
-        if not sid.startswith("snap-"):
-            raise ApiError(400, "InvalidSnapshotID.Malformed", f'Invalid id: "{sid}" (expecting "snap-...")')
-        snap = next((x for x in w.ebs_snapshots(acct, region) if x["SnapshotId"] == sid), None)
-        if snap is None:
-            if any(x["SnapshotId"] == sid
-                   for x in self._shared_from_others(w.ebs_snapshots, acct, region, (acct, "all"))):
-                raise ApiError(403, "UnauthorizedOperation", "You are not authorized to perform this operation.")
-            raise ApiError(400, "InvalidSnapshot.NotFound", f"The snapshot '{sid}' does not exist.")
+        if not ident.startswith(k.prefix):
+            raise ApiError(400, k.malformed, f'Invalid id: "{ident}" (expecting "{k.prefix}...")')
+        own = getattr(self.world, k.world)
+        x = next((x for x in own(acct, region) if x[k.id_key] == ident), None)
+        if x is None:
+            if any(y[k.id_key] == ident for y in self._ec2_shared_with(own, acct, region)):
+                status, code, message = k.not_owner
+                raise ApiError(status, code, message.format(id=ident))
+            raise ApiError(400, k.not_found[0], k.not_found[1].format(id=ident))
         if attr == "productCodes":
-            return f"<snapshotId>{sid}</snapshotId><productCodes/>"
-        inner = "".join(f"<item><group>{p}</group></item>" if p == "all" else f"<item><userId>{p}</userId></item>"
-                        for p in snap["_shared"])
-        return f"<snapshotId>{sid}</snapshotId><createVolumePermission>{inner}</createVolumePermission>"
+            return f"<{id_param}>{ident}</{id_param}><productCodes/>"
+        inner = "".join(f"<item>{self._permission_xml(p)}</item>" for p in x["_shared"])
+        return f"<{id_param}>{ident}</{id_param}><{attr}>{inner}</{attr}>"
+
+    def _ec2_shared_with(self, own: Callable[[str, str], list[dict[str, Any]]], acct: str,
+                         region: str) -> list[dict[str, Any]]:
+        """Other world accounts' snapshots or AMIs in the region shared with `acct`, its organisation or OU,
+        or made public."""
+        return self._shared_from_others(own, acct, region, (acct, "all", *self.world.org_targets(acct).values()))
+
+    def _ec2_describe(self, k: Ec2Kind, form: dict[str, str], acct: str, region: str) -> str:
+        """DescribeSnapshots / DescribeImages (k: their EC2_KINDS entry)."""
+        w = self.world
+        owners = self._members(form, "Owner")
+        ids = self._members(form, k.id_key)
+        mx_raw = form.get("MaxResults")
+        if mx_raw is not None and ids:
+            raise ApiError(400, "InvalidParameterCombination",
+                           f"The parameter {k.set_tag} cannot be used with the parameter maxResults")
+        own = getattr(w, k.world)(acct, region)
+        shared = self._ec2_shared_with(getattr(w, k.world), acct, region)
+        if not owners:
+            items = own + shared
+        else:
+            items = []
+            if "self" in owners or acct in owners:
+                items += own
+            others = [x for x in owners if x in w.account_set and x != acct]
+            if others:
+                items += [x for x in shared if x["OwnerId"] in others]
+        if ids:
+            by_id = {x[k.id_key]: x for x in items}
+            missing = [i for i in ids if i not in by_id]
+            if missing:
+                raise ApiError(400, k.not_found[0], k.not_found[1].format(id=missing[0]))
+            items = [by_id[i] for i in dict.fromkeys(ids)]
+        token = ""
+        if mx_raw is not None:
+            mx = _int_or_zero(mx_raw, 0)
+            if not 5 <= mx <= 1000:
+                raise ApiError(400, "InvalidParameterValue", f"Value ( {mx_raw} ) for parameter maxResults is "
+                                                             "invalid. Expecting a value between 5 and 1000.")
+            items, nxt = _paginate(items, form.get("NextToken"), mx, "InvalidParameterValue")
+            token = f"<nextToken>{nxt}</nextToken>" if nxt else ""
+        return (f"<{k.set_tag}>" + "".join(f"<item>{self._ec2_xml(x, k.shape)}</item>" for x in items)
+                + f"</{k.set_tag}>" + token)
 
     @staticmethod
-    def _ebs_item_xml(x: dict[str, Any]) -> str:
-        enc = f"<encrypted>true</encrypted><kmsKeyId>{x['KmsKeyId']}</kmsKeyId>" if x["Encrypted"] else \
-            "<encrypted>false</encrypted>"
-        tags = "<tagSet>" + "".join(f"<item><key>{t['Key']}</key><value>{xml_escape(t['Value'])}</value></item>"
-                                    for t in x["Tags"]) + "</tagSet>" if x["Tags"] else ""
-        return (f"<item><snapshotId>{x['SnapshotId']}</snapshotId><volumeId>{x['VolumeId']}</volumeId>"
-                f"<status>{x['State']}</status><startTime>{iso(x['StartTime'])}</startTime>"
-                f"<progress>{x['Progress']}</progress><ownerId>{x['OwnerId']}</ownerId>"
-                f"<volumeSize>{x['VolumeSize']}</volumeSize><description>{xml_escape(x['Description'])}</description>"
-                f"{enc}<storageTier>{x['StorageTier']}</storageTier>{tags}</item>")
+    def _permission_xml(p: str) -> str:
+        """One createVolumePermission / launchPermission item's element: "all", an organisation or OU ARN,
+        or an account id."""
+        tag = ("group" if p == "all" else "organizationArn" if ":organization/" in p
+               else "organizationalUnitArn" if ":ou/" in p else "userId")
+        return f"<{tag}>{p}</{tag}>"
+
+    @classmethod
+    def _ec2_xml(cls, x: dict[str, Any], shape: str) -> str:
+        """`x`'s elements in the order of EC2_XML[shape]: None and [] left out, a list as <item>s and a dict as
+        one element, each of the shape its element names, booleans true/false, an int *Time in ISO 8601."""
+        parts = []
+        for tag, key in EC2_XML[shape]:
+            v = x.get(key)
+            if v is None or v == []:
+                continue
+            if isinstance(v, list):
+                v = "".join(f"<item>{cls._ec2_xml(i, tag)}</item>" for i in v)
+            elif isinstance(v, dict):
+                v = cls._ec2_xml(v, tag)
+            elif isinstance(v, bool):
+                v = "true" if v else "false"
+            elif isinstance(v, int) and key.endswith("Time"):
+                v = iso(v)
+            elif isinstance(v, str):
+                v = xml_escape(v)
+            parts.append(f"<{tag}>{v}</{tag}>")
+        return "".join(parts)
 
     # -- RDS (query protocol) --------------------------------------------------------------------
     def rds_op(self, op: str, form: dict[str, str], acct: str, region: str) -> str:
@@ -2840,7 +3014,7 @@ async def serve(args: argparse.Namespace) -> None:
     world = World(args.accounts, args.regions, args.keys, args.buckets, args.seed, args.mraps,
                   (args.iam_roles, args.iam_users, args.iam_groups, args.iam_policies), args.iam_heavy_accounts,
                   (args.secrets, args.queues, args.topics),
-                  (args.ebs_snapshots, args.db_snapshots, args.cluster_snapshots))
+                  (args.ebs_snapshots, args.db_snapshots, args.cluster_snapshots), args.images)
     for a in world.accounts:  # build everything up front so the first requests are not slower
         for r in world.regions:
             world.aliases(a, r)
@@ -2849,6 +3023,7 @@ async def serve(args: argparse.Namespace) -> None:
             world.queues(a, r)
             world.topics(a, r)
             world.ebs_snapshots(a, r)
+            world.images(a, r)
             world.db_snapshots(a, r)
             world.cluster_snapshots(a, r)
         world.buckets(a)
@@ -2871,6 +3046,7 @@ async def serve(args: argparse.Namespace) -> None:
           f"(on {args.iam_heavy_accounts or 'every'} account(s); others {IAM_DEFAULT}) "
           f"secrets/queues/topics per region={args.secrets}/{args.queues}/{args.topics} "
           f"EBS/DB/cluster snapshots per region={args.ebs_snapshots}/{args.db_snapshots}/{args.cluster_snapshots} "
+          f"AMIs per region={'1-2' if args.images is None else args.images} "
           f"latency={args.latency_ms}ms "
           f"throttle={args.throttle_fraction}", file=sys.stderr, flush=True)
     stop = asyncio.Event()
@@ -2906,6 +3082,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="RDS DB snapshots per account and region (in turn manual, automated)")
     ap.add_argument("--cluster-snapshots", type=int, default=SNAPSHOT_DEFAULT[2],
                     help="RDS DB cluster (Aurora) snapshots per account and region (in turn manual, automated)")
+    ap.add_argument("--images", type=int, default=None,
+                    help="AMIs per account and region (default: 1 or 2, drawn per account and region; none "
+                         "without EBS snapshots, which back their root volumes)")
     ap.add_argument("--latency-ms", type=float, default=30.0)
     ap.add_argument("--throttle-fraction", type=float, default=0.0)
     ap.add_argument("--host", default="127.0.0.1", choices=["127.0.0.1", "::1", "localhost"],

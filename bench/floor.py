@@ -37,6 +37,10 @@ policy analysis, no error rows.
   (DBSnapshotIdentifier) only when its SnapshotType is manual (automated ones can't be shared); and as
   rds/cluster_snapshots.py, DescribeDBClusterSnapshots (MaxRecords=100, Marker) pages, then per manual
   cluster snapshot DescribeDBClusterSnapshotAttributes (DBClusterSnapshotIdentifier).
+* Per (account, region), as plugin/tables/ec2/images.py: EC2 DescribeImages (Owners=[self],
+  MaxResults=1000, NextToken) pages, then one task per AMI: DescribeImageAttribute (ImageId,
+  Attribute=launchPermission), then DescribeSnapshots (SnapshotIds=[its root snapshot]) only when the
+  root block device mapping (DeviceName = RootDeviceName) is encrypted and names no KmsKeyId.
 * Per account, in us-west-2 and only in the `aws` partition: S3 Control ListMultiRegionAccessPoints
   (AccountId, MaxResults=100) pages, then one task per MRAP: GetMultiRegionAccessPointPolicy (in
   every process of `--split shard` that syncs part of the account, as every such shard asks).
@@ -47,7 +51,7 @@ policy analysis, no error rows.
   authorization_details.py); in every process of `--split shard`, as the IAM tables are `every_shard`.
   The account's work is queued as the engine queues it: DescribeOrganization, the IAM read, the MRAP
   listing, the bucket listing, then per region the key, alias, access point, secret, queue, topic, EBS
-  snapshot, DB snapshot and DB cluster snapshot listings (the region-scoped tables in registry order,
+  snapshot, AMI, DB snapshot and DB cluster snapshot listings (the region-scoped tables in registry order,
   plugin/tables/__init__.py).
 * S3 Control with an immutable custom endpoint: the plugin's Config (`inject_host_prefix=False`) and
   its `drop_account_host_label` hook (plugin/aws/clients.py), so requests go to the endpoint's host
@@ -314,6 +318,7 @@ class Floor:
                 units.append((self.queues_unit, region))
                 units.append((self.topics_unit, region))
                 units.append((self.ebs_snapshots_unit, region))
+                units.append((self.images_unit, region))
                 units.append((self.db_snapshots_unit, region))
                 units.append((self.cluster_snapshots_unit, region))
         mine = shard_owns(num, total, acct, "*") or any(shard_owns(num, total, acct, r) for r in regions)
@@ -444,6 +449,22 @@ class Floor:
         self.call(ec2, "ec2.DescribeSnapshotAttribute", "describe_snapshot_attribute", SnapshotId=sid,
                   Attribute="createVolumePermission")
 
+    def images_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        ec2 = self.client(clients, creds, "ec2", region)
+        for image in self.pages(ec2, "ec2.DescribeImages", "describe_images", "Images", "NextToken", "NextToken",
+                                Owners=["self"], MaxResults=1000):
+            self.submit(self.image_task, ec2, image)
+
+    def image_task(self, ec2: Any, image: dict[str, Any]) -> None:
+        with self.clock_count:
+            self.resources += 1
+        self.call(ec2, "ec2.DescribeImageAttribute", "describe_image_attribute", ImageId=image.get("ImageId") or "",
+                  Attribute="launchPermission")
+        root = next((m["Ebs"] for m in image.get("BlockDeviceMappings") or []
+                     if m.get("DeviceName") == image.get("RootDeviceName") and isinstance(m.get("Ebs"), dict)), {})
+        if root.get("Encrypted") and not root.get("KmsKeyId") and root.get("SnapshotId"):  # the root volume's key
+            self.call(ec2, "ec2.DescribeSnapshots", "describe_snapshots", SnapshotIds=[root["SnapshotId"]])
+
     def db_snapshots_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
         rds = self.client(clients, creds, "rds", region)
         for snap in self.pages(rds, "rds.DescribeDBSnapshots", "describe_db_snapshots", "DBSnapshots", "Marker",
@@ -564,7 +585,7 @@ def main() -> int:
     internal = {k: v for k, v in res["errors"].items() if k.startswith("internal:")}
     print(f"floor: {res['total_calls']} calls in {res['wall_s']:.1f} s = {res['calls_per_s']:.0f} calls/s "
           f"({args.processes} process(es), split {args.split}, concurrency {spec['concurrency']}, "
-          f"{res['resources']} resources (keys, buckets, access points, secrets, queues, topics, snapshots), "
+          f"{res['resources']} resources (keys, buckets, access points, secrets, queues, topics, snapshots, AMIs), "
           f"{res['iam_items']} IAM items, "
           f"{sum(res['errors'].values())} error answers)")
     if args.json:
