@@ -196,6 +196,7 @@ def expected_rows(world: fake_aws.World) -> dict[str, int]:
         for r in world.regions:
             keys, _ = world.keys(a, r)
             exp["aws_kms_aliases"] += len(world.aliases(a, r))
+            exp["aws_ec2_regional_configs"] += 1   # the EBS defaults: one row per account and region
             for k in keys:
                 meta = world.key_metadata(a, r, k)
                 exp["aws_kms_keys"] += 1

@@ -72,12 +72,14 @@ Protocol details it follows (what botocore 1.44 sends and parses):
   group all; productCodes); DescribeImages and DescribeImageAttribute alike (Owner.N, ImageId.N, MaxResults
   5-1000, NextToken; launchPermission: items with userId, group all, organizationArn or
   organizationalUnitArn; productCodes; another account's AMI is AuthFailure, an unknown one
-  InvalidAMIID.NotFound). RDS (query protocol, XML): DescribeDBSnapshots (MaxRecords 20-100, default
-  100, Marker, SnapshotType, IncludeShared/IncludePublic, DBInstanceIdentifier, DBSnapshotIdentifier)
-  and DescribeDBSnapshotAttributes (the restore attribute), and the same for Aurora,
-  DescribeDBClusterSnapshots (DBClusterIdentifier, DBClusterSnapshotIdentifier) and
-  DescribeDBClusterSnapshotAttributes. Other EC2/RDS operations count as `ec2.unknown` / `rds.unknown`
-  and answer InvalidAction.
+  InvalidAMIID.NotFound); GetEbsEncryptionByDefault and GetEbsDefaultKmsKeyId (per account and region,
+  through EBS_DEFAULT_MIX from a hashed start: on or off, and the default key the region's aws/ebs alias ARN,
+  as AWS answers when none was set, or a customer managed key of the world, as the snapshots').
+  RDS (query protocol, XML): DescribeDBSnapshots (MaxRecords 20-100, default 100, Marker, SnapshotType,
+  IncludeShared/IncludePublic, DBInstanceIdentifier, DBSnapshotIdentifier) and DescribeDBSnapshotAttributes
+  (the restore attribute), and the same for Aurora, DescribeDBClusterSnapshots (DBClusterIdentifier,
+  DBClusterSnapshotIdentifier) and DescribeDBClusterSnapshotAttributes. Other EC2/RDS operations count as
+  `ec2.unknown` / `rds.unknown` and answer InvalidAction.
   Per account and region, by default 2 EBS snapshots, 2 DB snapshots and 2 DB cluster snapshots (one
   manual, one automated snapshot of the same DB instance or cluster)
   (`--ebs-snapshots/--db-snapshots/--cluster-snapshots`), in turn through EBS_MIX and
@@ -103,10 +105,10 @@ computed once and cached; at start-up the answers to every per-resource request 
 (DescribeKey ... GetBucketLogging, GetAccessPointPolicy, GetMultiRegionAccessPointPolicy,
 DescribeOrganization, every GetAccountAuthorizationDetails page at MaxItems=1000, GetResourcePolicy,
 GetQueueAttributes, ListQueueTags, GetTopicAttributes, ListTagsForResource, DescribeSnapshotAttribute,
-DescribeImageAttribute, DescribeDBSnapshotAttributes, DescribeDBClusterSnapshotAttributes, with the plugin's
-parameters) are computed ("prewarm", ~1-2 s for 5,000 keys), so a sync is served from memory.
-`--no-prewarm --cache-entries 0` computes every answer per request (slower; bench/load_fake.py measures
-both).
+DescribeImageAttribute, GetEbsEncryptionByDefault, GetEbsDefaultKmsKeyId, DescribeDBSnapshotAttributes,
+DescribeDBClusterSnapshotAttributes, with the plugin's parameters) are computed ("prewarm", ~1-2 s for
+5,000 keys), so a sync is served from memory. `--no-prewarm --cache-entries 0` computes every answer per
+request (slower; bench/load_fake.py measures both).
 
 Control (no Authorization header): `GET /__stats` returns the counters as JSON;
 `POST /__reset` zeroes them. On SIGTERM/SIGINT the counters are printed on stderr as one line
@@ -246,6 +248,10 @@ RDS_NS = "http://rds.amazonaws.com/doc/2014-10-31/"
 # for unencrypted ones, added to 10 % of them. Its root volume is one of the account and region's EBS
 # snapshots, with that snapshot's encryption and key.
 IMAGE_MIX = (("cross",), (None,), ("org",), (None,), ("cross",), ("ou",), (None,), (None,))
+# EBS encryption by default (plugin/tables/ec2/regional_configs.py): (on, default key) of each account and region,
+# picked from a hashed start per account and region: the default key is "aws" = the region's aws/ebs alias ARN
+# (AWS's answer when none was set) or "cmk" = a customer managed key of the world (as the snapshots').
+EBS_DEFAULT_MIX = ((False, "aws"), (True, "aws"), (True, "cmk"), (False, "aws"), (True, "aws"), (False, "cmk"))
 # (name, root device, platform, PlatformDetails, UsageOperation, BootMode) of an AMI's operating system
 AMI_SYSTEMS = (("al2023-base", "/dev/xvda", None, "Linux/UNIX", "RunInstances", "uefi-preferred"),
                ("ubuntu-jammy", "/dev/sda1", None, "Linux/UNIX", "RunInstances", None),
@@ -278,7 +284,9 @@ EC2_KINDS = {
                               "InvalidAMIID.Malformed", (400, "AuthFailure", "Not authorized for image:{id}")),
 }
 EC2_ATTRS = {v.attrs_op: v for v in EC2_KINDS.values()}
-EC2_OPS = (*EC2_KINDS, *EC2_ATTRS)
+# The region's EBS defaults (World.ebs_defaults): one element each, of the EC2_XML shape named by the operation
+EC2_DEFAULT_OPS = ("GetEbsEncryptionByDefault", "GetEbsDefaultKmsKeyId")
+EC2_OPS = (*EC2_KINDS, *EC2_ATTRS, *EC2_DEFAULT_OPS)
 # The elements of an EBS snapshot and an AMI in their order, (element, key of the world's dict); a list or dict
 # value is rendered with the shape named by its element (Server._ec2_xml)
 EC2_XML: dict[str, tuple[tuple[str, str], ...]] = {
@@ -300,6 +308,8 @@ EC2_XML: dict[str, tuple[tuple[str, str], ...]] = {
             ("volumeType", "VolumeType"), ("iops", "Iops"), ("throughput", "Throughput"), ("encrypted", "Encrypted"),
             ("kmsKeyId", "KmsKeyId")),
     "tagSet": (("key", "Key"), ("value", "Value")),
+    "GetEbsEncryptionByDefault": (("ebsEncryptionByDefault", "EbsEncryptionByDefault"),),
+    "GetEbsDefaultKmsKeyId": (("kmsKeyId", "KmsKeyId"),),
 }
 RDS_OPS = ("DescribeDBSnapshots", "DescribeDBSnapshotAttributes", "DescribeDBClusterSnapshots",
            "DescribeDBClusterSnapshotAttributes")
@@ -1730,6 +1740,20 @@ class World:
         imgs = [x for r in self.regions for x in self.images(acct, r)]
         return {"aws_ec2_images": len(imgs), "aws_ec2_image_launch_permissions": sum(len(x["_shared"]) for x in imgs)}
 
+    # -- EBS encryption by default -------------------------------------------------------------------
+    # Drawn from hashes of their own (self.h("ebsdefault", ...)), so no earlier answer changed.
+    def ebs_defaults(self, acct: str, region: str) -> dict[str, Any]:
+        """The region's EBS defaults, as GetEbsEncryptionByDefault and GetEbsDefaultKmsKeyId return them:
+        EBS_DEFAULT_MIX's entry from a hashed start per account and region; the default key a customer managed
+        key of the region (as the snapshots') or, as AWS answers when none was set, the aws/ebs alias ARN (also
+        where the region has no customer key, and outside the world, where encryption by default is off)."""
+        on, enc, g = False, "aws", 0
+        if acct in self.account_set and region in self.region_set:
+            _, g, (on, enc) = self._drawn("ebsdefault", acct, region, 1, EBS_DEFAULT_MIX)[0]
+        _, key = self._customer_key(enc, acct, region, g)
+        return {"EbsEncryptionByDefault": on,
+                "KmsKeyId": key.arn if key is not None else f"arn:aws:kms:{region}:{acct}:alias/aws/ebs"}
+
 
 # ---------------------------------------------------------------------------------------------
 # Request handling
@@ -2080,6 +2104,8 @@ class Server:
                     for x in getattr(w, k.world)(acct, region):
                         self._prewarm_form("ec2", acct, region, {"Action": k.attrs_op, "Version": "2016-11-15",
                                                                  k.id_key: x[k.id_key], "Attribute": k.attribute})
+                for op in EC2_DEFAULT_OPS:   # the region's EBS defaults, asked once per account and region
+                    self._prewarm_form("ec2", acct, region, {"Action": op, "Version": "2016-11-15"})
                 for snap in w.db_snapshots(acct, region):
                     if snap["SnapshotType"] == "manual":
                         self._prewarm_form("rds", acct, region, {"Action": "DescribeDBSnapshotAttributes",
@@ -2683,9 +2709,12 @@ class Server:
         public), SnapshotId.N / ImageId.N, MaxResults (5-1000; not with the ids) and NextToken; Filter.N,
         ExecutableBy.N, IncludeDeprecated and IncludeDisabled are not read. DescribeSnapshotAttribute
         (createVolumePermission) and DescribeImageAttribute (launchPermission): items with userId, group,
-        organizationArn or organizationalUnitArn; or productCodes; for the account's own snapshots and AMIs."""
+        organizationArn or organizationalUnitArn; or productCodes; for the account's own snapshots and AMIs.
+        GetEbsEncryptionByDefault and GetEbsDefaultKmsKeyId: the region's EBS defaults (World.ebs_defaults)."""
         if op in EC2_KINDS:
             return self._ec2_describe(EC2_KINDS[op], form, acct, region)
+        if op in EC2_DEFAULT_OPS:
+            return self._ec2_xml(self.world.ebs_defaults(acct, region), op)
         if op not in EC2_ATTRS:
             raise ApiError(400, "InvalidAction", f"The action {op} is not valid for this web service.")
         k = EC2_ATTRS[op]

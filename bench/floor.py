@@ -41,6 +41,8 @@ policy analysis, no error rows.
   MaxResults=1000, NextToken) pages, then one task per AMI: DescribeImageAttribute (ImageId,
   Attribute=launchPermission), then DescribeSnapshots (SnapshotIds=[its root snapshot]) only when the
   root block device mapping (DeviceName = RootDeviceName) is encrypted and names no KmsKeyId.
+* Per (account, region), as plugin/tables/ec2/regional_configs.py, in one task: EC2
+  GetEbsEncryptionByDefault, then GetEbsDefaultKmsKeyId (asked even when the first failed).
 * Per account, in us-west-2 and only in the `aws` partition: S3 Control ListMultiRegionAccessPoints
   (AccountId, MaxResults=100) pages, then one task per MRAP: GetMultiRegionAccessPointPolicy (in
   every process of `--split shard` that syncs part of the account, as every such shard asks).
@@ -51,8 +53,8 @@ policy analysis, no error rows.
   authorization_details.py); in every process of `--split shard`, as the IAM tables are `every_shard`.
   The account's work is queued as the engine queues it: DescribeOrganization, the IAM read, the MRAP
   listing, the bucket listing, then per region the key, alias, access point, secret, queue, topic, EBS
-  snapshot, AMI, DB snapshot and DB cluster snapshot listings (the region-scoped tables in registry order,
-  plugin/tables/__init__.py).
+  snapshot, AMI, EBS defaults (regional config), DB snapshot and DB cluster snapshot listings (the
+  region-scoped tables in registry order, plugin/tables/__init__.py).
 * S3 Control with an immutable custom endpoint: the plugin's Config (`inject_host_prefix=False`) and
   its `drop_account_host_label` hook (plugin/aws/clients.py), so requests go to the endpoint's host
   with the account in `x-amz-account-id` only.
@@ -319,6 +321,7 @@ class Floor:
                 units.append((self.topics_unit, region))
                 units.append((self.ebs_snapshots_unit, region))
                 units.append((self.images_unit, region))
+                units.append((self.regional_configs_unit, region))
                 units.append((self.db_snapshots_unit, region))
                 units.append((self.cluster_snapshots_unit, region))
         mine = shard_owns(num, total, acct, "*") or any(shard_owns(num, total, acct, r) for r in regions)
@@ -464,6 +467,11 @@ class Floor:
                      if m.get("DeviceName") == image.get("RootDeviceName") and isinstance(m.get("Ebs"), dict)), {})
         if root.get("Encrypted") and not root.get("KmsKeyId") and root.get("SnapshotId"):  # the root volume's key
             self.call(ec2, "ec2.DescribeSnapshots", "describe_snapshots", SnapshotIds=[root["SnapshotId"]])
+
+    def regional_configs_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        ec2 = self.client(clients, creds, "ec2", region)
+        self.call(ec2, "ec2.GetEbsEncryptionByDefault", "get_ebs_encryption_by_default")
+        self.call(ec2, "ec2.GetEbsDefaultKmsKeyId", "get_ebs_default_kms_key_id")
 
     def db_snapshots_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
         rds = self.client(clients, creds, "rds", region)
