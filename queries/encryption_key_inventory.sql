@@ -1,9 +1,9 @@
 -- id: encryption_key_inventory
--- title: Inventory of keys, and of the encryption of buckets, secrets, queues, topics and snapshots, by key type
+-- title: Inventory of keys, and of the encryption of buckets, secrets, queues, topics, snapshots and AMIs, by key type
 -- severity: info
 -- resource_type: AwsKmsKey, AwsS3Bucket
 -- description: Every KMS key, and the key of every bucket (default encryption), secret, queue, topic, EBS
---   snapshot and RDS DB or cluster snapshot, mapped to the key types of aws_encryption_key_types
+--   snapshot, AMI (its root device) and RDS DB or cluster snapshot, mapped to the key types of aws_encryption_key_types
 --   (customer managed with AWS, external or custom key store material; AWS managed; AWS owned), with
 --   what each type allows, or "not encrypted". Informational: every row is a pass, or an error when the
 --   key's type is unknown.
@@ -68,6 +68,12 @@ FROM (
     UNION ALL
     SELECT arn, account_id, region, 'RDS DB cluster snapshot', CASE WHEN storage_encrypted THEN 'kms' ELSE 'none' END,
            coalesce(kms_key_id, 'alias/aws/rds') FROM aws_rds_cluster_snapshots
+    UNION ALL
+    -- an AMI: its root device's EBS mapping
+    SELECT arn, account_id, region, 'AMI', CASE WHEN root->>'$.Ebs.Encrypted' = 'true' THEN 'kms' ELSE 'none' END,
+           coalesce(root->>'$.Ebs.KmsKeyId', 'alias/aws/ebs')
+    FROM (SELECT i.*, (SELECT m FROM unnest(CAST(i.block_device_mappings AS JSON[])) AS t(m)
+                       WHERE m->>'$.DeviceName' = i.root_device_name LIMIT 1) AS root FROM aws_ec2_images i)
 ) r0
 CROSS JOIN LATERAL (SELECT r0.*, CASE WHEN r0.state = 'kms' AND (r0.ref LIKE 'alias/aws/%' OR r0.ref LIKE 'arn:%:alias/aws/%')
                                       THEN 'aws_managed' END AS implied) r

@@ -158,6 +158,14 @@ def build_shared(endpoint: str, audit_actions: list[str], trust_policy: str) -> 
     _image_root_is(ami, root)
     ec2.modify_image_attribute(ImageId=ami, LaunchPermission={"Add": [{"UserId": SHR_CONSUMER}]})
     c.images["nokey"] = f"arn:aws:ec2:us-east-1::image/{ami}"
+    # its twin: an AMI on the snapshot key that admits the consumer through EC2
+    ok_root = next(s for s in client(endpoint, "ec2", owner).describe_snapshots(OwnerIds=["self"])["Snapshots"]
+                   if s.get("KmsKeyId") == c.keys["snapshot-ok"])["SnapshotId"]
+    ok_ami = ec2.register_image(Name="shr-ami-ok", RootDeviceName="/dev/xvda", BlockDeviceMappings=[
+        {"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": ok_root}}])["ImageId"]
+    _image_root_is(ok_ami, ok_root)
+    ec2.modify_image_attribute(ImageId=ok_ami, LaunchPermission={"Add": [{"UserId": SHR_CONSUMER}]})
+    c.images["ok"] = f"arn:aws:ec2:us-east-1::image/{ok_ami}"
 
     # eu-west-1 shares a snapshot too, but its EBS default key is a customer managed key
     kms_eu, ec2_eu = client(endpoint, "kms", owner, "eu-west-1"), client(endpoint, "ec2", owner, "eu-west-1")

@@ -167,6 +167,11 @@ def test_an_ami_shared_under_a_key_the_account_cant_use_fails_at_launch(synced, 
     assert (f"Shared, but account {SHR_CONSUMER} gets no kms:CreateGrant, kms:Decrypt, kms:DescribeKey, "
             f"kms:ReEncryptFrom on key {shared.keys['ami-nokey']}: its instances fail to launch") in reason
     assert '"kms:ViaService": "ec2.us-east-1.amazonaws.com"' in reason
+    assert res[SNAPSHOT][shared.images["ok"]] == (
+        "pass", f"Shared with account {SHR_CONSUMER}, who may use its key (or it is not encrypted).")
+    inv = res["encryption_key_inventory"][shared.images["nokey"]]
+    assert inv == ("pass", f"AMI encrypted with Customer managed key: AWS-provided key material "
+                           f"({shared.keys['ami-nokey']}).")
 
 
 def test_the_regions_ebs_default_key(world, shared, tmp_path):
@@ -197,6 +202,7 @@ def test_a_public_snapshot_fails_naming_what_it_exposes(synced, shared):
 @pytest.mark.parametrize("kind, case, op, code, attribute", [
     ("snapshots", "ok", "DescribeSnapshotAttribute", "UnauthorizedOperation", "createVolumePermission attribute of snapshot"),
     ("db_snapshots", "nokey", "DescribeDBSnapshotAttributes", "AccessDenied", "restore attribute of DB snapshot"),
+    ("images", "ok", "DescribeImageAttribute", "UnauthorizedOperation", "launchPermission attribute of AMI"),
 ])
 def test_an_unreadable_snapshot_attribute_is_an_error(world, shared, tmp_path, kind, case, op, code, attribute):
     arn = getattr(shared, kind)[case]
