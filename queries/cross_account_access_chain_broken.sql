@@ -64,7 +64,7 @@ per_bucket AS (
                  ELSE 'key ' || coalesce(key_arn, '?') || ' depends on ' || array_to_string(key_depends_on, ', ') END
             END, ' | ' ORDER BY principal_label, access) AS undecided,
         string_agg(CASE WHEN identity_verdict = 'unknown' AND principal_account NOT IN (SELECT account_id FROM synced) THEN
-            principal_label || ' (' || access || ')' END, ', ') AS unsynced,
+            principal_label || ' (' || access || ')' END, ', ' ORDER BY principal_label, access) AS unsynced,
         string_agg(CASE WHEN key_verdict IN ('allow', 'not_needed') AND identity_verdict = 'allow' THEN
             principal_label || ' (' || access || ')' END, ', ' ORDER BY principal_label, access) AS through
     FROM judged

@@ -14,7 +14,7 @@
 -- peers: none (Security Hub EC2.7 and Prowler check only that encryption by default is on)
 WITH shares AS (
     SELECT account_id, region, count(DISTINCT resource_arn) AS shared,
-           string_agg(DISTINCT principal_label, ', ') AS whom
+           string_agg(DISTINCT principal_label, ', ' ORDER BY principal_label) AS whom
     FROM (SELECT account_id, region, resource_arn, principal_label, principal_type FROM aws_ec2_ebs_snapshot_access_paths
           UNION ALL
           SELECT account_id, region, resource_arn, principal_label, principal_type FROM aws_ec2_image_access_paths)

@@ -31,8 +31,8 @@ per_resource AS (
             principal_label || ' (' || access || coalesce(', statement ' || statement, '') ||
             CASE WHEN resource_verdict = 'depends' THEN ', if ' || array_to_string(resource_depends_on, ', ') ELSE '' END ||
             '): ' || consequence END, ' | ' ORDER BY principal_label, access) AS refused,
-        string_agg(CASE WHEN principal_type = 'unknown' THEN reason END, ' ') AS unread,
-        string_agg(CASE WHEN key_verdict = 'unknown' THEN principal_label END, ', ') AS key_unknown,
+        string_agg(CASE WHEN principal_type = 'unknown' THEN reason END, ' ' ORDER BY reason) AS unread,
+        string_agg(CASE WHEN key_verdict = 'unknown' THEN principal_label END, ', ' ORDER BY principal_label) AS key_unknown,
         any_value(fix_cli) FILTER (WHERE fix_cli IS NOT NULL) AS fix
     FROM paths GROUP BY resource_arn
 )

@@ -32,9 +32,9 @@ per_resource AS (
             CASE WHEN key_verdict = 'deny' THEN '. Fix: narrow key policy statement ' || coalesce(key_decided_by, '?')
                  ELSE coalesce('. Fix: add to the key policy ' || fix_statement, '') || coalesce(' or run ' || fix_cli, '')
             END END, ' | ' ORDER BY principal_label, access) AS refused,
-        string_agg(CASE WHEN principal_type = 'unknown' THEN reason END, ' ') AS unread,
+        string_agg(CASE WHEN principal_type = 'unknown' THEN reason END, ' ' ORDER BY reason) AS unread,
         string_agg(CASE WHEN key_verdict IN ('unknown', 'depends') OR resource_verdict = 'depends' THEN
-            principal_label || ' (' || access || ')' END, ', ') AS undecided,
+            principal_label || ' (' || access || ')' END, ', ' ORDER BY principal_label, access) AS undecided,
         string_agg(CASE WHEN key_verdict = 'allow' THEN principal_label || ' (' || access || ', ' ||
             coalesce(key_decided_by, '?') || ')' END, ', ' ORDER BY principal_label, access) AS admitted
     FROM paths GROUP BY resource_arn

@@ -25,7 +25,7 @@ resources AS (
 ),
 per_resource AS (
     SELECT resource_arn, bool_or(principal_type = 'public') AS public,
-        string_agg(CASE WHEN principal_type = 'unknown' THEN reason END, ' ') AS unread,
+        string_agg(CASE WHEN principal_type = 'unknown' THEN reason END, ' ' ORDER BY reason) AS unread,
         any_value(key_type) AS key_type, any_value(key_arn) AS key_arn
     FROM paths GROUP BY resource_arn
 )

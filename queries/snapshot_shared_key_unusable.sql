@@ -39,8 +39,8 @@ per_resource AS (
                  WHEN key_verdict = 'deny' THEN '. Fix: narrow key policy statement ' || coalesce(key_decided_by, '?')
                  ELSE coalesce('. Fix: add to the key policy ' || fix_statement, '') || coalesce(' or run ' || fix_cli, '')
             END END, ' | ' ORDER BY principal_label) AS refused,
-        string_agg(CASE WHEN principal_type = 'unknown' THEN reason END, ' ') AS unread,
-        string_agg(CASE WHEN key_verdict IN ('unknown', 'depends') THEN principal_label END, ', ') AS undecided,
+        string_agg(CASE WHEN principal_type = 'unknown' THEN reason END, ' ' ORDER BY reason) AS unread,
+        string_agg(CASE WHEN key_verdict IN ('unknown', 'depends') THEN principal_label END, ', ' ORDER BY principal_label) AS undecided,
         string_agg(CASE WHEN key_verdict IN ('allow', 'not_needed') THEN principal_label END, ', '
                    ORDER BY principal_label) AS usable
     FROM paths GROUP BY resource_arn

@@ -181,7 +181,8 @@ def test_the_regions_ebs_default_key(world, shared, tmp_path):
     status, reason = res[f"arn:aws:ec2:us-east-1:{SHR_OWNER}:ebs-default-key"]
     assert status == "fail"
     assert "The Region's EBS default key is the AWS managed aws/ebs" in reason
-    assert f"shared with account {SHR_CONSUMER}" in reason and "modify-ebs-default-kms-key-id" in reason
+    assert f"are shared with account {SHR_CONSUMER}, everyone (public): new volumes" in reason
+    assert "modify-ebs-default-kms-key-id" in reason
     assert res[f"arn:aws:ec2:eu-west-1:{SHR_OWNER}:ebs-default-key"] == (
         "pass", f"The Region's EBS default key is customer_managed_aws_key_material ({shared.keys['ebs-default-eu']}).")
     # unread: an error, never a pass
