@@ -26,7 +26,7 @@ resources AS (
     UNION ALL SELECT arn, account_id, region, 'topic' FROM aws_sns_topics
 ),
 per_resource AS (
-    SELECT resource_arn, any_value(key_type) AS key_type,
+    SELECT resource_arn, any_value(key_type) AS key_type, any_value(coalesce(key_arn, key_reference)) AS key_ref,
         string_agg(CASE WHEN resource_verdict IN ('allow', 'depends') AND key_verdict IN ('not_allowed', 'deny') THEN
             principal_label || ' (' || access || coalesce(', statement ' || statement, '') ||
             CASE WHEN resource_verdict = 'depends' THEN ', if ' || array_to_string(resource_depends_on, ', ') ELSE '' END ||
@@ -39,7 +39,10 @@ per_resource AS (
 SELECT r.arn AS resource_arn, r.account_id, r.region,
     CASE WHEN p.unread IS NOT NULL THEN 'error'
          WHEN p.key_type = 'aws_managed' AND p.refused IS NOT NULL THEN 'fail'
-         WHEN p.key_type IS NULL OR p.key_type <> 'aws_managed' THEN 'pass'
+         WHEN p.resource_arn IS NULL THEN 'pass'
+         -- shared, under a key the sync could not describe: it may be an AWS managed one
+         WHEN p.key_type IS NULL THEN 'error'
+         WHEN p.key_type <> 'aws_managed' THEN 'pass'
          WHEN p.key_unknown IS NOT NULL THEN 'error'
          ELSE 'pass' END AS status,
     CASE WHEN p.unread IS NOT NULL THEN p.unread || '.'
@@ -47,7 +50,11 @@ SELECT r.arn AS resource_arn, r.account_id, r.region,
              'The ' || r.noun || ' is encrypted with its service''s AWS managed key, whose policy admits only account '
              || r.account_id || ' through that service and can''t be changed, but its policy shares it with ' ||
              p.refused || '. Fix: ' || coalesce(p.fix, 'move it to a customer managed key') || '.'
-         WHEN p.key_type IS NULL THEN 'Not shared with another account or AWS service by its policy.'
+         WHEN p.resource_arn IS NULL THEN 'Not shared with another account or AWS service by its policy.'
+         WHEN p.key_type IS NULL THEN 'Shared (' || (SELECT string_agg(DISTINCT x.principal_label, ', ' ORDER BY
+             x.principal_label) FROM paths x WHERE x.resource_arn = r.arn) || '), but whether its key ' ||
+             coalesce(p.key_ref, '?') || ' is AWS managed is unknown: the sync did not describe it (another account, '
+             || 'or no permission).'
          WHEN p.key_type <> 'aws_managed' THEN 'Not on an AWS managed key (' || p.key_type || ').'
          WHEN p.key_unknown IS NOT NULL THEN 'Whether the key admits ' || p.key_unknown || ' is unknown.'
          ELSE 'On an AWS managed key, and shared with no other account or service.' END AS reason

@@ -18,10 +18,18 @@ WITH paths AS (
     UNION ALL SELECT resource_arn, principal_type, key_type, key_arn, reason FROM aws_rds_cluster_snapshot_access_paths
 ),
 resources AS (
-    SELECT arn, account_id, region, 'EBS snapshot' AS what FROM aws_ec2_ebs_snapshots
-    UNION ALL SELECT arn, account_id, region, 'AMI' FROM aws_ec2_images
-    UNION ALL SELECT arn, account_id, region, 'RDS DB snapshot' FROM aws_rds_db_snapshots
-    UNION ALL SELECT arn, account_id, region, 'RDS DB cluster snapshot' FROM aws_rds_cluster_snapshots
+    -- what it is, and the command that takes "all" off it
+    SELECT arn, account_id, region, 'EBS snapshot' AS what, 'aws ec2 modify-snapshot-attribute --snapshot-id ' ||
+           snapshot_id || ' --attribute createVolumePermission --operation-type remove --group-names all' AS unshare
+    FROM aws_ec2_ebs_snapshots
+    UNION ALL SELECT arn, account_id, region, 'AMI', 'aws ec2 modify-image-attribute --image-id ' || image_id ||
+           ' --launch-permission "Remove=[{Group=all}]"' FROM aws_ec2_images
+    UNION ALL SELECT arn, account_id, region, 'RDS DB snapshot', 'aws rds modify-db-snapshot-attribute ' ||
+           '--db-snapshot-identifier ' || db_snapshot_identifier || ' --attribute-name restore --values-to-remove all'
+    FROM aws_rds_db_snapshots
+    UNION ALL SELECT arn, account_id, region, 'RDS DB cluster snapshot', 'aws rds modify-db-cluster-snapshot-attribute ' ||
+           '--db-cluster-snapshot-identifier ' || db_cluster_snapshot_identifier ||
+           ' --attribute-name restore --values-to-remove all' FROM aws_rds_cluster_snapshots
 ),
 per_resource AS (
     SELECT resource_arn, bool_or(principal_type = 'public') AS public,
@@ -35,6 +43,7 @@ SELECT r.arn AS resource_arn, r.account_id, r.region,
          WHEN p.public THEN 'The ' || r.what || ' is shared with everyone ("all"): any AWS account may use it' ||
              CASE WHEN p.key_type = 'none' THEN ', and it is not encrypted: its data is public'
                   ELSE ' (encrypted with ' || coalesce(p.key_arn, p.key_type, '?') || ': only that key''s policy keeps '
-                       || 'other accounts out)' END || '.'
+                       || 'other accounts out)' END || '. Fix: ' || r.unshare || ' --region ' || r.region ||
+             ', then share it with the accounts that need it.'
          ELSE 'Not shared with everyone.' END AS reason
 FROM resources r LEFT JOIN per_resource p ON p.resource_arn = r.arn

@@ -98,8 +98,9 @@ def build_shared(endpoint: str, audit_actions: list[str], trust_policy: str) -> 
     c.keys["secret-ok"] = _key(kms, "secrets, admits the consumer",
                                admits({"AWS": CONSUMER_ROOT}, "secretsmanager", "kms:Decrypt"))
     c.keys["secret-nokey"] = _key(kms, "secrets, owner only")
+    foreign = "arn:aws:kms:us-east-1:999988887777:key/11111111-2222-3333-4444-555555555555"
     for case, key in (("aws-managed", None), ("ok", c.keys["secret-ok"]), ("nokey", c.keys["secret-nokey"]),
-                      ("denied", None)):
+                      ("denied", None), ("foreign-key", foreign)):
         arn = sm.create_secret(Name=f"shr-secret-{case}", SecretString="not read by the sync",
                                **({"KmsKeyId": key} if key else {}))["ARN"]
         sm.put_resource_policy(SecretId=arn, ResourcePolicy=_doc([{

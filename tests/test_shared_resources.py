@@ -74,6 +74,16 @@ def test_the_key_inventory_covers_every_resource_type(synced, shared):
     assert status == "error" and "whose type is unknown" in reason and "999988887777" in reason
 
 
+def test_shared_under_a_key_the_sync_could_not_describe_is_an_error(synced, shared):
+    _, res = synced
+    arn = shared.secrets["foreign-key"]
+    for check in (MANAGED, UNUSABLE):
+        status, reason = res[check][arn]
+        assert status == "error", (check, reason)
+    reason = res[MANAGED][arn][1]
+    assert f"Shared (account {SHR_CONSUMER}), but whether its key" in reason and "999988887777" in reason
+
+
 def test_sse_sqs_needs_no_key_permission(synced, shared):
     _, res = synced
     assert res[MANAGED][shared.queues["sse-sqs"]] == ("pass", "Not on an AWS managed key (aws_owned).")
@@ -195,8 +205,11 @@ def test_a_public_snapshot_fails_naming_what_it_exposes(synced, shared):
     _, res = synced
     status, reason = res[PUBLIC][shared.snapshots["public"]]
     assert status == "fail"
+    sid = shared.snapshots["public"].rsplit("/", 1)[1]
     assert reason == ('The EBS snapshot is shared with everyone ("all"): any AWS account may use it, and it is not '
-                      'encrypted: its data is public.')
+                      f'encrypted: its data is public. Fix: aws ec2 modify-snapshot-attribute --snapshot-id {sid} '
+                      '--attribute createVolumePermission --operation-type remove --group-names all --region us-east-1, '
+                      'then share it with the accounts that need it.')
     assert res[PUBLIC][shared.snapshots["ok"]] == ("pass", "Not shared with everyone.")
 
 
