@@ -79,6 +79,20 @@ def resolve_reference(ref: str | None, bucket_account: str, bucket_region: str) 
             "key_id": ref}
 
 
+def find_key(idx: Any, r: dict[str, Any], ref: str | None) -> tuple[str | None, Any]:
+    """(key id, its KeyInfo or None) that a reference (`resolve_reference`'s answer) names among the keys
+    and aliases the sync read."""
+    key_id = r["key_id"]
+    if idx is None:
+        return key_id, None
+    if r["alias"]:
+        key_id = idx.alias_target(r["account"], r["region"], r["alias"])
+    info = idx.key_by_id(r["account"], r["region"], key_id) if key_id else None
+    if info is None and key_id and r["reference_type"] == "key_arn":
+        info = idx.keys.get(ref)
+    return key_id, info
+
+
 def encryption_keys(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     yield bucket_key_row(ctx, parent)
 
@@ -116,13 +130,7 @@ def _resolve(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     r = resolve_reference(ref, ctx.account_id, bucket["region"])
     row.update({"key_reference": ref, "reference_type": r["reference_type"], "key_account_id": r["account"],
                 "key_region": r["region"]})
-    idx = ctx.index
-    key_id = r["key_id"]
-    if r["alias"] and idx is not None:
-        key_id = idx.alias_target(r["account"], r["region"], r["alias"])
-    info = idx.key_by_id(r["account"], r["region"], key_id) if (idx is not None and key_id) else None
-    if info is None and key_id and r["reference_type"] == "key_arn" and idx is not None:
-        info = idx.keys.get(ref)
+    key_id, info = find_key(ctx.index, r, ref)
     if info is None:
         info = _from_other_shard(ctx, r, ref)
     if info is not None:

@@ -150,7 +150,7 @@ def key_intents(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
                "resource_reason": worst.reason, "missing_actions": missing, "fix_statement": statement}
 
 
-def _columns(what: str) -> list[Col]:
+def _intent_columns(what: str) -> list[Col]:
     return [Col("account_id", STR, f"The {what}'s account"), Col("target", STR, f"The {what} ARN"),
             Col("role_arn", STR), Col("role_account_id", STR),
             Col("identity_statement", STR, f"The identity policy and statement that names the {what}"),
@@ -164,20 +164,17 @@ def _columns(what: str) -> list[Col]:
             Col("fix_statement", STR, f"The {what} policy statement that would admit the role (JSON)")]
 
 
-BUCKET_INTENTS = TableDef(
-    name="aws_s3_bucket_role_intents", title="aws-encryption S3 Bucket Role Intents",
-    description="Roles of other synced accounts whose IAM policies name the bucket, and whether its policy admits "
-                "them (ours).",
-    columns=_columns("bucket"), pk_components=["target", "role_arn", "access"], api_calls=[],
-    parent="aws_s3_buckets", resolve=bucket_intents, deferred=True, prefetch=_bucket_prefetch,
-    notes="Derived at the end of the sync from every synced account's role policies and the bucket policy.",
-)
+def _table(what: str, parent: str, admits: str, resolve: Any, prefetch: Any) -> TableDef:
+    """The intents table of buckets or keys: same columns, a deferred child of `parent`."""
+    return TableDef(
+        name=f"{parent[:-1]}_role_intents",
+        title=f"aws-encryption {'S3 Bucket' if what == 'bucket' else 'KMS Key'} Role Intents",
+        description=f"Roles of other synced accounts whose IAM policies name the {what}, and whether {admits} admits "
+                    f"them (ours).",
+        columns=_intent_columns(what), pk_components=["target", "role_arn", "access"], api_calls=[], parent=parent,
+        resolve=resolve, deferred=True, prefetch=prefetch,
+        notes=f"Derived at the end of the sync from every synced account's role policies and {admits}.")
 
-KEY_INTENTS = TableDef(
-    name="aws_kms_key_role_intents", title="aws-encryption KMS Key Role Intents",
-    description="Roles of other synced accounts whose IAM policies name the key, and whether its key policy or "
-                "grants admit them (ours).",
-    columns=_columns("key"), pk_components=["target", "role_arn", "access"], api_calls=[],
-    parent="aws_kms_keys", resolve=key_intents, deferred=True, prefetch=_kms_prefetch,
-    notes="Derived at the end of the sync from every synced account's role policies and the key policy and grants.",
-)
+
+BUCKET_INTENTS = _table("bucket", "aws_s3_buckets", "its bucket policy", bucket_intents, _bucket_prefetch)
+KEY_INTENTS = _table("key", "aws_kms_keys", "its key policy or a grant", key_intents, _kms_prefetch)

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator
 from ..aws.calls import Ctx, Parent
 from ..tables.schema import STR, STR_LIST, Col, TableDef
 from .actions import matching_actions
-from .encryption_keys import resolve_reference
+from .encryption_keys import find_key, resolve_reference
 from .evaluator import ALLOW, DENY, DEPENDS, NOT_ALLOWED, Decision, Request, evaluate_policy, key_operations
 from .identity_link import NOT_EVALUATED, Link, identity_link
 from .key_fix import fix
@@ -110,13 +110,8 @@ def resource_key(ctx: Ctx, item: dict[str, Any], t: SharedType, region: str) -> 
     if enc != "kms":
         return ResourceKey(enc or UNKNOWN)
     ref = item.get("_key_ref")
-    r = resolve_reference(ref, ctx.account_id, region)
-    alias = r["alias"] if ref else t.default_alias
-    idx = ctx.index
-    key_id = r["key_id"]
-    if alias and idx is not None:
-        key_id = idx.alias_target(r["account"], r["region"], alias)
-    info = idx.key_by_id(r["account"], r["region"], key_id) if (idx is not None and key_id) else None
+    r = resolve_reference(ref or t.default_alias, ctx.account_id, region)   # no key id: the service's default
+    key_id, info = find_key(ctx.index, r, ref)
     k = ResourceKey("kms", ref, account=r["account"], region=r["region"])
     if info is not None:
         k.arn, k.type = info.arn, info.key_type
@@ -125,7 +120,7 @@ def resource_key(ctx: Ctx, item: dict[str, Any], t: SharedType, region: str) -> 
             k.readable = k.policy is not None and k.grants is not None
     elif key_id and r["account"] and r["region"]:
         k.arn = f"arn:{ctx.partition}:kms:{r['region']}:{r['account']}:key/{key_id}"
-    if k.type is None and (alias or "").startswith("alias/aws/"):
+    if k.type is None and (r["alias"] or "").startswith("alias/aws/"):
         k.type = "aws_managed"   # by definition, even before the sync has seen it
     if k.type == "aws_managed" and not k.readable and k.account and k.region:
         k.policy, k.grants, k.readable = aws_managed_policy(k.account, k.region, t.service), [], True
