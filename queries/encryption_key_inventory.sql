@@ -1,9 +1,9 @@
 -- id: encryption_key_inventory
--- title: Inventory of keys, and of the encryption of buckets, secrets, queues, topics, snapshots and AMIs, by key type
+-- title: Inventory of keys, and of the encryption of buckets, secrets, queues, topics, snapshots, AMIs and backup vaults, by key type
 -- severity: info
 -- resource_type: AwsKmsKey, AwsS3Bucket
 -- description: Every KMS key, and the key of every bucket (default encryption), secret, queue, topic, EBS
---   snapshot, AMI (its root device) and RDS DB or cluster snapshot, mapped to the key types of aws_encryption_key_types
+--   snapshot, AMI (its root device), RDS DB or cluster snapshot and backup vault, mapped to the key types of aws_encryption_key_types
 --   (customer managed with AWS, external or custom key store material; AWS managed; AWS owned), with
 --   what each type allows, or "not encrypted". Informational: every row is a pass, or an error when the
 --   key's type is unknown.
@@ -68,6 +68,9 @@ FROM (
     UNION ALL
     SELECT arn, account_id, region, 'RDS DB cluster snapshot', CASE WHEN storage_encrypted THEN 'kms' ELSE 'none' END,
            coalesce(kms_key_id, 'alias/aws/rds') FROM aws_rds_cluster_snapshots
+    UNION ALL
+    SELECT arn, account_id, region, 'Backup vault', 'kms', coalesce(encryption_key_arn, 'alias/aws/backup')
+    FROM aws_backup_vaults
     UNION ALL
     -- an AMI: its root device's EBS mapping
     SELECT arn, account_id, region, 'AMI', CASE WHEN root->>'$.Ebs.Encrypted' = 'true' THEN 'kms' ELSE 'none' END,

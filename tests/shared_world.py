@@ -32,6 +32,7 @@ class SharedCases:
     snapshots: dict[str, str] = field(default_factory=dict)  # case -> EBS snapshot ARN
     db_snapshots: dict[str, str] = field(default_factory=dict)  # case -> RDS DB snapshot ARN
     images: dict[str, str] = field(default_factory=dict)        # case -> AMI ARN
+    vaults: dict[str, str] = field(default_factory=dict)        # case -> backup vault ARN
 
 
 def _doc(statements: list[dict[str, Any]]) -> str:
@@ -197,4 +198,27 @@ def build_shared(endpoint: str, audit_actions: list[str], trust_policy: str) -> 
     rds.modify_db_cluster_snapshot_attribute(DBClusterSnapshotIdentifier="shr-aurora-snapshot-ok",
                                              AttributeName="restore", ValuesToAdd=[SHR_CONSUMER])
     c.db_snapshots["cluster-ok"] = cs["DBClusterSnapshotArn"]
+    _backup_vaults(endpoint, owner, consumer, kms, c, admits)
     return c
+
+
+def _backup_vaults(endpoint: str, owner: Any, consumer: Any, kms: Any, c: SharedCases, admits: Any) -> None:
+    """Vaults the consumer copies into (the vault access policy) and vaults a backup plan copies to the
+    consumer's vault (a copy rule), each on aws/backup and on a customer managed key."""
+    backup = client(endpoint, "backup", owner)
+    dest = client(endpoint, "backup", consumer).create_backup_vault(BackupVaultName="shr-dest")["BackupVaultArn"]
+    c.keys["vault-dest"] = _key(kms, "backup vault, owner only")
+    c.keys["vault-source-ok"] = _key(kms, "backup vault, admits the consumer", admits(
+        {"AWS": CONSUMER_ROOT}, "backup", "kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant"))
+    for case, key in (("aws-managed-dest", None), ("cmk-dest", c.keys["vault-dest"]),
+                      ("aws-managed-source", None), ("cmk-source", c.keys["vault-source-ok"]), ("plain", None)):
+        arn = backup.create_backup_vault(BackupVaultName=f"shr-vault-{case}",
+                                         **({"EncryptionKeyArn": key} if key else {}))["BackupVaultArn"]
+        c.vaults[case] = arn
+        if case.endswith("-dest"):
+            backup.put_backup_vault_access_policy(BackupVaultName=f"shr-vault-{case}", Policy=_doc([{
+                "Sid": "ConsumerCopiesIn", "Effect": "Allow", "Principal": {"AWS": CONSUMER_ROOT},
+                "Action": "backup:CopyIntoBackupVault", "Resource": "*"}]))
+    backup.create_backup_plan(BackupPlan={"BackupPlanName": "shr-plan", "Rules": [
+        {"RuleName": f"{case}-to-consumer", "TargetBackupVaultName": f"shr-vault-{case}",
+         "CopyActions": [{"DestinationBackupVaultArn": dest}]} for case in ("aws-managed-source", "cmk-source")]})

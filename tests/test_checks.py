@@ -63,7 +63,8 @@ def test_every_bundled_check_has_a_test_here():
     tested |= {"cross_account_access_chain_broken", "cross_account_intent_not_admitted",
                "kms_decrypt_allowed_on_all_keys_in_iam"}
     tested |= {"shared_resource_aws_managed_key", "shared_resource_key_unusable",  # tests/test_shared_resources.py
-               "snapshot_shared_key_unusable", "snapshot_public", "ebs_default_key_aws_managed"}
+               "snapshot_shared_key_unusable", "snapshot_public", "ebs_default_key_aws_managed",
+               "backup_copy_key_unusable"}
     assert ids == tested
 
 
@@ -204,8 +205,8 @@ def test_sync_coverage(results, tmp_path, world):
     # ListKeys, ListAliases and ListAccessPoints per region; ListBuckets, MRAPs, DescribeOrganization per account,
     # and GetAccountAuthorizationDetails (one call per account, a listing for each of the five IAM tables cut from it);
     # ListSecrets, ListQueues, ListTopics, DescribeSnapshots, DescribeImages, GetEbsEncryptionByDefault,
-    # DescribeDBSnapshots and DescribeDBClusterSnapshots per region
-    assert "2 regions, 30 listings" in _r(results, c, f"{DATA}/sts:AssumeRole")
+    # DescribeDBSnapshots, DescribeDBClusterSnapshots, ListBackupVaults and ListBackupPlans per region
+    assert "2 regions, 34 listings" in _r(results, c, f"{DATA}/sts:AssumeRole")
     db = tmp_path / "denied.duckdb"
     _sync(world, db, [DENIED, DATA])
     res = _statuses(db)[c]

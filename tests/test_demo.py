@@ -113,6 +113,11 @@ def test_demo_runs_and_puts_the_aws_s3_finding_first(demo_run) -> None:
     [dr] = [why for c, w, why in found if c == "snapshot_shared_key_unusable"]
     assert "account 222222222222 gets no kms:CreateGrant, kms:DescribeKey on the AWS managed key" in dr
     assert "it can't restore or copy the snapshot: found during a DR test" in dr
+    # and the nightly backups copied to COMPUTE from a vault on aws/backup: every copy job fails
+    [copy] = [why for c, w, why in found if c == "backup_copy_key_unusable"]
+    assert ("account 222222222222 receives copies of the recovery points of backup vault "
+            "arn:aws:backup:us-east-1:111111111111:backup-vault:orders-backups (rule nightly-copy-to-dr") in copy
+    assert "its copy jobs fail on the source key" in copy
     # The explanation comes before the report: what was built, where it is, what to run next.
     head = r.stdout.split("aws-encryption check  ", 1)[0]
     assert "8 KMS keys" in head and "5 S3 buckets" in head, head  # the organisation-wide share is the fifth

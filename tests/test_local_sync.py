@@ -96,13 +96,15 @@ def test_in_process_and_cli_sync_write_the_same_database(world, access, tmp_path
 
 
 def test_the_shared_resource_tables_through_the_real_cli_equal_the_embedded_sync(world, shared, tmp_path):
-    """Secrets, queues, topics, EBS and RDS snapshots and their access paths (tests/shared_world.py)."""
+    """Secrets, queues, topics, EBS and RDS snapshots, backup vaults and plans, and their access paths
+    (tests/shared_world.py)."""
     from .shared_world import SHR_CONSUMER, SHR_OWNER
     local = _both_syncs_equal(world, world.spec(accounts=[SHR_OWNER, SHR_CONSUMER], regions=["us-east-1"]), tmp_path)
     for t in ("aws_secretsmanager_secrets", "aws_secretsmanager_secret_access_paths", "aws_sqs_queues",
               "aws_sqs_queue_access_paths", "aws_sns_topics", "aws_sns_topic_access_paths", "aws_ec2_ebs_snapshots",
               "aws_ec2_ebs_snapshot_attributes", "aws_ec2_ebs_snapshot_access_paths", "aws_rds_db_snapshots",
-              "aws_rds_db_snapshot_access_paths", "aws_rds_cluster_snapshots", "aws_rds_cluster_snapshot_access_paths"):
+              "aws_rds_db_snapshot_access_paths", "aws_rds_cluster_snapshots", "aws_rds_cluster_snapshot_access_paths",
+              "aws_backup_vaults", "aws_backup_vault_access_paths", "aws_backup_plans"):
         assert local[t], f"{t}: no rows to compare"
 
 

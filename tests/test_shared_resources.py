@@ -226,3 +226,57 @@ def test_an_unreadable_snapshot_attribute_is_an_error(world, shared, tmp_path, k
         status, reason = res[check][arn]
         assert status == "error", (check, reason)
         assert f"the {attribute}" in reason and "could not be read" in reason
+
+
+BACKUP = "backup_copy_key_unusable"
+
+
+def test_backup_copies_under_aws_backup_fail_and_their_twins_pass(synced, shared):
+    """AWS Backup, through moto's server; the vault access policy and a default vault's key are answered at the
+    emulator's edge as AWS documents them (plugin/demo/world.py shape_backup_answers: moto 5.2 has no vault
+    access policy, and leaves EncryptionKeyArn out of a vault created without a key)."""
+    _, res = synced
+    dest = f"arn:aws:backup:us-east-1:{SHR_CONSUMER}:backup-vault:shr-dest"
+    # a copy rule sends the default-key vault's recovery points to the consumer: the consumer can't use aws/backup
+    status, reason = res[BACKUP][shared.vaults["aws-managed-source"]]
+    assert status == "fail", reason
+    assert (f"account {SHR_CONSUMER} receives copies of the recovery points of backup vault "
+            f"{shared.vaults['aws-managed-source']} (rule aws-managed-source-to-consumer of backup plan shr-plan to "
+            f"{dest}); but key alias/aws/backup is AWS managed (aws/backup): its policy admits only account "
+            f"{SHR_OWNER} through backup, so it gets no kms:Decrypt, kms:DescribeKey, kms:CreateGrant: its copy jobs "
+            "fail on the source key") in reason
+    assert "Fix: aws backup create-backup-vault --backup-vault-name shr-vault-aws-managed-source-cmk" in reason
+    # its twin: the vault's customer managed key admits the consumer through AWS Backup
+    status, reason = res[BACKUP][shared.vaults["cmk-source"]]
+    assert status == "pass", reason
+    assert f"account {SHR_CONSUMER} (copy to)" in reason and shared.keys["vault-source-ok"] in reason
+    # the consumer may copy into a vault on aws/backup: AWS Backup refuses copies of EBS, RDS ...
+    status, reason = res[BACKUP][shared.vaults["aws-managed-dest"]]
+    assert status == "fail", reason
+    assert (f"account {SHR_CONSUMER} may copy recovery points into backup vault {shared.vaults['aws-managed-dest']} "
+            "(backup:CopyIntoBackupVault, statement ConsumerCopiesIn); but its key alias/aws/backup is AWS managed "
+            "(aws/backup), and AWS Backup takes copies from another account only into a backup vault with a "
+            "customer managed key") in reason
+    # its twin: a customer managed key of the vault's own account, which AWS Backup uses itself
+    assert res[BACKUP][shared.vaults["cmk-dest"]] == (
+        "pass", f"Cross-account copies work with key {shared.keys['vault-dest']}: account {SHR_CONSUMER} (copy into).")
+    assert res[BACKUP][shared.vaults["plain"]] == ("skip", "No copy to or from another account.")
+    inv = res["encryption_key_inventory"]
+    assert inv[shared.vaults["plain"]][1].startswith("Backup vault encrypted with AWS managed key")
+
+
+@pytest.mark.parametrize("op, case, unread", [
+    ("GetBackupVaultAccessPolicy", "cmk-dest", "the policy of backup vault {arn} could not be read"),
+    ("GetBackupPlan", "cmk-source", f"the copy rules of the backup plans of {SHR_OWNER} in us-east-1 could not be read, "
+                                    "so where the recovery points of backup vault {arn} are copied to is unknown"),
+])
+def test_an_unreadable_vault_policy_or_backup_plan_is_an_error(world, shared, tmp_path, op, case, unread):
+    arn = shared.vaults[case]
+    # REST paths: the vault's name, or (any) backup plan's id
+    name = b"shr-vault-cmk-dest" if op == "GetBackupVaultAccessPolicy" else b"/backup/plans/"
+    _, res = _denied(world, tmp_path, op, name, "AccessDeniedException")
+    status, reason = res[BACKUP][arn]
+    assert status == "error", reason
+    assert unread.format(arn=arn) in reason
+    if op == "GetBackupPlan":   # every vault of the Region: which one the unread plan copies from is unknown
+        assert res[BACKUP][shared.vaults["plain"]][0] == "error"

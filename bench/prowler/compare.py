@@ -18,7 +18,8 @@ What it does (all on loopback, nothing leaves the machine once Prowler is instal
    policy) then `aws-encryption check DB --format json`, both as child processes, timed.
 4. Prowler: once per account (it scans one account per run), with that account's prowler-audit
    credentials in the environment and `AWS_ENDPOINT_URL` pointing at moto:
-   `prowler aws --services kms s3 -f us-east-1 eu-west-1 -M json-ocsf --no-banner ...`, timed,
+   `prowler aws --services kms s3 secretsmanager sqs sns rds ec2 backup -f us-east-1 eu-west-1 -M json-ocsf
+   --no-banner ...` (`--services` to change the list), timed,
    bounded by `--prowler-timeout` (the whole process group is killed when it runs over).
 5. Compare per resource ARN:
      ours kms_cmk_rotation_disabled   <-> prowler kms_cmk_rotation_enabled
@@ -448,8 +449,13 @@ def parse_prowler_log(logf: Path) -> list[tuple[dt.datetime, str, str]]:
     return out
 
 
+# Prowler's services covering what our sync reads (kms, s3, and the shareable services' secrets, queues,
+# topics, RDS and EBS snapshots, AMIs and backup vaults): the time comparison runs them all.
+SERVICES = ["kms", "s3", "secretsmanager", "sqs", "sns", "rds", "ec2", "backup"]
+
+
 def run_prowler(pw: ProwlerInstall, world: Any, extras: Extras, account: str, outdir: Path, timeout: float,
-                checks_only: bool) -> ProwlerRun:
+                checks_only: bool, services: list[str] = SERVICES) -> ProwlerRun:
     import boto3
 
     sts = boto3.client("sts", endpoint_url=world.endpoint, region_name="us-east-1",
@@ -457,7 +463,7 @@ def run_prowler(pw: ProwlerInstall, world: Any, extras: Extras, account: str, ou
     creds = sts.assume_role(RoleArn=extras.prowler_roles[account], RoleSessionName="prowler")["Credentials"]
     env = prowler_env(pw, world.endpoint, creds, outdir / f"home-{account}")
     name = f"prowler-{account}"
-    what = ["--checks", *[p for _, p in PAIRS]] if checks_only else ["--services", "kms", "s3"]
+    what = ["--checks", *[p for _, p in PAIRS]] if checks_only else ["--services", *services]
     logf = outdir / f"{name}.log"
     cmd = [str(pw.bin), "aws", *what, "--region", *REGIONS, "--output-formats", "json-ocsf",
            "--output-directory", str(outdir), "--output-filename", name, "--no-banner", "--no-color",
@@ -863,8 +869,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--install-timeout", type=float, default=1800)
     ap.add_argument("--prowler-timeout", type=float, default=900, help="seconds per Prowler run")
     ap.add_argument("--ours-timeout", type=float, default=600)
+    ap.add_argument("--services", nargs="+", default=SERVICES, metavar="SERVICE",
+                    help="the Prowler services to run (default: %(default)s: every service whose resources our "
+                         "sync reads); the comparison of verdicts is on the KMS and S3 pairs either way")
     ap.add_argument("--checks-only", action="store_true",
-                    help="run only Prowler's three compared checks instead of --services kms s3")
+                    help="run only Prowler's three compared checks instead of --services")
     ap.add_argument("--workdir", type=Path, help="keep outputs here (default: a temporary directory)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--json", type=Path, help="write the comparison as JSON")
@@ -900,7 +909,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"ours: aws-encryption sync + check (run {i + 1}/{args.timing_runs}) ...")
             db_i, report_i, sync_i, check_i = run_ours(world, rdir, args.ours_timeout)
             log(f"ours: sync {sync_i.seconds:.1f} s, check {check_i.seconds:.1f} s")
-            runs_i = [run_prowler(pw, world, extras, a, rdir, args.prowler_timeout, args.checks_only)
+            runs_i = [run_prowler(pw, world, extras, a, rdir, args.prowler_timeout, args.checks_only, args.services)
                       for a in (DATA, COMPUTE)]
             rounds.append((sync_i, check_i, runs_i))
             if i == 0:
@@ -931,7 +940,7 @@ def main(argv: list[str] | None = None) -> int:
           f"resources ({world.endpoint}, IAM enforcement on)")
     if pw.install_seconds is not None:
         print(f"Prowler install: {pw.install_seconds:.0f} s")
-    what = "3 compared checks" if args.checks_only else "--services kms s3"
+    what = "3 compared checks" if args.checks_only else "--services " + " ".join(args.services)
     timing = timing_summary(rounds)
     n = len(rounds)
     print(f"Wall time over {n} run(s) (min / median), load average {load_before[0]:.1f} before, "

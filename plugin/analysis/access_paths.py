@@ -44,12 +44,13 @@ from typing import Any, Iterator
 
 from ..aws.calls import Ctx, Parent
 from ..tables.schema import BOOL, STR, STR_LIST, Col, TableDef
-from .actions import S3_OBJECT_READ_ACTIONS, S3_OBJECT_WRITE_ACTIONS, matching_actions, needs, s3_kms_context
+from .actions import S3_OBJECT_READ_ACTIONS, S3_OBJECT_WRITE_ACTIONS, needs, s3_kms_context
 from .evaluator import ALLOW, DENY, DEPENDS, NOT_ALLOWED, Decision, Request, evaluate_policy, key_operations
 from .identity_link import NOT_EVALUATED, Link, identity_link, s3_action
 from .key_fix import fix
 from .policy import analyze
-from .policy_elements import Analysis, Principal, Statement
+from .policy_elements import Analysis, Statement
+from .shared_resources import Access, SharedType
 
 READ, WRITE = "read", "write"
 UNKNOWN = "unknown"  # a path the sync could not read (its access, bucket and key verdicts)
@@ -59,6 +60,21 @@ LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com"
 OTHER_ACCOUNT = "000000000000"
 _ACCOUNT_RE = re.compile(r"\d{12}")
 _ACCESS_ACTIONS = {READ: S3_OBJECT_READ_ACTIONS, WRITE: S3_OBJECT_WRITE_ACTIONS}
+# S3 as a shared type (plugin/analysis/shared_resources.py): its accesses, with the KMS operations a
+# GetObject and a (multipart) PutObject make; a bucket's paths also follow its ACL, access points,
+# Multi-Region Access Points, replication and log delivery, which only S3 has (below).
+S3_BUCKET = SharedType(
+    resource_type="AwsS3Bucket", noun="bucket", service="s3", service_name="Amazon S3",
+    default_alias="alias/aws/s3",
+    accesses=(Access(READ, tuple(sorted(S3_OBJECT_READ_ACTIONS)), ("kms:Decrypt",),
+                     "its GetObject fails with AccessDenied from KMS"),
+              Access(WRITE, tuple(sorted(S3_OBJECT_WRITE_ACTIONS)), ("kms:GenerateDataKey", "kms:Decrypt"),
+                     "its PutObject fails with AccessDenied from KMS")),
+    fix_cli="aws s3api put-bucket-encryption --bucket {name} --server-side-encryption-configuration "
+            "'{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\","
+            "\"KMSMasterKeyID\":\"<customer-managed-key-arn>\"}},\"BucketKeyEnabled\":true}}]}}'",
+)
+S3_ACCESSES = S3_BUCKET.accesses
 _ACL_ACCESS = {"READ": [READ], "WRITE": [WRITE], "FULL_CONTROL": [READ, WRITE]}
 _GROUPS = {"http://acs.amazonaws.com/groups/global/AllUsers": "anyone (AllUsers)",
            "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "any AWS account (AuthenticatedUsers)"}
@@ -200,46 +216,31 @@ def _who_of(st: Statement, p: Any, owner: str) -> list[Who]:
 def _from_policy(policy: Analysis, name: str, owner: str, path: str, via: str,
                  extra_ctx: dict[str, Any], bucket_policy: Analysis | None, org_of: Any) -> Iterator[Candidate]:
     """Candidates from one resource policy (the bucket's, an access point's, an MRAP's): each Allow
-    statement's principals outside `owner`, per access, with the bucket-side decision."""
-    seen: set[tuple[str, str]] = set()
-    for st in policy.statements:
-        if st.effect != "Allow":
-            continue
-        for access, candidates in _ACCESS_ACTIONS.items():
-            acts = matching_actions(st.actions, st.not_actions, candidates)
-            if not acts:
-                continue
-            # Allow with NotPrincipal admits everyone but the listed principals
-            principals = st.principals if not st.not_principals else [Principal("*", "*", None, True)]
-            for p in principals:
-                for who in _who_of(st, p, owner):
-                    if st.not_principals and who.type == "public":
-                        who.label = "anyone except " + ", ".join(n.value for n in st.not_principals)
-                    if who.account == owner or (who.value, access) in seen:
-                        continue
-                    seen.add((who.value, access))
-                    ctx = dict(extra_ctx)
-                    org = who.org_id or (org_of(who.account) if who.account else None)
-                    if org:
-                        ctx["aws:PrincipalOrgID"] = [org]
-                    ctx["aws:SecureTransport"] = "true"
-                    key = _object_key(st, name, via if bucket_policy is not None else "")
-                    obj = f"arn:aws:s3:::{name}/{key}"
-                    acct = who.account if who.type in ("account", "organization", "public", "canonical_user") else None
-                    req = Request(principal=who.request_principal(), action=acts[0], resource=obj, context=ctx,
-                                  account=acct if who.type != "canonical_user" else None)
-                    if bucket_policy is not None:
-                        # through an access point, its policy sees the object as <access point ARN>/object/<key>
-                        d = evaluate_policy(policy, replace(req, resource=f"{via}/object/{key}"), kind="resource",
-                                            owner_account=owner)
-                    else:
-                        d = evaluate_policy(policy, req, kind="resource", owner_account=owner)
-                    if bucket_policy is not None and d.verdict in (ALLOW, DEPENDS):
-                        # an access point's grant needs the bucket policy's delegation too
-                        b = evaluate_policy(bucket_policy, req, kind="resource", owner_account=owner)
-                        if b.verdict in (DENY, NOT_ALLOWED) or (b.verdict == DEPENDS and d.verdict == ALLOW):
-                            d = b
-                    yield Candidate(path, via, who, access, acts, d, object_key=key)
+    statement's principals outside `owner`, per access, with the bucket-side decision (the shared
+    types' loop, plugin/analysis/shared_resources.py, over S3's accesses)."""
+    from .shared_resources import admitted
+    point = via if bucket_policy is not None else ""
+
+    def resource(st: Statement) -> str:
+        return f"arn:aws:s3:::{name}/{_object_key(st, name, point)}"
+
+    def evaluate(req: Request) -> Decision:
+        if bucket_policy is None:
+            return evaluate_policy(policy, req, kind="resource", owner_account=owner)
+        # through an access point, its policy sees the object as <access point ARN>/object/<key>
+        key = req.resource.split(f":::{name}/", 1)[1]
+        d = evaluate_policy(policy, replace(req, resource=f"{via}/object/{key}"), kind="resource",
+                            owner_account=owner)
+        if d.verdict in (ALLOW, DEPENDS):
+            # an access point's grant needs the bucket policy's delegation too
+            b = evaluate_policy(bucket_policy, req, kind="resource", owner_account=owner)
+            if b.verdict in (DENY, NOT_ALLOWED) or (b.verdict == DEPENDS and d.verdict == ALLOW):
+                d = b
+        return d
+
+    for a in admitted(policy, owner, S3_ACCESSES, org_of, resource=resource, evaluate=evaluate, extra_ctx=extra_ctx):
+        yield Candidate(path, via, a.who, a.access.name, a.actions, a.decision,
+                        object_key=_object_key(a.statement, name, point))
 
 
 def _from_acl(item: dict[str, Any], owner_canonical: str | None, account_of: Any) -> Iterator[Candidate]:
@@ -481,9 +482,7 @@ def _fix(k: Key, c: Candidate, missing: list[str], bucket: str, region: str,
         return None, (f"aws s3api put-bucket-encryption --bucket {bucket} --server-side-encryption-configuration "
                       "'{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"AES256\"}}]}'")
     if k.type == "aws_managed":
-        return None, (f"aws s3api put-bucket-encryption --bucket {bucket} --server-side-encryption-configuration "
-                      "'{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"aws:kms\","
-                      "\"KMSMasterKeyID\":\"<customer-managed-key-arn>\"},\"BucketKeyEnabled\":true}]}'")
+        return None, S3_BUCKET.fix_cli.format(name=bucket, arn=f"arn:aws:s3:::{bucket}", region=region, url="")
     if c.who.type == "organization":
         statement = {"Sid": "AllowOrganizationUseViaS3", "Effect": "Allow", "Principal": {"AWS": "*"},
                      "Action": missing if len(missing) > 1 else missing[0], "Resource": "*",

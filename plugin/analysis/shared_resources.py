@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from ..aws.calls import Ctx, Parent
 from ..tables.schema import STR, STR_LIST, Col, TableDef
@@ -32,7 +32,7 @@ from .evaluator import ALLOW, DENY, DEPENDS, NOT_ALLOWED, Decision, Request, eva
 from .identity_link import NOT_EVALUATED, Link, identity_link
 from .key_fix import fix
 from .policy import analyze
-from .policy_elements import Principal
+from .policy_elements import Analysis, Principal, Statement
 
 UNKNOWN = "unknown"
 
@@ -44,6 +44,10 @@ class Access:
     kms: tuple[str, ...]         # KMS operations the service makes on the caller's behalf
     consequence: str             # what a refusal by the key means, in the user's words
     verb: str = ""               # how a finding says it: "send messages to" (default: the name)
+    # The service refuses this access when the resource's key is AWS managed, and otherwise encrypts with
+    # the owner's key itself (no KMS permission of the admitted account's is needed): AWS Backup's
+    # copies from another account into a vault.
+    cmk_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,10 @@ class SharedType:
     # account ids, or "all" for everyone, item `_shared_with`: snapshot and image attributes)
     sharing: str = "policy"
     attribute: str = ""          # the attribute's name, for findings: "createVolumePermission", "restore"
+    # Copies the owner sends to other accounts (item `_copies`: [{destination, plan, rule}], None when
+    # unread), besides the policy: AWS Backup's copy rules. The access is the destination account's.
+    copies: Access | None = None
+    service_name: str = ""       # how findings name the service: "AWS Backup"
 
 
 def aws_managed_policy(account: str, region: str, service: str, label: str = "") -> str:
@@ -136,6 +144,7 @@ class Admitted:
     access: Access
     actions: list[str]
     decision: Decision
+    statement: Statement | None = None   # the Allow statement that admits it (None: an attribute, a rule)
 
 
 def _source_context(st: Any) -> dict[str, Any]:
@@ -151,20 +160,24 @@ def _source_context(st: Any) -> dict[str, Any]:
     return out
 
 
-def admitted(policy: str, arn: str, owner: str, t: SharedType, org_of: Callable[[str], str | None]
-             ) -> Iterator[Admitted]:
-    """Every principal outside `owner` an Allow statement of the resource policy admits, per access,
-    with the policy's verdict for it (a Deny of the same policy that covers it wins)."""
+def admitted(analysis: Analysis, owner: str, accesses: Sequence[Access], org_of: Callable[[str], str | None], *,
+             resource: Callable[[Statement], str], evaluate: Callable[[Request], Decision] | None = None,
+             extra_ctx: dict[str, Any] | None = None) -> Iterator[Admitted]:
+    """Every principal outside `owner` an Allow statement of a resource policy admits, per access, with
+    the policy's verdict for it (a Deny of the same policy that covers it wins): the one loop of every
+    shared type, S3 buckets and their access points included. `resource(st)`: the resource a request
+    the statement admits is about (S3: an object it names); `evaluate`: the resource side's decision
+    (default: this policy's; S3 access points also need the bucket policy's delegation)."""
     from .access_paths import _who_of
-    analysis = analyze(policy, owner)
     seen: set[tuple[str, str]] = set()
     for st in analysis.statements:
         if st.effect != "Allow":
             continue
-        for access in t.accesses:
+        for access in accesses:
             acts = matching_actions(st.actions, st.not_actions, access.actions)
             if not acts:
                 continue
+            # Allow with NotPrincipal admits everyone but the listed principals
             principals = st.principals if not st.not_principals else [Principal("*", "*", None, True)]
             for p in principals:
                 for who in _who_of(st, p, owner):
@@ -173,17 +186,18 @@ def admitted(policy: str, arn: str, owner: str, t: SharedType, org_of: Callable[
                     if who.type == "public" and st.not_principals:
                         who.label = "anyone except " + ", ".join(n.value for n in st.not_principals)
                     seen.add((who.value, access.name))
-                    ctx: dict[str, Any] = {"aws:SecureTransport": "true"}
+                    ctx: dict[str, Any] = {**(extra_ctx or {}), "aws:SecureTransport": "true"}
                     if who.type == "service":
                         ctx.update(_source_context(st))
                     org = who.org_id or (org_of(who.account) if who.account else None)
                     if org:
                         ctx["aws:PrincipalOrgID"] = [org]
                     acct = who.account if who.type in ("account", "organization", "public") else None
-                    req = Request(principal=who.request_principal(), action=acts[0], resource=arn, context=ctx,
-                                  account=acct if who.type != "canonical_user" else None)
-                    yield Admitted(who, access, acts, evaluate_policy(analysis, req, kind="resource",
-                                                                       owner_account=owner))
+                    req = Request(principal=who.request_principal(), action=acts[0], resource=resource(st),
+                                  context=ctx, account=acct)
+                    d = (evaluate(req) if evaluate is not None
+                         else evaluate_policy(analysis, req, kind="resource", owner_account=owner))
+                    yield Admitted(who, access, acts, d, st)
 
 
 def shared_with(entries: list[str], owner: str, t: SharedType, org_of: Callable[[str], str | None]
@@ -209,6 +223,25 @@ def shared_with(entries: list[str], owner: str, t: SharedType, org_of: Callable[
             ALLOW, decided_by=t.attribute, reason=f"the {t.attribute} attribute shares it with {who.label}"))
 
 
+def copied_to(copies: list[dict[str, str]], owner: str, access: Access, org_of: Callable[[str], str | None]
+              ) -> Iterator[Admitted]:
+    """The other accounts copy rules send the resource's contents to (AWS Backup: a rule's copy action to
+    a vault of another account), one per account, naming the rules."""
+    from .access_paths import Who
+    by_account: dict[str, list[dict[str, str]]] = {}
+    for c in copies:
+        parts = c["destination"].split(":")
+        acct = parts[4] if len(parts) > 5 else ""
+        if acct and acct != owner:
+            by_account.setdefault(acct, []).append(c)
+    for acct, cs in by_account.items():
+        rules = ", ".join(dict.fromkeys(f"rule {c['rule']} of backup plan {c['plan']} to {c['destination']}"
+                                        for c in cs))
+        who = Who("account", f"arn:aws:iam::{acct}:root", acct, org_id=org_of(acct), label=f"account {acct}")
+        yield Admitted(who, access, [access.actions[0]], Decision(ALLOW, decided_by=rules,
+                                                                  reason=f"copied to it by {rules}"))
+
+
 # ---------------------------------------------------------------------------------------------
 # Rows
 
@@ -217,6 +250,11 @@ def _key_side(k: ResourceKey, a: Admitted, arn: str, region: str, t: SharedType,
     ops = list(a.access.kms)
     if k.encryption in ("aws_owned", "none"):
         return "not_needed", None, []
+    if a.access.cmk_required:
+        # the owner's service encrypts with the owner's key; only an AWS managed one is refused
+        if k.type is None:
+            return UNKNOWN, None, []
+        return (NOT_ALLOWED if k.type == "aws_managed" else "not_needed"), None, []
     if not k.readable or k.policy is None:
         return UNKNOWN, None, ops
     ctx: dict[str, Any] = {"kms:ViaService": [f"{t.service}.{region}.amazonaws.com"], "aws:SecureTransport": "true",
@@ -249,15 +287,33 @@ def _rows(ctx: Ctx, parent: Parent, t: SharedType) -> Iterator[dict[str, Any]]:
     if policy is None:
         what = f"the policy of {t.noun} {arn}" if t.sharing == "policy" else \
             f"the {t.attribute} attribute of {t.noun} {arn}"
-        yield {**base, "principal": "", "principal_type": UNKNOWN, "principal_label": "unknown principals",
-               "access": UNKNOWN, "actions": [], "resource_verdict": UNKNOWN, "key_verdict": UNKNOWN,
-               "identity_verdict": NOT_EVALUATED,
-               "reason": f"{what} could not be read, so who it admits is unknown"}
-        return
-    if not policy:
-        return
-    found = (admitted(policy, arn, ctx.account_id, t, org_of) if t.sharing == "policy"
-             else shared_with(policy, ctx.account_id, t, org_of))
+        yield _unread(base, f"{what} could not be read, so who it admits is unknown")
+    elif policy:
+        yield from _admitted_rows(ctx, base, k, arn, row, region, t,
+                                  admitted(analyze(policy, ctx.account_id), ctx.account_id, t.accesses, org_of,
+                                           resource=lambda st: arn) if t.sharing == "policy"
+                                  else shared_with(policy, ctx.account_id, t, org_of))
+    if t.copies is not None:
+        copies = item.get("_copies")
+        if copies is None:
+            yield _unread(base, f"the copy rules of the backup plans of {ctx.account_id} in {region} could not be "
+                                f"read, so where the recovery points of {t.noun} {arn} are copied to is unknown",
+                          access=t.copies.name)
+        else:
+            yield from _admitted_rows(ctx, base, k, arn, row, region, t,
+                                      copied_to(copies, ctx.account_id, t.copies, org_of))
+
+
+def _unread(base: dict[str, Any], reason: str, access: str = UNKNOWN) -> dict[str, Any]:
+    return {**base, "principal": "", "principal_type": UNKNOWN, "principal_label": "unknown principals",
+            "access": access, "actions": [], "resource_verdict": UNKNOWN, "key_verdict": UNKNOWN,
+            "identity_verdict": NOT_EVALUATED, "reason": reason}
+
+
+def _admitted_rows(ctx: Ctx, base: dict[str, Any], k: ResourceKey, arn: str, row: dict[str, Any], region: str,
+                   t: SharedType, found: Iterator[Admitted]) -> Iterator[dict[str, Any]]:
+    idx = ctx.index
+    org_of = idx.org_of if idx is not None else (lambda acct: None)
     for a in found:
         verdict, kd, missing = (_key_side(k, a, arn, region, t, org_of) if a.decision.verdict in (ALLOW, DEPENDS)
                                 else ("not_evaluated", None, []))
@@ -282,7 +338,9 @@ def _rows(ctx: Ctx, parent: Parent, t: SharedType) -> Iterator[dict[str, Any]]:
 def _reason(t: SharedType, arn: str, a: Admitted, k: ResourceKey, verdict: str, kd: Decision | None,
             missing: list[str]) -> str:
     side = f"{a.who.label} may {a.access.verb or a.access.name} {t.noun} {arn} ({', '.join(a.actions)}"
-    if t.sharing == "attribute":
+    if a.access is t.copies:
+        side = f"{a.who.label} receives copies of the recovery points of {t.noun} {arn} ({a.decision.decided_by})"
+    elif t.sharing == "attribute":
         side += f", {t.attribute} attribute)"
     else:
         side += f", statement {a.decision.decided_by})" if a.decision.decided_by else ")"
@@ -291,12 +349,19 @@ def _reason(t: SharedType, arn: str, a: Admitted, k: ResourceKey, verdict: str, 
     elif a.decision.verdict in (DENY, NOT_ALLOWED):
         return f"{a.who.label} is not let {a.access.verb or a.access.name} {t.noun} {arn}: {a.decision.reason}."
     key = k.arn or (t.default_alias if k.type == "aws_managed" else "its key")
+    if verdict == "not_needed" and a.access.cmk_required:
+        return (f"{side}; its key {key} is customer managed: {t.service_name or t.service} encrypts what arrives "
+                f"with it in account {k.account}, no KMS permission of theirs is needed.")
     if verdict == "not_needed":
         how = "AWS owned key" if k.encryption == "aws_owned" else "no KMS key (not encrypted with KMS)"
         return f"{side}; {how}: no KMS permission is needed."
     if verdict == UNKNOWN:
         return f"{side}; whether key {key} lets it is unknown: its policy or grants were not read."
     ops = ", ".join(missing)
+    if a.access.cmk_required and verdict == NOT_ALLOWED:
+        return (f"{side}; but its key {key} is AWS managed ({t.default_alias.removeprefix('alias/')}), and "
+                f"{t.service_name} takes copies from another account only into a {t.noun} with a customer managed "
+                f"key: {a.access.consequence}.")
     if verdict == ALLOW:
         return f"{side}; key {key} allows it ({kd.decided_by if kd else '?'})."
     if verdict == DEPENDS:
@@ -311,10 +376,10 @@ def _reason(t: SharedType, arn: str, a: Admitted, k: ResourceKey, verdict: str, 
 
 def _fix(k: ResourceKey, a: Admitted, missing: list[str], arn: str, row: dict[str, Any], region: str,
          t: SharedType, verdict: str) -> tuple[str | None, str | None]:
-    if verdict not in (NOT_ALLOWED,) or not missing:
+    if verdict not in (NOT_ALLOWED,) or not (missing or a.access.cmk_required):
         return None, None
     if k.type == "aws_managed":
-        name = row.get("image_id") or row.get("name") or row.get("snapshot_id") or row.get("db_snapshot_identifier") or arn
+        name = row.get("image_id") or row.get("name") or row.get("backup_vault_name") or row.get("snapshot_id") or row.get("db_snapshot_identifier") or arn
         return None, t.fix_cli.format(arn=arn, name=name, region=region, url=row.get("url") or arn)
     if a.who.type in ("public", "canonical_user") or not k.arn:
         return None, None

@@ -207,6 +207,7 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
     shape_s3_access_answers(server)
     shape_iam_answers(server)
     shape_ec2_answers(server)
+    shape_backup_answers(server)
 
     periods: dict[str, int] = {}
     d = as_account(DATA)
@@ -346,6 +347,21 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
     cs3 = client(endpoint, "s3", c)
     cs3.create_bucket(Bucket=f"compute-scratch-{COMPUTE}")
     w.buckets[f"compute-scratch-{COMPUTE}"] = COMPUTE
+    # DATA's nightly backups are copied to COMPUTE for recovery, into a vault that lets DATA copy in, but
+    # DATA's vault is on aws/backup (every default vault's key), which COMPUTE can't use: every copy job
+    # fails, and the recovery copies don't exist (docs/shared-resources.md).
+    cbackup = client(endpoint, "backup", c)
+    dr = cbackup.create_backup_vault(BackupVaultName="dr-copies",
+                                     EncryptionKeyArn=w.keys["compute_cmk"]["Arn"])["BackupVaultArn"]
+    cbackup.put_backup_vault_access_policy(BackupVaultName="dr-copies", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Sid": "DataCopiesIn", "Effect": "Allow",
+                                                "Principal": {"AWS": f"arn:aws:iam::{DATA}:root"},
+                                                "Action": "backup:CopyIntoBackupVault", "Resource": "*"}]}))
+    dbackup = client(endpoint, "backup", d)
+    dbackup.create_backup_vault(BackupVaultName="orders-backups")
+    dbackup.create_backup_plan(BackupPlan={"BackupPlanName": "orders-nightly", "Rules": [{
+        "RuleName": "nightly-copy-to-dr", "TargetBackupVaultName": "orders-backups",
+        "CopyActions": [{"DestinationBackupVaultArn": dr}]}]})
     return w
 
 
@@ -485,6 +501,44 @@ def shape_ec2_answers(server: Any) -> None:
                             ).encode()
 
     server.answers[("ec2", "GetEbsDefaultKmsKeyId")] = ebs_default_key
+
+
+def shape_backup_answers(server: Any) -> None:
+    """AWS Backup at the emulator's edge (moto 5.2 lacks vault access policies): PutBackupVaultAccessPolicy
+    and GetBackupVaultAccessPolicy kept per account, Region and vault, a vault without one answering
+    ResourceNotFoundException ("... has no associated POLICY") as AWS does; ListBackupVaults gives a vault
+    created without a key its Region's aws/backup key (moto leaves EncryptionKeyArn out; AWS always sets it)."""
+    from urllib.parse import unquote
+    policies: dict[tuple[str, str, str], str] = {}
+
+    def vault_of(detail: bytes) -> str:
+        return unquote(detail.decode(errors="replace").split("?")[0].split("/")[2])
+
+    def put(account: str, region: str, detail: bytes, body: bytes) -> tuple[str, bytes]:
+        policies[(account, region, vault_of(detail))] = json.loads(body or b"{}").get("Policy") or ""
+        return "application/json", b"{}"
+
+    def get(account: str, region: str, detail: bytes) -> tuple[str, bytes, str] | tuple[str, bytes]:
+        name = vault_of(detail)
+        arn = f"arn:aws:backup:{region}:{account}:backup-vault:{name}"
+        if (account, region, name) not in policies:
+            return ("application/json", json.dumps({"__type": "ResourceNotFoundException",
+                                                    "message": f"Backup Vault {arn} has no associated POLICY"}
+                                                   ).encode(), "400 Bad Request")
+        return "application/json", json.dumps({"BackupVaultName": name, "BackupVaultArn": arn,
+                                               "Policy": policies[(account, region, name)]}).encode()
+
+    def vaults(detail: bytes, raw: bytes, region: str) -> bytes:
+        answer = json.loads(raw)
+        for v in answer.get("BackupVaultList") or []:
+            if not v.get("EncryptionKeyArn"):
+                account = str(v.get("BackupVaultArn", "")).split(":")[4]
+                v["EncryptionKeyArn"] = f"arn:aws:kms:{region}:{account}:alias/aws/backup"
+        return json.dumps(answer).encode()
+
+    server.answers[("backup", "PutBackupVaultAccessPolicy")] = put
+    server.answers[("backup", "GetBackupVaultAccessPolicy")] = get
+    server.raw_rewrites[("backup", "ListBackupVaults")] = vaults
 
 
 def shape_s3_access_answers(server: Any) -> None:

@@ -12,14 +12,14 @@ from ..analysis.encryption_keys import S3_BUCKET_ENCRYPTION_KEYS
 from ..analysis.intents import BUCKET_INTENTS, KEY_INTENTS
 from ..analysis.kms_in_iam import KMS_DECRYPT_STATEMENTS
 from ..analysis.permissions import KMS_KEY_PERMISSIONS, S3_BUCKET_PERMISSIONS
-from . import account_setup, aws_encryption, ec2, iam, kms, organizations, rds, s3, secretsmanager, sns, sqs
+from . import account_setup, aws_encryption, backup, ec2, iam, kms, organizations, rds, s3, secretsmanager, sns, sqs
 from .kms.keys import KEYS
 from .s3.buckets import BUCKETS
 from .schema import TableDef, walk
 from .service import Service
 
 SERVICES: list[Service] = [*account_setup.SERVICES, kms.SERVICE, s3.SERVICE, s3.CONTROL_SERVICE, secretsmanager.SERVICE,
-                           sqs.SERVICE, sns.SERVICE, ec2.SERVICE, rds.SERVICE, iam.SERVICE,
+                           sqs.SERVICE, sns.SERVICE, ec2.SERVICE, rds.SERVICE, backup.SERVICE, iam.SERVICE,
                            organizations.SERVICE, organizations.MEMBER_SERVICE, aws_encryption.SERVICE]
 
 # Derived children (ours, no call of their own) come after the CloudQuery children: they reuse their
