@@ -3,7 +3,8 @@
 
 World (default): 20 accounts x 3 regions x 100 KMS keys per region, 200 S3 buckets per account, and
 the fake's default 2 secrets, 2 queues, 2 topics, 2 EBS snapshots and 2 DB snapshots (1 manual, 1
-automated) per account and region, 30 ms per request, served by bench/fake_aws.py on loopback.
+automated), 2 backup vaults and 1 backup plan per account and region, 30 ms per request, served by
+bench/fake_aws.py on loopback.
 
   floor    (a) `aws-encryption sync` 1 process and (b) bench/floor.py 1 process (the same AWS calls by a
            minimal boto3 loop, no Arrow, no DuckDB); target: sync <= 1.3 x floor. With `scaling` also
@@ -11,7 +12,7 @@ automated) per account and region, 30 ms per request, served by bench/fake_aws.p
            The fake's per-operation counts of both are compared (a mismatch is printed).
   scaling  calls/s of the sync with --processes 1, 2, 4; target: 2 processes >= 1.6 x 1 process.
   throttle the sync against a fake that throttles 10 % of KMS, S3, S3 Control, Secrets Manager, SQS,
-           SNS, EC2 and RDS requests, at --throttle-processes
+           SNS, EC2, RDS and AWS Backup requests, at --throttle-processes
            (default 2); target: identical rows to the unthrottled run at the same process count
            (every table, every column but _cq_sync_time) and wall <= 1.5 x unthrottled.
   memory   peak RSS (whole process tree, sampled every 0.25 s) of the sync on the world and on a 4x

@@ -221,6 +221,7 @@ def expected_rows(world: fake_aws.World) -> dict[str, int]:
         exp.update(world.shared_rows(a))   # secrets, queues, topics: one row each
         exp.update(world.snapshot_rows(a))   # EBS snapshots (+ one attributes row each), DB snapshots
         exp.update(world.image_rows(a))   # AMIs, one launch permission row per account, org, OU or "all"
+        exp.update(world.backup_rows(a))   # backup vaults and plans, one row each
     exp["aws_encryption_sync_errors"] = 0
     return dict(exp)
 

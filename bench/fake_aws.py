@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A fast fake AWS endpoint (STS, KMS, S3, S3 Control, Organizations, IAM, Secrets Manager, SQS, SNS, EC2
-EBS snapshots and AMIs, RDS DB snapshots) for throughput benchmarks.
+EBS snapshots and AMIs, RDS DB snapshots, AWS Backup) for throughput benchmarks.
 Stdlib only, one process.
 
 moto serves ~100-150 req/s, below what one plugin process asks for (~400-700 req/s), so a
@@ -91,10 +91,24 @@ Protocol details it follows (what botocore 1.44 sends and parses):
   kmsKeyId when encrypted) on one of the region's EBS snapshots and under its key; through IMAGE_MIX
   shared with the next account, the organisation or its OU (never under the AWS managed key), and 10 %
   of the unencrypted ones public.
-- `--throttle-fraction F`: that fraction of KMS, S3, S3 Control, Secrets Manager, SQS, SNS, EC2 and RDS
-  requests (evenly spaced over the request sequence, so deterministic) is answered with KMS and Secrets
-  Manager `400 ThrottlingException` / S3 `503 SlowDown` / SQS `400 RequestThrottled` / SNS and RDS
-  `400 Throttling` / EC2 `503 RequestLimitExceeded`.
+- AWS Backup (REST-JSON: GET paths of botocore's `backup` model, JSON answers, epoch-second timestamps; errors
+  with `__type` and `message` and the `x-amzn-ErrorType` header): ListBackupVaults (`/backup-vaults/`,
+  maxResults 1-1000, nextToken; vaultType, shared), GetBackupVaultAccessPolicy
+  (`/backup-vaults/{name}/access-policy`; a vault without one answers 400 ResourceNotFoundException "...
+  has no associated POLICY", as AWS does), ListBackupPlans (`/backup/plans/`), GetBackupPlan
+  (`/backup/plans/{id}/`, versionId), ListTags (`/tags/{arn}/`, a vault's or a plan's). Per account and
+  region, by default 2 vaults and 1 plan (`--backup-vaults/--backup-plans`): the Region's "Default" vault
+  under its aws/backup key (the key's ARN when the world's KMS has that key, else the alias ARN), then
+  vaults through VAULT_MIX from a hashed start: a customer managed key of the world (as the secrets') or
+  aws/backup, and an access policy admitting the next account (backup:CopyIntoBackupVault), the
+  organisation (aws:PrincipalOrgID), denying recovery point deletion, or none; 10 % locked. Each plan has
+  a rule into one of the region's vaults with a CopyActions entry to the previous account's vault in the
+  same region that admits this account (else its last vault), and half a second rule into Default. Other
+  Backup operations count as `backup.unknown` (404 UnknownOperationException).
+- `--throttle-fraction F`: that fraction of KMS, S3, S3 Control, Secrets Manager, SQS, SNS, EC2, RDS and
+  AWS Backup requests (evenly spaced over the request sequence, so deterministic) is answered with KMS,
+  Secrets Manager and AWS Backup `400 ThrottlingException` / S3 `503 SlowDown` / SQS `400 RequestThrottled`
+  / SNS and RDS `400 Throttling` / EC2 `503 RequestLimitExceeded`.
   STS, Organizations and IAM (a few calls per account) are never throttled.
 - `--latency-ms L`: every reply is sent L ms after the request arrived (an event-loop timer, never
   a blocking sleep); replies on one connection keep their order.
@@ -106,9 +120,9 @@ computed once and cached; at start-up the answers to every per-resource request 
 DescribeOrganization, every GetAccountAuthorizationDetails page at MaxItems=1000, GetResourcePolicy,
 GetQueueAttributes, ListQueueTags, GetTopicAttributes, ListTagsForResource, DescribeSnapshotAttribute,
 DescribeImageAttribute, GetEbsEncryptionByDefault, GetEbsDefaultKmsKeyId, DescribeDBSnapshotAttributes,
-DescribeDBClusterSnapshotAttributes, with the plugin's parameters) are computed ("prewarm", ~1-2 s for
-5,000 keys), so a sync is served from memory. `--no-prewarm --cache-entries 0` computes every answer per
-request (slower; bench/load_fake.py measures both).
+DescribeDBClusterSnapshotAttributes, GetBackupVaultAccessPolicy, ListTags, GetBackupPlan, with the plugin's
+parameters) are computed ("prewarm", ~1-2 s for 5,000 keys), so a sync is served from memory.
+`--no-prewarm --cache-entries 0` computes every answer per request (slower; bench/load_fake.py measures both).
 
 Control (no Authorization header): `GET /__stats` returns the counters as JSON;
 `POST /__reset` zeroes them. On SIGTERM/SIGINT the counters are printed on stderr as one line
@@ -133,6 +147,7 @@ import base64
 import hashlib
 import json
 import math
+import re
 import resource
 import signal
 import sys
@@ -252,6 +267,27 @@ IMAGE_MIX = (("cross",), (None,), ("org",), (None,), ("cross",), ("ou",), (None,
 # picked from a hashed start per account and region: the default key is "aws" = the region's aws/ebs alias ARN
 # (AWS's answer when none was set) or "cmk" = a customer managed key of the world (as the snapshots').
 EBS_DEFAULT_MIX = ((False, "aws"), (True, "aws"), (True, "cmk"), (False, "aws"), (True, "aws"), (False, "cmk"))
+# AWS Backup (plugin/tables/backup): per account and region the Region's "Default" vault (under its aws/backup key,
+# no access policy), then vaults with (encryption, access policy) in turn from a hashed start per account and
+# region, as the secrets'. Encryption: "cmk" = a customer managed key of the world (as the secrets'; aws/backup
+# where the region has none), "aws" = the region's aws/backup key. Policy: "cross" = the next account of the world
+# may backup:CopyIntoBackupVault, "org" = any principal of the world's organisation may, "deny" = no one may
+# delete recovery points, None = none (GetBackupVaultAccessPolicy answers ResourceNotFoundException).
+VAULT_MIX = (("cmk", "cross"), ("cmk", None), ("aws", "cross"), ("cmk", "org"), ("cmk", "deny"), ("aws", None))
+BACKUP_DEFAULT = (2, 1)   # vaults (the Default one included) and backup plans per account and region
+BACKUP_PAGE = 1000        # ListBackupVaults / ListBackupPlans: MaxResults 1-1000, the whole list without it
+BACKUP_CTYPE = "application/json"
+# AWS Backup (REST-JSON): (method, path pattern, operation); a path's labels are percent-encoded by botocore
+BACKUP_ROUTES = (("GET", re.compile(r"/backup-vaults/?"), "ListBackupVaults"),
+                 ("GET", re.compile(r"/backup-vaults/([^/]+)/access-policy/?"), "GetBackupVaultAccessPolicy"),
+                 ("GET", re.compile(r"/backup/plans/?"), "ListBackupPlans"),
+                 ("GET", re.compile(r"/backup/plans/([^/]+)/?"), "GetBackupPlan"),
+                 ("GET", re.compile(r"/tags/([^/]+)/?"), "ListTags"))
+BACKUP_OPS = tuple(op for _, _, op in BACKUP_ROUTES)
+# (name, schedule, lifecycle) of a plan's rules: the first copies to another account's vault
+BACKUP_RULES = (("DailyBackups", "cron(0 5 ? * * *)", {"DeleteAfterDays": 35}),
+                ("MonthlyBackups", "cron(0 5 1 * ? *)", {"MoveToColdStorageAfterDays": 30, "DeleteAfterDays": 365}))
+BACKUP_PLAN_KINDS = ("daily", "weekly", "compliance", "critical")
 # (name, root device, platform, PlatformDetails, UsageOperation, BootMode) of an AMI's operating system
 AMI_SYSTEMS = (("al2023-base", "/dev/xvda", None, "Linux/UNIX", "RunInstances", "uefi-preferred"),
                ("ubuntu-jammy", "/dev/sda1", None, "Linux/UNIX", "RunInstances", None),
@@ -447,7 +483,8 @@ class World:
     def __init__(self, accounts: int, regions: int, keys: int, buckets: int, seed: int, mraps: int = 0,
                  iam: tuple[int, int, int, int] = IAM_DEFAULT, iam_heavy_accounts: int = 0,
                  shared: tuple[int, int, int] = SHARED_DEFAULT,
-                 snapshots: tuple[int, ...] = SNAPSHOT_DEFAULT, images: int | None = None) -> None:
+                 snapshots: tuple[int, ...] = SNAPSHOT_DEFAULT, images: int | None = None,
+                 backup: tuple[int, int] = BACKUP_DEFAULT) -> None:
         if regions > len(REGION_POOL):
             raise SystemExit(f"--regions at most {len(REGION_POOL)}")
         self.seed = seed
@@ -487,6 +524,10 @@ class World:
         # AMIs per account and region: that many, or None: 1 or 2, drawn per account and region
         self.images_per_region = images
         self._images: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # AWS Backup: vaults (the Default one included) and backup plans per account and region
+        self.vaults_per_region, self.plans_per_region = backup
+        self._vaults: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._plans: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     def h(self, *parts: Any) -> int:
         return int.from_bytes(hashlib.blake2b("|".join(map(str, (self.seed, *parts))).encode(),
@@ -1754,6 +1795,139 @@ class World:
         return {"EbsEncryptionByDefault": on,
                 "KmsKeyId": key.arn if key is not None else f"arn:aws:kms:{region}:{acct}:alias/aws/ebs"}
 
+    # -- AWS Backup ----------------------------------------------------------------------------------
+    # Drawn from hashes of their own (self.h("vault", ...), self.h("backupplan", ...)), so no earlier answer changed.
+    def backup_vaults(self, acct: str, region: str) -> list[dict[str, Any]]:
+        """The account's backup vaults in the region (sorted by name), as ListBackupVaults returns them, with
+        "_policy" (GetBackupVaultAccessPolicy's document, None: none), "_access" (its VAULT_MIX policy kind) and
+        "_tags" (ListTags). The first is the Region's "Default" vault, the others go through VAULT_MIX. The
+        key (always set, as AWS sets it) is a customer managed key of the world or the Region's aws/backup key:
+        its ARN when the world's KMS has it (180+ keys per region), else the alias ARN alias/aws/backup."""
+        return self._per_region(self._vaults, acct, region, self._new_vaults, "BackupVaultName")
+
+    def _new_vaults(self, acct: str, region: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if self.vaults_per_region < 1:
+            return out
+        aws_key = self._aws_key(acct, region, "backup")
+        aws_arn = aws_key.arn if aws_key is not None else f"arn:aws:kms:{region}:{acct}:alias/aws/backup"
+        for j, g, (enc, pol) in self._drawn("vault", acct, region, self.vaults_per_region, VAULT_MIX):
+            if j == 0:
+                enc, pol = "aws", None   # the Region's Default vault
+            app, env = self._app_env(g)
+            name = "Default" if j == 0 else f"{app}-{env}-vault-{j:02d}"
+            _, key = self._customer_key(enc, acct, region, g)
+            v: dict[str, Any] = {
+                "BackupVaultName": name, "BackupVaultArn": f"arn:aws:backup:{region}:{acct}:backup-vault:{name}",
+                "VaultType": "BACKUP_VAULT", "VaultState": "AVAILABLE",
+                "CreationDate": BASE_EPOCH + (g >> 20) % (3 * 365 * DAY) + (g >> 12) % 1000 / 1000,
+                "EncryptionKeyArn": key.arn if key is not None else aws_arn,
+                "NumberOfRecoveryPoints": (g >> 32) % 400, "Locked": False,
+            }
+            if j and (g >> 44) % 2:
+                v["CreatorRequestId"] = self._uuid("vaultreq", acct, region, j)
+            if j and (g >> 46) % 10 == 0:   # Vault Lock (compliance mode once its LockDate has passed)
+                v.update(Locked=True, MinRetentionDays=7, MaxRetentionDays=(365, 2555)[(g >> 48) % 2],
+                         LockDate=v["CreationDate"] + 3 * DAY)
+            v["_policy"] = None if pol is None else self._policy_text(self._vault_policy(acct, pol, app), g)
+            v["_access"] = pol
+            v["_tags"] = dict(self._team_tags(app, env, (g >> 56) % 4)) if j else {}
+            out.append(v)
+        return out
+
+    def _uuid(self, *parts: Any) -> str:
+        """A version 4 UUID drawn from h(*parts)."""
+        return str(uuid.UUID(int=(self.h(*parts) << 64) | self.h(*parts, "low"), version=4))
+
+    def _vault_policy(self, acct: str, pol: str, app: str) -> dict[str, Any]:
+        """A vault access policy (VAULT_MIX's policy kind): the next account, or the organisation, may copy
+        recovery points in; or no one may delete them."""
+        if pol == "deny":
+            return {"Version": "2012-10-17", "Statement": [
+                {"Sid": "DenyRecoveryPointDeletion", "Effect": "Deny", "Principal": {"AWS": "*"},
+                 "Action": ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle",
+                            "backup:DeleteBackupVault"], "Resource": "*"}]}
+        org = self.organization(acct) if pol == "org" else None
+        if org is not None:
+            return {"Version": "2012-10-17", "Statement": [
+                {"Sid": "AllowOrganizationCopyInto", "Effect": "Allow", "Principal": {"AWS": "*"},
+                 "Action": "backup:CopyIntoBackupVault", "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:PrincipalOrgID": org["Id"]}}}]}
+        return {"Version": "2012-10-17", "Statement": [
+            {"Sid": "AllowCopyIntoFromPartnerAccount", "Effect": "Allow",
+             "Principal": {"AWS": self._principal(acct, "cross", app)}, "Action": "backup:CopyIntoBackupVault",
+             "Resource": "*"}]}
+
+    def find_vault(self, acct: str, region: str, name: str) -> dict[str, Any] | None:
+        return next((v for v in self.backup_vaults(acct, region) if v["BackupVaultName"] == name), None)
+
+    def backup_plans(self, acct: str, region: str) -> list[dict[str, Any]]:
+        """The account's backup plans in the region (sorted by name), as GetBackupPlan returns them, with
+        "_tags"; none where the region has no vault (a rule needs one). The first rule backs up into one of the
+        region's vaults and copies to the vault of the previous account of the world in the same region that
+        admits this one (its "cross" or "org" vault; else its last vault, whose copies then fail); half the
+        plans have a second rule into the Default vault, without copies."""
+        return self._per_region(self._plans, acct, region, self._new_plans, "BackupPlanName")
+
+    def _new_plans(self, acct: str, region: str) -> list[dict[str, Any]]:
+        vaults = self.backup_vaults(acct, region)
+        if not vaults:
+            return []
+        i = self.accounts.index(acct)
+        dest = None
+        if len(self.accounts) > 1:   # the previous account's vault that admits this one (the next of it)
+            theirs = self.backup_vaults(self.accounts[i - 1], region)
+            dest = next((v for v in theirs if v["_access"] in ("cross", "org")), theirs[-1] if theirs else None)
+        out: list[dict[str, Any]] = []
+        for j in range(self.plans_per_region):
+            g = self.h("backupplan", acct, region, j)
+            app, env = self._app_env(g)
+            plan_id = self._uuid("planid", acct, region, j)
+            version = base64.b64encode(self._uuid("planver", acct, region, j).encode()).decode()   # as AWS's
+            created = BASE_EPOCH + (g >> 20) % (3 * 365 * DAY) + (g >> 8) % 1000 / 1000
+            rules: list[dict[str, Any]] = []
+            target = vaults[(g >> 36) % len(vaults)]["BackupVaultName"]
+            for n, (rule, schedule, lifecycle) in enumerate(BACKUP_RULES[:1 + (g >> 40) % 2]):
+                r: dict[str, Any] = {
+                    "RuleName": rule, "TargetBackupVaultName": target if n == 0 else "Default",
+                    "ScheduleExpression": schedule, "StartWindowMinutes": 480, "CompletionWindowMinutes": 10080,
+                    "Lifecycle": lifecycle,
+                    "RuleId": self._uuid("planrule", acct, region, j, n),
+                    "EnableContinuousBackup": False, "ScheduleExpressionTimezone": "Etc/UTC",
+                }
+                if n == 0 and dest is not None:
+                    r["CopyActions"] = [{"Lifecycle": {"DeleteAfterDays": (90, 365)[(g >> 42) % 2]},
+                                         "DestinationBackupVaultArn": dest["BackupVaultArn"]}]
+                rules.append(r)
+            p: dict[str, Any] = {
+                "BackupPlan": {"BackupPlanName": f"{app}-{env}-{BACKUP_PLAN_KINDS[(g >> 12) % 4]}-{j:02d}",
+                               "Rules": rules},
+                "BackupPlanId": plan_id, "BackupPlanArn": f"arn:aws:backup:{region}:{acct}:backup-plan:{plan_id}",
+                "VersionId": version, "CreationDate": created,
+                "LastExecutionDate": NOW // DAY * DAY - ((g >> 30) % 3 + 1) * DAY + 5 * 3600,
+            }
+            if (g >> 44) % 2:
+                p["CreatorRequestId"] = self._uuid("planreq", acct, region, j)
+            if (g >> 46) % 5 == 0:   # Windows VSS for EC2, which the plan and its listing both show
+                p["BackupPlan"]["AdvancedBackupSettings"] = p["AdvancedBackupSettings"] = [
+                    {"ResourceType": "EC2", "BackupOptions": {"WindowsVSS": "enabled"}}]
+            p["BackupPlanName"] = p["BackupPlan"]["BackupPlanName"]   # for sorting and the listing
+            p["_tags"] = dict(self._team_tags(app, env, (g >> 56) % 4))
+            out.append(p)
+        return out
+
+    @staticmethod
+    def plan_listing(p: dict[str, Any]) -> dict[str, Any]:
+        """A plan as ListBackupPlans returns it (BackupPlansListMember)."""
+        keys = ("BackupPlanArn", "BackupPlanId", "CreationDate", "VersionId", "BackupPlanName", "CreatorRequestId",
+                "LastExecutionDate", "AdvancedBackupSettings")
+        return {k: p[k] for k in keys if k in p}
+
+    def backup_rows(self, acct: str) -> dict[str, int]:
+        """Rows the AWS Backup tables of a correct sync hold for this account."""
+        return {"aws_backup_vaults": sum(len(self.backup_vaults(acct, r)) for r in self.regions),
+                "aws_backup_plans": sum(len(self.backup_plans(acct, r)) for r in self.regions)}
+
 
 # ---------------------------------------------------------------------------------------------
 # Request handling
@@ -1940,6 +2114,8 @@ class Server:
                                                                   self.world.db_snapshots_per_region,
                                                                   self.world.cluster_snapshots_per_region],
                           "images_per_region": self.world.images_per_region,
+                          "backup_vaults_plans_per_region": [self.world.vaults_per_region,
+                                                             self.world.plans_per_region],
                           "seed": self.world.seed},
                 "latency_ms": self.latency * 1000, "throttle_fraction": self.throttle}
 
@@ -1973,6 +2149,8 @@ class Server:
             return self.json_service(service, headers, body, acct, region)
         if service in FORM_SERVICES:   # SNS, EC2, RDS, IAM
             return self.form_service(service, body, acct, region)
+        if service == "backup":
+            return self.backup(method, target, acct, region)
         self.stats[f"{service or 'unknown'}.unknown"] += 1
         return self.http(400, "application/json", b'{"__type":"UnknownServiceException"}')
 
@@ -2116,6 +2294,16 @@ class Server:
                         self._prewarm_form("rds", acct, region, {
                             "Action": "DescribeDBClusterSnapshotAttributes", "Version": "2014-10-31",
                             "DBClusterSnapshotIdentifier": snap["DBClusterSnapshotIdentifier"]})
+                # AWS Backup: each vault's access policy and tags, each plan (the paths botocore sends)
+                for v in w.backup_vaults(acct, region):
+                    for target in (f"/backup-vaults/{quote(v['BackupVaultName'], safe='-_.~')}/access-policy",
+                                   f"/tags/{quote(v['BackupVaultArn'], safe='-_.~')}/"):
+                        self._prewarm(("backup", acct, region, "GET", target), self.backup_compute, "GET", target,
+                                      acct, region)
+                for plan in w.backup_plans(acct, region):
+                    target = f"/backup/plans/{quote(plan['BackupPlanId'], safe='-_.~')}/"
+                    self._prewarm(("backup", acct, region, "GET", target), self.backup_compute, "GET", target, acct,
+                                  region)
             # GetAccountAuthorizationDetails as the plugin pages it (MaxItems=1000, then each Marker)
             form = {"Action": "GetAccountAuthorizationDetails", "Version": "2010-05-08", "MaxItems": "1000"}
             for start in range(0, max(len(w.iam(acct)), 1), 1000):
@@ -2931,6 +3119,92 @@ class Server:
         parts.append(f"<Policies>{''.join(x for k, x, _ in page if k in ('local', 'aws'))}</Policies>")
         return "".join(parts)
 
+    # -- AWS Backup (REST-JSON) ------------------------------------------------------------------
+    def backup(self, method: str, target: str, acct: str, region: str) -> bytes:
+        """AWS Backup: the answers are cached by (account, region, method, path and query). Operations the
+        fake does not serve count as `backup.unknown`."""
+        op, status, body, code = self._answer(("backup", acct, region, method, target), self.backup_compute,
+                                              method, target, acct, region)
+        self.stats[f"backup.{op}" if op in BACKUP_OPS else "backup.unknown"] += 1
+        extra = self._json_request_id()
+        if self._throttle_hit("backup", op, "ThrottlingException"):
+            return self.http(400, BACKUP_CTYPE, b'{"__type":"ThrottlingException","message":"Rate exceeded"}',
+                             extra + "x-amzn-ErrorType: ThrottlingException\r\n")
+        if code:
+            self.errors[f"backup.{op}:{code}"] += 1
+            extra += f"x-amzn-ErrorType: {code}\r\n"
+        return self.http(status, BACKUP_CTYPE, body, extra)
+
+    def backup_compute(self, method: str, target: str, acct: str, region: str) -> tuple[str, int, bytes, str]:
+        """(op, status, body, error code or "") of one AWS Backup request. Errors as the REST-JSON services
+        send them: `__type` and `message` in the body (and x-amzn-ErrorType, added by Server.backup)."""
+        path, _, qs = target.partition("?")
+        query = dict(parse_qsl(qs, keep_blank_values=True)) if qs else {}
+        op, label = "unknown", ""
+        for m, pattern, name in BACKUP_ROUTES:
+            got = pattern.fullmatch(path)
+            if got and m == method:
+                op, label = name, unquote(got.group(1)) if got.groups() else ""
+                break
+        try:
+            if op == "unknown":
+                raise ApiError(404, "UnknownOperationException", f"No operation for {method} {path}")
+            out = self.backup_op(op, label, query, acct, region)
+        except ApiError as e:
+            return op, e.status, json.dumps({"__type": e.code, "message": e.message}).encode(), e.code
+        return op, 200, json.dumps(out, separators=(",", ":")).encode(), ""
+
+    def backup_op(self, op: str, label: str, q: dict[str, str], acct: str, region: str) -> dict[str, Any]:
+        """ListBackupVaults (maxResults 1-1000, nextToken, vaultType, shared), GetBackupVaultAccessPolicy,
+        ListBackupPlans (maxResults, nextToken; includeDeleted: none are deleted), GetBackupPlan (versionId) and
+        ListTags (a vault's or plan's ARN; another account's is AccessDeniedException); unknown vaults and plans
+        are ResourceNotFoundException (400, as AWS Backup answers)."""
+        w = self.world
+        if op in ("ListBackupVaults", "ListBackupPlans"):
+            mx = _int_or_zero(q.get("maxResults"), BACKUP_PAGE)
+            if not 1 <= mx <= BACKUP_PAGE:
+                raise ApiError(400, "InvalidParameterValueException",
+                               f"1 validation error detected: Value '{q.get('maxResults')}' at 'maxResults' failed "
+                               f"to satisfy constraint: Member must have value less than or equal to {BACKUP_PAGE}")
+            vaults = op == "ListBackupVaults"
+            items = w.backup_vaults(acct, region) if vaults else w.backup_plans(acct, region)
+            if vaults and (q.get("vaultType", "BACKUP_VAULT") != "BACKUP_VAULT" or q.get("shared") == "true"):
+                items = []   # no logically air-gapped, restore access or shared vaults
+            page, nxt = _paginate(items, q.get("nextToken"), mx, "InvalidParameterValueException")
+            out: dict[str, Any] = (
+                {"BackupVaultList": [{k: x for k, x in v.items() if k[0] != "_"} for v in page]} if vaults
+                else {"BackupPlansList": [w.plan_listing(p) for p in page]})
+            if nxt:
+                out["NextToken"] = nxt
+            return out
+        if op == "GetBackupVaultAccessPolicy":
+            v = w.find_vault(acct, region, label)
+            if v is None:
+                raise ApiError(400, "ResourceNotFoundException", f"Backup vault {label} does not exist")
+            if v["_policy"] is None:
+                raise ApiError(400, "ResourceNotFoundException",
+                               f"Backup Vault {v['BackupVaultArn']} has no associated POLICY")
+            return {"BackupVaultName": v["BackupVaultName"], "BackupVaultArn": v["BackupVaultArn"],
+                    "Policy": v["_policy"]}
+        if op == "GetBackupPlan":
+            p = next((x for x in w.backup_plans(acct, region) if x["BackupPlanId"] == label), None)
+            if p is None or q.get("versionId", p["VersionId"]) != p["VersionId"]:
+                raise ApiError(400, "ResourceNotFoundException", "Failed reading Backup plan with provided version")
+            return {k: v for k, v in p.items() if k[0] != "_" and k != "BackupPlanName"}
+        # ListTags: arn:aws:backup:<region>:<account>:backup-vault:<name> | backup-plan:<id>
+        parts = label.split(":")
+        if len(parts) != 7 or parts[2] != "backup" or parts[5] not in ("backup-vault", "backup-plan"):
+            raise ApiError(400, "InvalidParameterValueException", f"Invalid ARN: {label}")
+        if parts[4] != acct:
+            raise ApiError(403, "AccessDeniedException", f"Insufficient privileges to perform this action on {label}")
+        x: dict[str, Any] | None = None
+        if parts[3] == region:
+            x = w.find_vault(acct, region, parts[6]) if parts[5] == "backup-vault" else \
+                next((p for p in w.backup_plans(acct, region) if p["BackupPlanId"] == parts[6]), None)
+        if x is None:
+            raise ApiError(400, "ResourceNotFoundException", f"Resource {label} does not exist")
+        return {"Tags": x["_tags"]}
+
 
 # ---------------------------------------------------------------------------------------------
 # HTTP/1.1 keep-alive transport (asyncio Protocol: no task per request)
@@ -3043,7 +3317,8 @@ async def serve(args: argparse.Namespace) -> None:
     world = World(args.accounts, args.regions, args.keys, args.buckets, args.seed, args.mraps,
                   (args.iam_roles, args.iam_users, args.iam_groups, args.iam_policies), args.iam_heavy_accounts,
                   (args.secrets, args.queues, args.topics),
-                  (args.ebs_snapshots, args.db_snapshots, args.cluster_snapshots), args.images)
+                  (args.ebs_snapshots, args.db_snapshots, args.cluster_snapshots), args.images,
+                  (args.backup_vaults, args.backup_plans))
     for a in world.accounts:  # build everything up front so the first requests are not slower
         for r in world.regions:
             world.aliases(a, r)
@@ -3055,10 +3330,13 @@ async def serve(args: argparse.Namespace) -> None:
             world.images(a, r)
             world.db_snapshots(a, r)
             world.cluster_snapshots(a, r)
+            world.backup_vaults(a, r)
         world.buckets(a)
         world.mraps(a)
     for a in world.accounts:  # IAM documents name keys and buckets of the next account too
         world.iam(a)
+        for r in world.regions:   # backup plans copy to another account's vault
+            world.backup_plans(a, r)
     server = Server(world, args.latency_ms / 1000.0, args.throttle_fraction, args.cache_entries)
     if args.prewarm:
         t0 = time.perf_counter()
@@ -3076,6 +3354,7 @@ async def serve(args: argparse.Namespace) -> None:
           f"secrets/queues/topics per region={args.secrets}/{args.queues}/{args.topics} "
           f"EBS/DB/cluster snapshots per region={args.ebs_snapshots}/{args.db_snapshots}/{args.cluster_snapshots} "
           f"AMIs per region={'1-2' if args.images is None else args.images} "
+          f"backup vaults/plans per region={args.backup_vaults}/{args.backup_plans} "
           f"latency={args.latency_ms}ms "
           f"throttle={args.throttle_fraction}", file=sys.stderr, flush=True)
     stop = asyncio.Event()
@@ -3114,6 +3393,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--images", type=int, default=None,
                     help="AMIs per account and region (default: 1 or 2, drawn per account and region; none "
                          "without EBS snapshots, which back their root volumes)")
+    ap.add_argument("--backup-vaults", type=int, default=BACKUP_DEFAULT[0],
+                    help="AWS Backup vaults per account and region, the Region's Default vault included (0: none, "
+                         "and then no backup plans either)")
+    ap.add_argument("--backup-plans", type=int, default=BACKUP_DEFAULT[1],
+                    help="AWS Backup plans per account and region (where it has vaults)")
     ap.add_argument("--latency-ms", type=float, default=30.0)
     ap.add_argument("--throttle-fraction", type=float, default=0.0)
     ap.add_argument("--host", default="127.0.0.1", choices=["127.0.0.1", "::1", "localhost"],

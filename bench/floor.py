@@ -43,6 +43,13 @@ policy analysis, no error rows.
   root block device mapping (DeviceName = RootDeviceName) is encrypted and names no KmsKeyId.
 * Per (account, region), as plugin/tables/ec2/regional_configs.py, in one task: EC2
   GetEbsEncryptionByDefault, then GetEbsDefaultKmsKeyId (asked even when the first failed).
+* Per (account, region), as plugin/tables/backup/vaults.py and plans.py: AWS Backup ListBackupVaults
+  (NextToken) pages; when the region has a vault, the region's plans are read (below) before one task
+  per vault: GetBackupVaultAccessPolicy (BackupVaultName; a vault without one answers
+  ResourceNotFoundException), ListTags (ResourceArn). The plans: ListBackupPlans (NextToken) pages and
+  GetBackupPlan (BackupPlanId) per plan, one after the other in one thread, read once per account and
+  region for both tables (the aws_backup_plans unit reads them in every region; whichever unit asks
+  first reads, the other waits for it, as the sync's Index.lookup).
 * Per account, in us-west-2 and only in the `aws` partition: S3 Control ListMultiRegionAccessPoints
   (AccountId, MaxResults=100) pages, then one task per MRAP: GetMultiRegionAccessPointPolicy (in
   every process of `--split shard` that syncs part of the account, as every such shard asks).
@@ -53,8 +60,8 @@ policy analysis, no error rows.
   authorization_details.py); in every process of `--split shard`, as the IAM tables are `every_shard`.
   The account's work is queued as the engine queues it: DescribeOrganization, the IAM read, the MRAP
   listing, the bucket listing, then per region the key, alias, access point, secret, queue, topic, EBS
-  snapshot, AMI, EBS defaults (regional config), DB snapshot and DB cluster snapshot listings (the
-  region-scoped tables in registry order, plugin/tables/__init__.py).
+  snapshot, AMI, EBS defaults (regional config), DB snapshot, DB cluster snapshot, backup vault and
+  backup plan listings (the region-scoped tables in registry order, plugin/tables/__init__.py).
 * S3 Control with an immutable custom endpoint: the plugin's Config (`inject_host_prefix=False`) and
   its `drop_account_host_label` hook (plugin/aws/clients.py), so requests go to the endpoint's host
   with the account in `x-amz-account-id` only.
@@ -192,6 +199,8 @@ class Floor:
         self.pool: ThreadPoolExecutor | None = None
         self.resources = 0
         self.iam_items = 0
+        self.olock = threading.Lock()
+        self.onces: dict[tuple[str, ...], list[Any]] = {}   # key -> [done Event, answer]
 
     # task bookkeeping, as plugin/source/engine.py: finished when nothing is pending
     def submit(self, fn: Callable[..., None], *args: Any) -> None:
@@ -211,6 +220,23 @@ class Floor:
                 last = self.pending == 0
             if last:
                 self.done.set()
+
+    def once(self, key: tuple[str, ...], ask: Callable[[], Any]) -> Any:
+        """`ask()`'s answer for `key`, asked once per process: later callers wait for the first one's (as
+        the sync's Index.lookup, plugin/source/sync_index.py)."""
+        with self.olock:
+            got = self.onces.get(key)
+            first = got is None
+            if got is None:
+                got = self.onces[key] = [threading.Event(), None]
+        if first:
+            try:
+                got[1] = ask()
+            finally:
+                got[0].set()
+        else:
+            got[0].wait()
+        return got[1]
 
     def _count_error(self, what: str) -> None:
         with self.clock_count:
@@ -324,6 +350,8 @@ class Floor:
                 units.append((self.regional_configs_unit, region))
                 units.append((self.db_snapshots_unit, region))
                 units.append((self.cluster_snapshots_unit, region))
+                units.append((self.backup_vaults_unit, region))
+                units.append((self.backup_plans_unit, region))
         mine = shard_owns(num, total, acct, "*") or any(shard_owns(num, total, acct, r) for r in regions)
         if mine:
             units.insert(0, (self.buckets_unit, g))
@@ -499,6 +527,36 @@ class Floor:
             self.call(rds, "rds.DescribeDBClusterSnapshotAttributes", "describe_db_cluster_snapshot_attributes",
                       DBClusterSnapshotIdentifier=snap.get("DBClusterSnapshotIdentifier"))
 
+    def backup_vaults_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        b = self.client(clients, creds, "backup", region)
+        vaults = self.pages(b, "backup.ListBackupVaults", "list_backup_vaults", "BackupVaultList", "NextToken",
+                            "NextToken")
+        if vaults:   # the region's copy rules, before the vaults' own calls (plugin/tables/backup/vaults.py)
+            self.backup_plans(b, acct, region)
+        for v in vaults:
+            self.submit(self.backup_vault_task, b, v)
+
+    def backup_vault_task(self, b: Any, vault: dict[str, Any]) -> None:
+        with self.clock_count:
+            self.resources += 1
+        self.call(b, "backup.GetBackupVaultAccessPolicy", "get_backup_vault_access_policy",
+                  BackupVaultName=vault.get("BackupVaultName") or "")
+        self.call(b, "backup.ListTags", "list_tags", ResourceArn=vault.get("BackupVaultArn") or "")
+
+    def backup_plans_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        self.backup_plans(self.client(clients, creds, "backup", region), acct, region)
+
+    def backup_plans(self, b: Any, acct: str, region: str) -> None:
+        """The region's plans with their rules, read once per account and region for both Backup units
+        (plugin/tables/backup/plans.py read_plans): GetBackupPlan per plan, one after the other."""
+        def read() -> None:
+            for p in self.pages(b, "backup.ListBackupPlans", "list_backup_plans", "BackupPlansList", "NextToken",
+                                "NextToken"):
+                with self.clock_count:
+                    self.resources += 1
+                self.call(b, "backup.GetBackupPlan", "get_backup_plan", BackupPlanId=p.get("BackupPlanId") or "")
+        self.once(("backup-plans", acct, region), read)
+
     def mraps_unit(self, acct: str, creds: dict, clients: dict, partition: str, regions: list[str]) -> None:
         region = MRAP_CONTROL_REGION.get(partition)
         if region is None:  # every shard syncing part of the account lists them (its buckets' paths)
@@ -593,7 +651,8 @@ def main() -> int:
     internal = {k: v for k, v in res["errors"].items() if k.startswith("internal:")}
     print(f"floor: {res['total_calls']} calls in {res['wall_s']:.1f} s = {res['calls_per_s']:.0f} calls/s "
           f"({args.processes} process(es), split {args.split}, concurrency {spec['concurrency']}, "
-          f"{res['resources']} resources (keys, buckets, access points, secrets, queues, topics, snapshots, AMIs), "
+          f"{res['resources']} resources (keys, buckets, access points, secrets, queues, topics, snapshots, AMIs, "
+          f"backup vaults and plans), "
           f"{res['iam_items']} IAM items, "
           f"{sum(res['errors'].values())} error answers)")
     if args.json:

@@ -2,8 +2,8 @@
 -- title: EBS and RDS snapshots and AMIs shared with other accounts are under a key those accounts can use
 -- severity: medium
 -- resource_type: AwsEc2Snapshot
--- description: An EBS snapshot (createVolumePermission), AMI (launchPermission: its root volume's snapshot
---   key) or RDS DB or cluster snapshot (restore attribute) shared with another account is of use to it
+-- description: An EBS snapshot (createVolumePermission), AMI (launchPermission: the keys of its volumes'
+--   snapshots) or RDS DB or cluster snapshot (restore attribute) shared with another account is of use to it
 --   only if that account may use the KMS key: an AWS managed
 --   key (aws/ebs, aws/rds) admits only its own account, and a customer managed key must admit the account
 --   (kms:CreateGrant and kms:DescribeKey through the service, kms:Decrypt for EBS) in its policy or a
@@ -33,7 +33,8 @@ per_resource AS (
             array_to_string(missing_operations, ', ') || ' on ' ||
             CASE WHEN key_type = 'aws_managed' THEN 'the AWS managed key ' || coalesce(key_arn, key_reference, '?') ||
                       ' (it admits only account ' || coalesce(key_account_id, '?') || ')'
-                 ELSE 'key ' || coalesce(key_arn, '?') || coalesce(' (' || key_decided_by || ')', '') END ||
+                 ELSE 'key ' || coalesce(key_arn, '?') || coalesce(' of ' || key_covers, '') ||
+                      coalesce(' (' || key_decided_by || ')', '') END ||
             ': ' || consequence ||
             CASE WHEN key_type = 'aws_managed' THEN coalesce('. Fix: ' || fix_cli, '')
                  WHEN key_verdict = 'deny' THEN '. Fix: narrow key policy statement ' || coalesce(key_decided_by, '?')

@@ -63,6 +63,23 @@ def _image_root_is(image_id: str, snapshot_id: str) -> None:
     backend.amis[image_id].ebs_snapshot = backend.snapshots[snapshot_id]
 
 
+def _image_devices_are(image_id: str, devices: list[tuple[str, str]]) -> None:
+    """moto's AMI model has its root device only; AWS registers every block device mapping given (here:
+    extra EBS devices on the snapshots named; the edge fills in their Encrypted and KmsKeyId)."""
+    from moto.ec2.models import ec2_backends
+    ami = ec2_backends[SHR_OWNER]["us-east-1"].amis[image_id]
+    base = type(ami)
+
+    class AmiWithDevices(base):  # type: ignore[misc, valid-type]
+        @property
+        def block_device_mappings(self) -> list[dict[str, Any]]:
+            return base.block_device_mappings.fget(self) + [  # type: ignore[attr-defined]
+                {"DeviceName": d, "Ebs": {"SnapshotId": sid, "VolumeSize": 1, "DeleteOnTermination": True,
+                                          "VolumeType": "gp3"}} for d, sid in devices]
+
+    ami.__class__ = AmiWithDevices
+
+
 def _aws_ebs_is_aws_managed(kms: Any) -> None:
     """moto creates aws/ebs as a customer managed key; AWS's is AWS managed, with the documented policy."""
     from plugin.analysis.shared_resources import aws_managed_policy
@@ -168,6 +185,17 @@ def build_shared(endpoint: str, audit_actions: list[str], trust_policy: str) -> 
     _image_root_is(ok_ami, ok_root)
     ec2.modify_image_attribute(ImageId=ok_ami, LaunchPermission={"Add": [{"UserId": SHR_CONSUMER}]})
     c.images["ok"] = f"arn:aws:ec2:us-east-1::image/{ok_ami}"
+    # an AMI whose root volume's key admits the consumer, but whose /dev/sdb volume's key does not
+    vol = ec2.create_volume(AvailabilityZone="us-east-1a", Size=1, Encrypted=True, KmsKeyId=c.keys["ami-nokey"])["VolumeId"]
+    data = ec2.create_snapshot(VolumeId=vol, Description="shr-ami-data")["SnapshotId"]
+    _snapshot_key_of_its_volume(data, c.keys["ami-nokey"])
+    two = ec2.register_image(Name="shr-ami-two-devices", RootDeviceName="/dev/xvda", BlockDeviceMappings=[
+        {"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": ok_root}},
+        {"DeviceName": "/dev/sdb", "Ebs": {"SnapshotId": data}}])["ImageId"]
+    _image_root_is(two, ok_root)
+    _image_devices_are(two, [("/dev/sdb", data)])
+    ec2.modify_image_attribute(ImageId=two, LaunchPermission={"Add": [{"UserId": SHR_CONSUMER}]})
+    c.images["two-devices"] = f"arn:aws:ec2:us-east-1::image/{two}"
 
     # eu-west-1 shares a snapshot too, but its EBS default key is a customer managed key
     kms_eu, ec2_eu = client(endpoint, "kms", owner, "eu-west-1"), client(endpoint, "ec2", owner, "eu-west-1")

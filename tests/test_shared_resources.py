@@ -280,3 +280,13 @@ def test_an_unreadable_vault_policy_or_backup_plan_is_an_error(world, shared, tm
     assert unread.format(arn=arn) in reason
     if op == "GetBackupPlan":   # every vault of the Region: which one the unread plan copies from is unknown
         assert res[BACKUP][shared.vaults["plain"]][0] == "error"
+
+
+def test_an_ami_whose_other_volume_is_under_a_key_the_account_cant_use_fails(synced, shared):
+    """Launching needs the key of every encrypted volume of the AMI, not only its root's (moto's AMI model has
+    the root device only: the extra mapping is given at the emulator's edge, tests/shared_world.py)."""
+    _, res = synced
+    status, reason = res[SNAPSHOT][shared.images["two-devices"]]
+    assert status == "fail", reason
+    assert (f"Shared, but account {SHR_CONSUMER} gets no kms:CreateGrant, kms:Decrypt, kms:DescribeKey, "
+            f"kms:ReEncryptFrom on key {shared.keys['ami-nokey']} of its /dev/sdb volume") in reason

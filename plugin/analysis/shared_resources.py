@@ -110,6 +110,7 @@ class ResourceKey:
     policy: str | None = None
     grants: list[dict[str, Any]] | None = None
     readable: bool = False
+    part: str = ""               # which part of the resource it encrypts, when not the whole ("its /dev/sdb volume")
 
 
 def resource_key(ctx: Ctx, item: dict[str, Any], t: SharedType, region: str) -> ResourceKey:
@@ -117,7 +118,26 @@ def resource_key(ctx: Ctx, item: dict[str, Any], t: SharedType, region: str) -> 
     enc = item.get("_encryption")
     if enc != "kms":
         return ResourceKey(enc or UNKNOWN)
-    ref = item.get("_key_ref")
+    return _resolve_key(ctx, item.get("_key_ref"), t, region)
+
+
+def resource_keys(ctx: Ctx, item: dict[str, Any], t: SharedType, region: str) -> list[ResourceKey]:
+    """Its key, then the keys of its other parts (item `_more_keys`: [(part, key reference)], an AMI's
+    non-root volumes): whoever the resource is shared with needs every one of them."""
+    keys = [resource_key(ctx, item, t, region)]
+    for part, ref in item.get("_more_keys") or []:
+        k = _resolve_key(ctx, ref, t, region) if ref else ResourceKey(UNKNOWN)
+        k.part = part
+        if (k.arn or k.reference) not in {x.arn or x.reference for x in keys}:
+            keys.append(k)
+    return keys
+
+
+# worst first: the key a row reports, when a resource has several
+_KEY_ORDER = [DENY, NOT_ALLOWED, UNKNOWN, DEPENDS, ALLOW, "not_needed"]
+
+
+def _resolve_key(ctx: Ctx, ref: str | None, t: SharedType, region: str) -> ResourceKey:
     r = resolve_reference(ref or t.default_alias, ctx.account_id, region)   # no key id: the service's default
     key_id, info = find_key(ctx.index, r, ref)
     k = ResourceKey("kms", ref, account=r["account"], region=r["region"])
@@ -280,7 +300,8 @@ def _rows(ctx: Ctx, parent: Parent, t: SharedType) -> Iterator[dict[str, Any]]:
     row, item = parent.row, parent.item
     arn, region = row["arn"], row.get("region") or ctx.region
     policy = item.get("_policy") if t.sharing == "policy" else item.get("_shared_with")
-    k = resource_key(ctx, item, t, region)
+    keys = resource_keys(ctx, item, t, region)
+    k = keys[0]
     base = {"account_id": ctx.account_id, "region": region, "resource_arn": arn, "resource_type": t.resource_type,
             "key_reference": k.reference, "key_arn": k.arn, "key_type": k.type if k.encryption == "kms" else
             k.encryption, "key_account_id": k.account}
@@ -289,7 +310,7 @@ def _rows(ctx: Ctx, parent: Parent, t: SharedType) -> Iterator[dict[str, Any]]:
             f"the {t.attribute} attribute of {t.noun} {arn}"
         yield _unread(base, f"{what} could not be read, so who it admits is unknown")
     elif policy:
-        yield from _admitted_rows(ctx, base, k, arn, row, region, t,
+        yield from _admitted_rows(ctx, base, keys, arn, row, region, t,
                                   admitted(analyze(policy, ctx.account_id), ctx.account_id, t.accesses, org_of,
                                            resource=lambda st: arn) if t.sharing == "policy"
                                   else shared_with(policy, ctx.account_id, t, org_of))
@@ -300,7 +321,7 @@ def _rows(ctx: Ctx, parent: Parent, t: SharedType) -> Iterator[dict[str, Any]]:
                                 f"read, so where the recovery points of {t.noun} {arn} are copied to is unknown",
                           access=t.copies.name)
         else:
-            yield from _admitted_rows(ctx, base, k, arn, row, region, t,
+            yield from _admitted_rows(ctx, base, keys, arn, row, region, t,
                                       copied_to(copies, ctx.account_id, t.copies, org_of))
 
 
@@ -310,16 +331,21 @@ def _unread(base: dict[str, Any], reason: str, access: str = UNKNOWN) -> dict[st
             "identity_verdict": NOT_EVALUATED, "reason": reason}
 
 
-def _admitted_rows(ctx: Ctx, base: dict[str, Any], k: ResourceKey, arn: str, row: dict[str, Any], region: str,
-                   t: SharedType, found: Iterator[Admitted]) -> Iterator[dict[str, Any]]:
+def _admitted_rows(ctx: Ctx, base: dict[str, Any], keys: list[ResourceKey], arn: str, row: dict[str, Any],
+                   region: str, t: SharedType, found: Iterator[Admitted]) -> Iterator[dict[str, Any]]:
     idx = ctx.index
     org_of = idx.org_of if idx is not None else (lambda acct: None)
     for a in found:
-        verdict, kd, missing = (_key_side(k, a, arn, region, t, org_of) if a.decision.verdict in (ALLOW, DEPENDS)
-                                else ("not_evaluated", None, []))
-        link = _identity(ctx, a, arn, k, region, t) if a.decision.verdict == ALLOW else Link(NOT_EVALUATED)
+        k, (verdict, kd, missing) = keys[0], ("not_evaluated", None, [])
+        if a.decision.verdict in (ALLOW, DEPENDS):
+            # every key it needs; the row reports the worst (the first, among equals)
+            k, (verdict, kd, missing) = min(((key, _key_side(key, a, arn, region, t, org_of)) for key in keys),
+                                            key=lambda kv: _KEY_ORDER.index(kv[1][0]) if kv[1][0] in _KEY_ORDER else 2)
+        link = _identity(ctx, a, arn, keys, region, t) if a.decision.verdict == ALLOW else Link(NOT_EVALUATED)
         fix_statement, fix_cli = _fix(k, a, missing, arn, row, region, t, verdict)
-        yield {**base, "principal": a.who.value, "principal_type": a.who.type,
+        yield {**base, "key_reference": k.reference, "key_arn": k.arn, "key_covers": k.part or None,
+               "key_type": k.type if k.encryption == "kms" else k.encryption, "key_account_id": k.account,
+               "principal": a.who.value, "principal_type": a.who.type,
                "principal_account": a.who.account, "principal_org_id": a.who.org_id,
                "principal_label": a.who.label, "access": a.access.name, "actions": a.actions,
                "statement": a.decision.decided_by, "resource_verdict": a.decision.verdict,
@@ -348,7 +374,7 @@ def _reason(t: SharedType, arn: str, a: Admitted, k: ResourceKey, verdict: str, 
         side += f", depending on {', '.join(a.decision.depends_on)}"
     elif a.decision.verdict in (DENY, NOT_ALLOWED):
         return f"{a.who.label} is not let {a.access.verb or a.access.name} {t.noun} {arn}: {a.decision.reason}."
-    key = k.arn or (t.default_alias if k.type == "aws_managed" else "its key")
+    key = (k.arn or (t.default_alias if k.type == "aws_managed" else "its key")) + (f" ({k.part})" if k.part else "")
     if verdict == "not_needed" and a.access.cmk_required:
         return (f"{side}; its key {key} is customer managed: {t.service_name or t.service} encrypts what arrives "
                 f"with it in account {k.account}, no KMS permission of theirs is needed.")
@@ -400,14 +426,15 @@ def _fix(k: ResourceKey, a: Admitted, missing: list[str], arn: str, row: dict[st
     return json.dumps(st), f.create_grant
 
 
-def _identity(ctx: Ctx, a: Admitted, arn: str, k: ResourceKey, region: str, t: SharedType) -> Link:
+def _identity(ctx: Ctx, a: Admitted, arn: str, keys: list[ResourceKey], region: str, t: SharedType) -> Link:
     if a.who.type != "principal" or not a.who.account or a.who.account == ctx.account_id:
         return Link(NOT_EVALUATED, reason="not evaluated: only a role or user of another account is")
     kms: list[tuple[str, str, dict[str, Any]]] = []
-    if k.encryption == "kms" and k.arn:
-        kctx = {"kms:ViaService": [f"{t.service}.{region}.amazonaws.com"], "aws:SecureTransport": "true",
-                **t.context(arn)}
-        kms = [(op, k.arn, kctx) for op in a.access.kms]
+    kctx = {"kms:ViaService": [f"{t.service}.{region}.amazonaws.com"], "aws:SecureTransport": "true",
+            **t.context(arn)}
+    for k in keys:
+        if k.encryption == "kms" and k.arn:
+            kms += [(op, k.arn, kctx) for op in a.access.kms]
     return identity_link(ctx.index, a.who.value, a.who.account, request=(a.access.actions[0], arn),
                          resource_owner=ctx.account_id, kms_requests=kms, request_context={"aws:SecureTransport": "true"},
                          fix_resource=arn)
@@ -440,7 +467,10 @@ PATH_COLUMNS = [
     Col("resource_depends_on", STR_LIST),
     Col("key_reference", STR, "The key as the resource names it (NULL: the service's default)"),
     Col("key_arn", STR), Col("key_type", STR, "aws_encryption_key_types.key_type, or aws_owned / none"),
-    Col("key_account_id", STR), Col("kms_operations", STR_LIST, "What the service asks KMS for on its behalf"),
+    Col("key_account_id", STR),
+    Col("key_covers", STR, "What the key encrypts when it is not the whole resource (an AMI's other volumes: "
+                           "the row names the worst of its keys)"),
+    Col("kms_operations", STR_LIST, "What the service asks KMS for on its behalf"),
     Col("key_verdict", STR, "allow | not_allowed | deny | depends | unknown | not_needed | not_evaluated"),
     Col("key_decided_by", STR), Col("key_depends_on", STR_LIST), Col("key_not_applying", STR_LIST),
     Col("missing_operations", STR_LIST),

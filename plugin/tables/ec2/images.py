@@ -2,8 +2,8 @@
 Owners=self) and who may launch them (DescribeImageAttribute launchPermission, once per owned AMI).
 
 An AMI's key is its root device's: the block device mapping's KmsKeyId, or, when the answer leaves it
-out, its snapshot's (DescribeSnapshots, once per encrypted AMI). Other devices' keys are not
-evaluated (docs/shared-resources.md)."""
+out, its snapshot's (one DescribeSnapshots per AMI for all such devices). Its other encrypted EBS
+devices' keys are needed at launch too (`_more_keys`, docs/shared-resources.md)."""
 
 from __future__ import annotations
 
@@ -54,11 +54,21 @@ def enrich_image(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
         for p in perms if isinstance(p, dict)
         and (p.get("UserId") or p.get("Group") or p.get("OrganizationArn") or p.get("OrganizationalUnitArn"))]
     ebs = _root_ebs(item)
-    key = ebs.get("KmsKeyId")
-    if ebs.get("Encrypted") and not key and ebs.get("SnapshotId"):
-        s = ctx.call("ec2", "DescribeSnapshots", resource_arn=arn, expect="Snapshots", SnapshotIds=[ebs["SnapshotId"]])
-        key = next((x.get("KmsKeyId") for x in (s or {}).get("Snapshots") or [] if isinstance(x, dict)), None)
+    devices = [(m.get("DeviceName") or "", m["Ebs"]) for m in item.get("BlockDeviceMappings") or []
+               if isinstance(m, dict) and isinstance(m.get("Ebs"), dict) and m["Ebs"].get("Encrypted")]
+    unknown = [e["SnapshotId"] for _, e in devices if not e.get("KmsKeyId") and e.get("SnapshotId")]
+    of_snapshot: dict[str, Any] = {}
+    if unknown:
+        s = ctx.call("ec2", "DescribeSnapshots", resource_arn=arn, expect="Snapshots", SnapshotIds=unknown)
+        of_snapshot = {x.get("SnapshotId"): x.get("KmsKeyId") for x in (s or {}).get("Snapshots") or []
+                       if isinstance(x, dict)}
+    key = ebs.get("KmsKeyId") or of_snapshot.get(ebs.get("SnapshotId"))
+    # an encrypted volume's key, unknown when neither answer gave it (never assumed to be aws/ebs)
+    item["_more_keys"] = [(f"its {name} volume", e.get("KmsKeyId") or of_snapshot.get(e.get("SnapshotId")))
+                          for name, e in devices if e is not ebs]
     set_encryption(item, ebs.get("Encrypted"), key)
+    if ebs.get("Encrypted") and not key:
+        item["_encryption"] = "unknown"
     return item
 
 
