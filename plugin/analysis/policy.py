@@ -50,7 +50,20 @@ def _load(policy: Any, warn: list[str]) -> Any:
 
 
 def analyze(policy: dict | str | bytes | None, owner_account: str) -> Analysis:
-    """Analyse a resource policy owned by `owner_account`. Never raises (see module docstring)."""
+    """Analyse a resource policy owned by `owner_account`. Never raises (see module docstring).
+    A policy text is analysed once per process: the derived tables ask for the same key and bucket
+    policies many times (every path, permission and intent row), and an Analysis is never changed."""
+    if isinstance(policy, str) and isinstance(owner_account, str):
+        return _analyze_text(policy, owner_account)
+    return _analyze(policy, owner_account)
+
+
+@functools.lru_cache(maxsize=4096)
+def _analyze_text(policy: str, owner_account: str) -> Analysis:
+    return _analyze(policy, owner_account)
+
+
+def _analyze(policy: dict | str | bytes | None, owner_account: str) -> Analysis:
     owner = owner_account if isinstance(owner_account, str) else ("" if owner_account is None else str(owner_account))
     warnings: list[str] = []
     try:

@@ -76,6 +76,7 @@ class DuckDBWriter:
         self._logger = logger
         self._con: duckdb.DuckDBPyConnection | None = None
         self._tables: dict[str, _TableState] = {}
+        self._column_names: dict[str, set[str] | None] = {}   # tables this sync did not migrate
         self.rows_written: dict[str, int] = {}
         self.rows_deleted: dict[str, int] = {}
         self.rows_kept: dict[str, int] = {}   # stale rows of unread scopes kept (delete_stale)
@@ -296,7 +297,7 @@ class DuckDBWriter:
         the number of rows kept and their newest sync time."""
         if self.write_mode != "overwrite-delete-stale":
             return 0
-        if table not in self._tables and self._existing_columns(table) is None:
+        if self._columns_of(table) is None:
             return 0
         where = f"{quote(SOURCE_NAME_COLUMN)} = ? AND {quote(SYNC_TIME_COLUMN)} < ?"
         params: list[Any] = [source_name, _utc(sync_time)]
@@ -309,12 +310,22 @@ class DuckDBWriter:
         self.rows_deleted[table] = self.rows_deleted.get(table, 0) + n
         return n
 
+    def _columns_of(self, table: str) -> set[str] | None:
+        """The table's column names (None: no such table): from this sync's migration when it made or
+        changed the table, else asked once (the end of a sync asks for every table)."""
+        if table in self._tables:
+            return set(self._tables[table].columns)
+        if table not in self._column_names:
+            cols = self._existing_columns(table)
+            self._column_names[table] = None if cols is None else {c.name for c in cols}
+        return self._column_names[table]
+
     def _keep_unread(self, table: str, source_name: str, sync_time: dt.datetime, stale: str,
                      stale_params: list[Any]) -> tuple[str, list[Any]] | None:
         """The condition matching `table`'s stale rows that belong to an unread scope, or None."""
-        if table == COVERAGE_TABLE or self._existing_columns(COVERAGE_TABLE) is None:
+        if table == COVERAGE_TABLE or self._columns_of(COVERAGE_TABLE) is None:
             return None
-        columns = {c.name for c in self._existing_columns(table) or []}
+        columns = self._columns_of(table) or set()
         if "account_id" not in columns:
             return None
         scopes = self._exec(
