@@ -225,14 +225,14 @@ def extend_world(w: Any, server: Any) -> Extras:
     """The comparison's own resources, made before IAM enforcement is switched on."""
     import boto3
 
-    from plugin.demo.world import COMPUTE, COMPUTE_READER, DATA, SCANNER, _create_key, _shape_key
+    from plugin.demo.world import COMPUTE, COMPUTE_READER, DATA, SCANNER, create_key, shape_key
 
     ex = Extras()
     kms = w.admin("kms", DATA)
     s3 = w.admin("s3", DATA)
 
     def key(name: str, **kw: Any) -> dict[str, Any]:
-        meta = _create_key(kms, Description=f"compare: {name}", **kw)
+        meta = create_key(kms, Description=f"compare: {name}", **kw)
         ex.keys[name] = meta["Arn"]
         return meta
 
@@ -258,7 +258,7 @@ def extend_world(w: Any, server: Any) -> Extras:
     # moto has no ImportKeyMaterial and reports an EXTERNAL key Enabled: that is the state of a key
     # whose material has been imported (the demo world's other EXTERNAL key is shaped to PendingImport).
     hsm = key("cloudhsm-key-store")
-    _shape_key(DATA, "us-east-1", hsm["KeyId"], origin="AWS_CLOUDHSM")
+    shape_key(DATA, "us-east-1", hsm["KeyId"], origin="AWS_CLOUDHSM")
     store_id, cluster_id = "cks-0123456789abcdef0", "cluster-1a23b4cdefg"
     _describe_key_extra(server, {hsm["KeyId"]: {"CustomKeyStoreId": store_id, "CloudHsmClusterId": cluster_id}})
     # AWS rejects rotation calls for keys in a custom key store; moto would answer "false".
