@@ -27,6 +27,7 @@ from .org_world import Org, build_org
 from .scenario_world import ScenarioCases, build_scenarios
 from .chain_world import ChainCases, build_chain
 from .shared_world import SharedCases, build_shared
+from .kms_controls_world import KmsCases, build_kms_cases
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{SCANNER}:root"}, "Action": "sts:AssumeRole"}]})
@@ -73,6 +74,7 @@ class Worlds:
     scenarios: ScenarioCases
     chain: ChainCases
     shared: SharedCases
+    kms: KmsCases
 
 
 @pytest.fixture(scope="session")
@@ -88,8 +90,15 @@ def worlds(moto_server: RecordingMotoServer, moto_endpoint: str) -> Worlds:
     scenarios = build_scenarios(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
     chain = build_chain(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
     shared = build_shared(moto_endpoint, actions, TRUST)
+    kms = build_kms_cases(moto_endpoint, actions, moto_server, TRUST)
     enable_iam_enforcement(moto_endpoint)
-    return Worlds(world, cases, org, access, scenarios, chain, shared)
+    return Worlds(world, cases, org, access, scenarios, chain, shared, kms)
+
+
+@pytest.fixture(scope="session")
+def kms_cases(worlds: Worlds) -> KmsCases:
+    """The KMSC account's keys for the KMS controls (tests/kms_controls_world.py)."""
+    return worlds.kms
 
 
 @pytest.fixture(scope="session")

@@ -65,6 +65,8 @@ def test_every_bundled_check_has_a_test_here():
     tested |= {"shared_resource_aws_managed_key", "shared_resource_key_unusable",  # tests/test_shared_resources.py
                "snapshot_shared_key_unusable", "snapshot_public", "ebs_default_key_aws_managed",
                "backup_copy_key_unusable"}
+    tested |= {"kms_key_pending_deletion_or_disabled", "kms_cmk_unused", "kms_key_multi_region",  # test_kms_controls.py
+               "kms_imported_key_material_expiring", "kms_key_external_admin"}
     assert ids == tested
 
 

@@ -74,7 +74,12 @@ PAIRS = [  # (our check, Prowler's check)
     ("kms_cmk_rotation_disabled", "kms_cmk_rotation_enabled"),
     ("kms_key_policy_public", "kms_key_not_publicly_accessible"),
     ("s3_kms_encryption", "s3_bucket_kms_encryption"),
+    # the controls both implement one to one: our finding as it is
+    ("kms_key_pending_deletion_or_disabled", "kms_cmk_not_deleted_unintentionally"),
+    ("kms_cmk_unused", "kms_cmk_are_used"),
+    ("kms_key_multi_region", "kms_cmk_not_multi_region"),
 ]
+DIRECT = [ours for ours, _ in PAIRS[3:]]
 OUR_S3_CHECKS = ["s3_aws_managed_key_cross_account", "s3_key_unusable_by_bucket_principals",
                  "s3_encryption_key_unusable_state"]
 
@@ -512,7 +517,14 @@ def load_facts(db: Path) -> dict[str, Any]:
         "buckets": {r["arn"]: r for r in rows("SELECT arn, account_id, region FROM aws_s3_buckets")},
         "errors": rows("SELECT account_id, region, service, operation, resource_arn, error_code "
                        "FROM aws_encryption_sync_errors"),
+        "key_grants": {r["key_arn"] for r in rows("SELECT DISTINCT key_arn FROM aws_kms_key_grants")},
+        "key_aliases": {r["arn"] for r in rows(
+            "SELECT k.arn FROM aws_kms_aliases a JOIN aws_kms_keys k ON k.key_id = a.target_key_id "
+            "AND k.account_id = a.account_id AND k.region = a.region")},
     }
+    from plugin.checks.views import create_views  # the checks' shared view, read as a fact here
+    create_views(con)
+    facts["key_users"] = {r["key_arn"] for r in rows("SELECT DISTINCT key_arn FROM aws_encryption_key_users")}
     con.close()
     return facts
 
@@ -551,11 +563,11 @@ PROWLER_NORM = {"PASS": "pass", "FAIL": "fail", "MANUAL": "error"}
 
 def ours_verdicts(report: dict[str, Any], facts: dict[str, Any]) -> dict[str, dict[str, Verdict]]:
     by_check = {c["id"]: {f["resource_arn"]: f for f in c["findings"]} for c in report["checks"]}
-    for cid in ("kms_cmk_rotation_disabled", "kms_key_policy_public", *OUR_S3_CHECKS):
+    for cid in ("kms_cmk_rotation_disabled", "kms_key_policy_public", *OUR_S3_CHECKS, *DIRECT):
         if cid not in by_check:
             raise Abort(f"our report has no check {cid}")
     out: dict[str, dict[str, Verdict]] = {}
-    for cid in ("kms_cmk_rotation_disabled", "kms_key_policy_public"):
+    for cid in ("kms_cmk_rotation_disabled", "kms_key_policy_public", *DIRECT):
         out[cid] = {arn: Verdict(OURS_NORM[f["status"]], f["status"], f["reason"]) for arn, f in by_check[cid].items()}
     s3: dict[str, Verdict] = {}
     for arn in facts["buckets"]:
@@ -728,7 +740,17 @@ def _r_encryption_unreadable(row: Row, f: dict[str, Any]) -> bool:
     return bool(_sync_error(f, row.resource, "GetBucketEncryption"))
 
 
-ROT, PUB, S3P = PAIRS
+def _state(row: Row, f: dict[str, Any], *states: str) -> bool:
+    k = _key(f, row.resource)
+    return k.get("key_manager") == "CUSTOMER" and k.get("key_state") in states
+
+
+def _r_no_sign_of_use(row: Row, f: dict[str, Any]) -> bool:
+    return (_state(row, f, "Enabled") and row.resource not in f["key_users"] and row.resource not in f["key_grants"]
+            and row.resource not in f["key_aliases"])
+
+
+ROT, PUB, S3P, DEL, USED, MRK = PAIRS
 RULES: dict[str, tuple[tuple[str, str], tuple[str, str], Callable[[Row, dict[str, Any]], bool], str]] = {
     "imported-key-material": (ROT, ("n/a", "fail"), _r_imported,
         "Key with imported (EXTERNAL) key material: AWS cannot rotate it automatically (EnableKeyRotation is "
@@ -778,6 +800,29 @@ RULES: dict[str, tuple[tuple[str, str], tuple[str, str], Callable[[Row, dict[str
         "(s3_encryption_key_unusable_state)."),
     "bucket-encryption-unreadable": (S3P, ("error", "fail"), _r_encryption_unreadable,
         "GetBucketEncryption failed: the default encryption is unknown. Prowler reports FAIL; ours error."),
+    "disabled-key": (DEL, ("fail", "n/a"), lambda r, f: _state(r, f, "Disabled"),
+        "Disabled customer managed key: every request to use it fails now (key-state). Prowler's check leaves "
+        "disabled keys out (unless --scan-unused-services); ours FAIL, naming the synced resources under it."),
+    "pending-import-deletion-check": (DEL, ("n/a", "pass"), lambda r, f: _state(r, f, "PendingImport"),
+        "Key with no (or expired) imported material: not scheduled for deletion, but unusable; ours leaves it to "
+        "kms_imported_key_material_expiring (skip), Prowler PASS. Scope only."),
+    "enabled-without-sign-of-use": (USED, ("fail", "pass"), _r_no_sign_of_use,
+        "Enabled customer managed key that no synced resource is encrypted under, with no grant and no alias. "
+        "Prowler reports every Enabled key as 'being used' without looking; ours FAIL at low severity, telling "
+        "to confirm with CloudTrail first (posture data can't see direct Encrypt/Decrypt calls)."),
+    "pending-deletion-use-check": (USED, ("n/a", "pass"), lambda r, f: _state(r, f, "PendingDeletion"),
+        "Key pending deletion: Prowler PASS ('not being used but it has scheduled deletion'); ours leaves it to "
+        "kms_key_pending_deletion_or_disabled (skip). Scope only."),
+    "pending-import-use-check": (USED, ("pass", "fail"), lambda r, f: _state(r, f, "PendingImport")
+                                 and (r.resource in f["key_grants"] or r.resource in f["key_aliases"]
+                                      or r.resource in f["key_users"]),
+        "Key pending import with an alias, grant or resource naming it: something expects to use it (ours "
+        "pass: in use; its unusable state is kms_imported_key_material_expiring's finding); Prowler FAIL "
+        "('not being used', from the state alone)."),
+    "multi-region-scope": (MRK, ("pass", "n/a"), lambda r, f: _state(r, f, "Disabled", "PendingDeletion",
+                                                                       "PendingImport", "Unavailable"),
+        "Single-Region customer managed key that is not Enabled: Prowler evaluates Enabled keys only; ours "
+        "every customer managed key. Scope only."),
 }
 
 
@@ -940,7 +985,7 @@ def main(argv: list[str] | None = None) -> int:
           f"resources ({world.endpoint}, IAM enforcement on)")
     if pw.install_seconds is not None:
         print(f"Prowler install: {pw.install_seconds:.0f} s")
-    what = "3 compared checks" if args.checks_only else "--services " + " ".join(args.services)
+    what = f"{len(PAIRS)} compared checks" if args.checks_only else "--services " + " ".join(args.services)
     timing = timing_summary(rounds)
     n = len(rounds)
     print(f"Wall time over {n} run(s) (min / median), load average {load_before[0]:.1f} before, "

@@ -29,6 +29,7 @@ KMS_USE = {
     "allows_describe_key": "kms:DescribeKey",
     "allows_create_grant": "kms:CreateGrant",
     "allows_put_key_policy": "kms:PutKeyPolicy",
+    "allows_schedule_key_deletion": "kms:ScheduleKeyDeletion",
 }
 S3_USE = {
     "grants_object_read": "s3:GetObject",

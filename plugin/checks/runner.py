@@ -57,10 +57,13 @@ class CheckResult:
 def open_read_only(db_path: str | Path) -> duckdb.DuckDBPyConnection:
     """The posture database, read-only and sandboxed (plugin/store/files.py); CheckError (one line)
     when it can't be opened."""
+    from .views import create_views
     try:
-        return store_files.open_read_only(db_path)
+        con = store_files.open_read_only(db_path)
     except WriterError as e:
         raise CheckError(str(e)) from None
+    create_views(con)
+    return con
 
 
 def our_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
