@@ -197,6 +197,7 @@ def expected_rows(world: fake_aws.World) -> dict[str, int]:
             keys, _ = world.keys(a, r)
             exp["aws_kms_aliases"] += len(world.aliases(a, r))
             exp["aws_ec2_regional_configs"] += 1   # the EBS defaults: one row per account and region
+            exp["aws_s3_access_points"] += len(world.access_points(a, r))
             for k in keys:
                 meta = world.key_metadata(a, r, k)
                 exp["aws_kms_keys"] += 1
@@ -217,6 +218,7 @@ def expected_rows(world: fake_aws.World) -> dict[str, int]:
                     exp[table] += 1
                 except fake_aws.ApiError:
                     pass
+        exp["aws_s3_accounts"] += 1   # GetPublicAccessBlock: a row also when the account has none
         exp.update(world.iam_rows(a))
         exp.update(world.shared_rows(a))   # secrets, queues, topics: one row each
         exp.update(world.snapshot_rows(a))   # EBS snapshots (+ one attributes row each), DB snapshots

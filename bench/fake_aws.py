@@ -30,9 +30,12 @@ Protocol details it follows (what botocore 1.44 sends and parses):
 - S3 Control (REST XML under `/v20180820/`, signed as service `s3`, the account in the
   `x-amz-account-id` header, which must be the caller's; the host is not read, so requests sent to the
   endpoint's own host, as the plugin does for an immutable custom endpoint, are served):
-  ListAccessPoints (maxResults, nextToken, bucket) and GetAccessPointPolicy (NoSuchAccessPointPolicy)
-  per account and region; ListMultiRegionAccessPoints and GetMultiRegionAccessPointPolicy
-  (Established and Proposed) in us-west-2 only, as AWS routes them.
+  ListAccessPoints (maxResults, nextToken, bucket), GetAccessPoint (its PublicAccessBlockConfiguration,
+  CreationDate, Endpoints; NoSuchAccessPoint) and GetAccessPointPolicy (NoSuchAccessPointPolicy) per
+  account and region; GetPublicAccessBlock (`/v20180820/configuration/publicAccessBlock`, the account's
+  own Block Public Access, in any Region; 404 NoSuchPublicAccessBlockConfiguration when it has none);
+  ListMultiRegionAccessPoints and GetMultiRegionAccessPointPolicy (Established and Proposed) in
+  us-west-2 only, as AWS routes them.
 - Organizations (JSON 1.1, `X-Amz-Target: AWSOrganizationsV20161128.DescribeOrganization`): every
   account of the world is in one organisation whose management account is the first; any other
   caller gets AWSOrganizationsNotInUseException. Other Organizations operations count as
@@ -116,12 +119,13 @@ Protocol details it follows (what botocore 1.44 sends and parses):
 Speed: an asyncio BufferedProtocol HTTP/1.1 server (no task per request; replies due in the same
 millisecond share one timer). The world is immutable, so each distinct request's answer is
 computed once and cached; at start-up the answers to every per-resource request the plugin makes
-(DescribeKey ... GetBucketLogging, GetAccessPointPolicy, GetMultiRegionAccessPointPolicy,
-DescribeOrganization, every GetAccountAuthorizationDetails page at MaxItems=1000, GetResourcePolicy,
-GetQueueAttributes, ListQueueTags, GetTopicAttributes, ListTagsForResource, DescribeSnapshotAttribute,
+(DescribeKey ... GetBucketLogging, GetAccessPoint, GetAccessPointPolicy,
+GetMultiRegionAccessPointPolicy, S3 Control's GetPublicAccessBlock in us-east-1, DescribeOrganization,
+every GetAccountAuthorizationDetails page at MaxItems=1000, GetResourcePolicy, GetQueueAttributes,
+ListQueueTags, GetTopicAttributes, ListTagsForResource, DescribeSnapshotAttribute,
 DescribeImageAttribute, GetEbsEncryptionByDefault, GetEbsDefaultKmsKeyId, DescribeDBSnapshotAttributes,
-DescribeDBClusterSnapshotAttributes, GetBackupVaultAccessPolicy, ListTags, GetBackupPlan, with the plugin's
-parameters) are computed ("prewarm", ~1-2 s for 5,000 keys), so a sync is served from memory.
+DescribeDBClusterSnapshotAttributes, GetBackupVaultAccessPolicy, ListTags, GetBackupPlan, with the
+plugin's parameters) are computed ("prewarm", ~1-2 s for 5,000 keys), so a sync is served from memory.
 `--no-prewarm --cache-entries 0` computes every answer per request (slower; bench/load_fake.py measures both).
 
 Control (no Authorization header): `GET /__stats` returns the counters as JSON;
@@ -134,7 +138,9 @@ from hashes of its own, so the keys' and buckets' earlier answers are unchanged)
 delivery group on each account-region's log bucket, 4 % public READ, 10 % READ for the next
 account); 8 % of buckets replicate (a third to the next account, half with a ReplicaKmsKeyID); 15 %
 log to their account-region's log bucket; 0-3 access points per account and region (60 % with a
-policy); `--mraps N` Multi-Region Access Points per account (default 0).
+policy; 85 % with all four Block Public Access settings on, 15 % all off); `--mraps N` Multi-Region
+Access Points per account (default 0); each account's own Block Public Access: 70 % all four on, 10 %
+the ACL ones only, 5 % configured all off, 15 % none (NoSuchPublicAccessBlockConfiguration).
 
 Usage: python bench/fake_aws.py --accounts 2 --regions 1 --keys 2500 --buckets 1100 --port 0
 """
@@ -187,6 +193,8 @@ XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
 S3C_PREFIX = "/v20180820/"
 # The only Region that answers the Multi-Region Access Point control plane (aws partition).
 MRAP_REGION = "us-west-2"
+# The benches' custom_endpoint_signing_region: where the plugin makes account-level calls (prewarm only).
+GLOBAL_REGION = "us-east-1"
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
 IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
@@ -412,6 +420,12 @@ def canonical_id(acct: str) -> str:
 
 def iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(ts))
+
+
+def _pab_xml(cfg: dict[str, bool]) -> str:
+    """A PublicAccessBlockConfiguration's four settings, in the API reference's order."""
+    return "".join(f"<{k}>{'true' if cfg[k] else 'false'}</{k}>"
+                   for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"))
 
 
 def xml_escape(s: str) -> str:
@@ -1017,6 +1031,12 @@ class World:
                                       "Alias": f"{name}-{g:016x}-s3alias", "BucketAccountId": acct,
                                       "VpcId": f"vpc-{g:017x}" if (g >> 16) % 3 == 0 else "",
                                       "Policy": None}
+                # GetAccessPoint only (a hash of its own, so the listing and policy answers are unchanged):
+                # its own Block Public Access, fixed at creation (on by default: 85 % all four true, 15 %
+                # all four false), and its creation date, after its bucket's
+                gp = self.h("ap-pab", acct, region, j)
+                ap["BlockPublic"] = gp % 100 >= 15
+                ap["CreationDate"] = b.created + (gp >> 8) % (365 * DAY)
                 pr = (g >> 24) % 100
                 if pr < 60:
                     principal = f"arn:aws:iam::{other}:root" if pr < 12 and other else \
@@ -1027,6 +1047,20 @@ class World:
                          "Resource": [arn, f"{arn}/object/*"]}]}, separators=(",", ":"))
                 out.append(ap)
         return out
+
+    def account_public_access_block(self, acct: str) -> dict[str, bool] | None:
+        """The account's own S3 Block Public Access (S3 Control GetPublicAccessBlock), or None when it has
+        none (NoSuchPublicAccessBlockConfiguration): 70 % all four settings true, 10 % the ACL ones only
+        (BlockPublicAcls, IgnorePublicAcls), 5 % configured with all four false, 15 % none; none outside
+        the world. A hash of its own."""
+        if acct not in self.account_set:
+            return None
+        r = self.h("account-pab", acct) % 100
+        if r >= 85:
+            return None
+        acls, policy = r < 80, r < 70
+        return {"BlockPublicAcls": acls, "IgnorePublicAcls": acls, "BlockPublicPolicy": policy,
+                "RestrictPublicBuckets": policy}
 
     def mraps(self, acct: str) -> list[dict[str, Any]]:
         """`mraps_per_account` Multi-Region Access Points (0 by default), each over buckets of the
@@ -2259,6 +2293,11 @@ class Server:
             control = [(region, f"{S3C_PREFIX}accesspoint/{ap['Name']}/policy")
                        for region in w.regions for ap in w.access_points(acct, region)]
             control += [(MRAP_REGION, f"{S3C_PREFIX}mrap/instances/{m['Name']}/policy") for m in w.mraps(acct)]
+            # GetAccessPoint per access point, and the account's own GetPublicAccessBlock where the plugin asks
+            # it (the global region of the bench specs' custom endpoint, custom_endpoint_signing_region)
+            control += [(region, f"{S3C_PREFIX}accesspoint/{ap['Name']}")
+                        for region in w.regions for ap in w.access_points(acct, region)]
+            control.append((GLOBAL_REGION, f"{S3C_PREFIX}configuration/publicAccessBlock"))
             for region, target in control:
                 self._prewarm(("s3c", acct, acct, region, "GET", target), self.s3control_compute, "GET", target, acct,
                               acct, region)
@@ -2582,6 +2621,10 @@ class Server:
             op = "ListMultiRegionAccessPoints"
         elif rest.startswith("mrap/instances/") and rest.endswith("/policy"):
             op, name = "GetMultiRegionAccessPointPolicy", unquote(rest[len("mrap/instances/"):-len("/policy")])
+        elif rest == "configuration/publicAccessBlock":
+            op = "GetPublicAccessBlock"
+        elif rest.startswith("accesspoint/") and rest[len("accesspoint/"):] and "/" not in rest[len("accesspoint/"):]:
+            op, name = "GetAccessPoint", unquote(rest[len("accesspoint/"):])
         else:
             op = "Unsupported"
         if method != "GET":
@@ -2622,6 +2665,20 @@ class Server:
                 token = f"<NextToken>{nxt}</NextToken>" if nxt else ""
                 body = (f'{head}<{result} xmlns="{S3C_NS}"><{list_tag}>{"".join(xml_items)}</{list_tag}>{token}'
                         f"</{result}>")
+            elif op == "GetPublicAccessBlock":
+                # account-level, not regional: answered in any Region (the plugin asks in the global one)
+                cfg = w.account_public_access_block(acct)
+                if cfg is None:
+                    raise ApiError(404, "NoSuchPublicAccessBlockConfiguration",
+                                   "The public access block configuration was not found")
+                body = (f'{head}<PublicAccessBlockConfiguration xmlns="{S3C_NS}">{_pab_xml(cfg)}'
+                        "</PublicAccessBlockConfiguration>")
+            elif op == "GetAccessPoint":
+                ap = next((a for a in w.access_points(acct, region) if a["Name"] == name), None)
+                if ap is None:
+                    raise ApiError(404, "NoSuchAccessPoint", "The specified accesspoint does not exist")
+                body = (f'{head}<GetAccessPointResult xmlns="{S3C_NS}">{self._get_access_point_xml(ap, region)}'
+                        "</GetAccessPointResult>")
             elif op == "GetAccessPointPolicy":
                 ap = next((a for a in w.access_points(acct, region) if a["Name"] == name), None)
                 if ap is None:
@@ -2655,6 +2712,25 @@ class Server:
         return (f"<AccessPoint><Name>{a['Name']}</Name><NetworkOrigin>{'VPC' if vpc else 'Internet'}</NetworkOrigin>"
                 f"{vpc}<Bucket>{a['Bucket']}</Bucket><AccessPointArn>{a['AccessPointArn']}</AccessPointArn>"
                 f"<Alias>{a['Alias']}</Alias><BucketAccountId>{a['BucketAccountId']}</BucketAccountId></AccessPoint>")
+
+    @staticmethod
+    def _get_access_point_xml(a: dict[str, Any], region: str) -> str:
+        """GetAccessPoint's members, in the order of the API reference (no DataSourceId/Type: not an FSx one)."""
+        vpc = f"<VpcConfiguration><VpcId>{a['VpcId']}</VpcId></VpcConfiguration>" if a["VpcId"] else ""
+        on = a["BlockPublic"]
+        pab = _pab_xml({"BlockPublicAcls": on, "IgnorePublicAcls": on, "BlockPublicPolicy": on,
+                        "RestrictPublicBuckets": on})
+        endpoints = "".join(f"<entry><key>{k}</key><value>{v}</value></entry>" for k, v in (
+            ("ipv4", f"s3-accesspoint.{region}.amazonaws.com"),
+            ("fips", f"s3-accesspoint-fips.{region}.amazonaws.com"),
+            ("fips_dualstack", f"s3-accesspoint-fips.dualstack.{region}.amazonaws.com"),
+            ("dualstack", f"s3-accesspoint.dualstack.{region}.amazonaws.com")))
+        return (f"<Name>{a['Name']}</Name><Bucket>{a['Bucket']}</Bucket>"
+                f"<NetworkOrigin>{'VPC' if vpc else 'Internet'}</NetworkOrigin>{vpc}"
+                f"<PublicAccessBlockConfiguration>{pab}</PublicAccessBlockConfiguration>"
+                f"<CreationDate>{iso(a['CreationDate'])}</CreationDate><Alias>{a['Alias']}</Alias>"
+                f"<AccessPointArn>{a['AccessPointArn']}</AccessPointArn><Endpoints>{endpoints}</Endpoints>"
+                f"<BucketAccountId>{a['BucketAccountId']}</BucketAccountId>")
 
     @staticmethod
     def _mrap_xml(acct: str, m: dict[str, Any]) -> str:

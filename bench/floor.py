@@ -24,7 +24,12 @@ policy analysis, no error rows.
   Ownership is BucketOwnerEnforced (asked when not configured or unreadable), GetBucketReplication,
   GetBucketLogging.
 * Per (account, region): S3 Control ListAccessPoints (AccountId, MaxResults=1000) pages, then one task
-  per access point: GetAccessPointPolicy (AccountId, Name).
+  per access point: GetAccessPoint, then GetAccessPointPolicy (AccountId, Name), as
+  plugin/tables/s3/access_points.py.
+* Per account, in the global region, as plugin/tables/s3/accounts.py: S3 Control GetPublicAccessBlock
+  (AccountId), only in the process that owns the account's account-level work (`--split shard`: the
+  shard of the unit (account, "*"), as the sync's `ctx.owns("*")`; `--split account`: the account's one
+  process), so once per account in every split; NoSuchPublicAccessBlockConfiguration is "none".
 * Per (account, region), as plugin/tables/secretsmanager/secrets.py, sqs/queues.py and sns/topics.py:
   Secrets Manager ListSecrets (MaxResults=100, NextToken) pages, then one task per secret:
   GetResourcePolicy (SecretId=ARN); SQS ListQueues (MaxResults=1000, NextToken) pages, then one task
@@ -59,9 +64,10 @@ policy analysis, no error rows.
   following Marker while IsTruncated, once for all the IAM tables (plugin/tables/iam/
   authorization_details.py); in every process of `--split shard`, as the IAM tables are `every_shard`.
   The account's work is queued as the engine queues it: DescribeOrganization, the IAM read, the MRAP
-  listing, the bucket listing, then per region the key, alias, access point, secret, queue, topic, EBS
-  snapshot, AMI, EBS defaults (regional config), DB snapshot, DB cluster snapshot, backup vault and
-  backup plan listings (the region-scoped tables in registry order, plugin/tables/__init__.py).
+  listing, the account's GetPublicAccessBlock, the bucket listing, then per region the key, alias,
+  access point, secret, queue, topic, EBS snapshot, AMI, EBS defaults (regional config), DB snapshot,
+  DB cluster snapshot, backup vault and backup plan listings (the region-scoped tables in registry
+  order, plugin/tables/__init__.py).
 * S3 Control with an immutable custom endpoint: the plugin's Config (`inject_host_prefix=False`) and
   its `drop_account_host_label` hook (plugin/aws/clients.py), so requests go to the endpoint's host
   with the account in `x-amz-account-id` only.
@@ -334,8 +340,8 @@ class Floor:
         partition = arn.split(":")[1] if arn.count(":") >= 2 else self.spec["partition"]
         regions = a["regions"]
         # As plugin/source/engine.py _open_account: per region the region-scoped tables in registry
-        # order (keys, aliases, access points); the account-scoped ones (buckets, MRAPs, organisation)
-        # each inserted first, so they run in reverse registry order ahead of the regions.
+        # order (keys, aliases, access points); the account-scoped ones (buckets, S3 accounts, MRAPs,
+        # organisation) each inserted first, so they run in reverse registry order ahead of the regions.
         units: list[tuple[Callable[..., None], str]] = []
         for region in regions:
             if shard_owns(num, total, acct, region):
@@ -355,6 +361,7 @@ class Floor:
         mine = shard_owns(num, total, acct, "*") or any(shard_owns(num, total, acct, r) for r in regions)
         if mine:
             units.insert(0, (self.buckets_unit, g))
+            units.insert(0, (self.s3_account_unit, g))  # asks only where it owns (account, "*")
             units.insert(0, (self.mraps_unit, partition))
         units.insert(0, (self.iam_unit, g))  # every shard asks (every_shard); one read for the IAM tables
         units.insert(0, (self.organization_unit, g))  # every shard asks (every_shard)
@@ -432,7 +439,16 @@ class Floor:
     def access_point_task(self, s3c: Any, acct: str, name: str) -> None:
         with self.clock_count:
             self.resources += 1
+        self.call(s3c, "s3control.GetAccessPoint", "get_access_point", AccountId=acct, Name=name)
         self.call(s3c, "s3control.GetAccessPointPolicy", "get_access_point_policy", AccountId=acct, Name=name)
+
+    def s3_account_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
+        """The account's own Block Public Access, once per account (plugin/tables/s3/accounts.py)."""
+        num, total = self.shard
+        if not shard_owns(num, total, acct, "*"):
+            return
+        self.call(self.client(clients, creds, "s3control", region), "s3control.GetPublicAccessBlock",
+                  "get_public_access_block", AccountId=acct)
 
     def secrets_unit(self, acct: str, creds: dict, clients: dict, region: str, regions: list[str]) -> None:
         sm = self.client(clients, creds, "secretsmanager", region)

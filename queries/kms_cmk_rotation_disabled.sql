@@ -15,7 +15,7 @@
 -- remediation: Enable automatic rotation (period 90-2560 days, default 365).
 -- remediation_cli: aws kms enable-key-rotation --key-id <key-arn> --rotation-period-in-days 365
 -- references: https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html
--- compliance: CIS AWS Foundations 3.0.0: 3.6; AWS Security Hub: KMS.4; PCI DSS 4.0: 3.6.4
+-- compliance: CIS AWS Foundations 3.0.0: 3.6; AWS Security Hub: KMS.4; PCI DSS 4.0: 3.7.4
 -- peers: prowler kms_cmk_rotation_enabled; steampipe kms_cmk_rotation_enabled; AWS Config cmk-backing-key-rotation-enabled
 -- params: max_rotation_period_days=365
 WITH on_demand AS (

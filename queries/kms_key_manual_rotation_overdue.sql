@@ -14,7 +14,7 @@
 --   move aliases and resources to it. Custom key store: create a new key and re-encrypt.
 -- remediation_cli: aws kms rotate-key-on-demand --key-id <key-arn>  (imported material, after importing new material; custom key stores: a new key)
 -- references: https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html#rotate-keys-manually, https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys.html
--- compliance: CIS AWS Foundations 3.0.0: 3.6 (intent); PCI DSS 4.0: 3.6.4
+-- compliance: CIS AWS Foundations 3.0.0: 3.6 (intent); PCI DSS 4.0: 3.7.4
 -- peers: cloud-custodian kms-key last-rotation filter (user-composed)
 -- params: max_age_days=365
 WITH last AS (

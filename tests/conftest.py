@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -27,6 +27,7 @@ from .org_world import Org, build_org
 from .scenario_world import ScenarioCases, build_scenarios
 from .chain_world import ChainCases, build_chain
 from .shared_world import SharedCases, build_shared
+from .s3_controls_world import build_s3_controls
 from .kms_controls_world import KmsCases, build_kms_cases
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -89,8 +90,9 @@ def worlds(moto_server: RecordingMotoServer, moto_endpoint: str) -> Worlds:
     access = build_access_cases(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
     scenarios = build_scenarios(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
     chain = build_chain(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
-    shared = build_shared(moto_endpoint, actions, TRUST)
-    kms = build_kms_cases(moto_endpoint, actions, moto_server, TRUST)
+    shared = build_shared(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)
+    build_s3_controls(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, TRUST)  # tests/s3_controls_world.py CASES
+    kms = build_kms_cases(moto_endpoint, actions + MOTO_S3_ACTION_ALIASES, moto_server, TRUST)
     enable_iam_enforcement(moto_endpoint)
     return Worlds(world, cases, org, access, scenarios, chain, shared, kms)
 
@@ -151,3 +153,19 @@ def scanner_env(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
     for k, v in world.env.items():
         monkeypatch.setenv(k, v)
     return world
+
+
+@pytest.fixture
+def run_check(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """`aws-encryption check ARGS...` in process, from the repository root: (args, exit code, stdout, stderr)."""
+    import subprocess
+
+    import plugin.cli.main as cli
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+
+    def call(*args: str) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        code = cli.main(["check", *args])
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+    return call

@@ -58,6 +58,9 @@ def build_kms_cases(endpoint: str, audit_actions: list[str], server: Any, trust_
         url = sqs.create_queue(QueueName=f"kmsc-{case}", Attributes={"KmsMasterKeyId": key_arn})["QueueUrl"]
         c.queues[case] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
+    # an AWS managed key (moto can't make one through the API: KeyManager set on its model)
+    shape_key(KMSC, REGION, _id(key("aws-managed")), key_manager="AWS")
+
     # state and use
     queue_on("in-use", key("in-use"))
     queue_on("pending-used", key("pending-used"))

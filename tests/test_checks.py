@@ -27,6 +27,18 @@ def _sync(world: World, db: Path, accounts: list[str], **extra) -> None:
         run(plan)
 
 
+def _refused_statuses(world: World, db: Path, accounts: list[str], op: str, needle: bytes, code: str,
+                      status: int = 403, regions: tuple[str, ...] = ("us-east-1",)) -> dict[str, dict[str, tuple[str, str]]]:
+    """The checks of a sync of `accounts` in which every `op` request naming `needle` is refused with `code`
+    at the emulator (as AWS refuses it on the wire)."""
+    world.server.faults.append(lambda svc, o, body: (status, code) if o == op and needle in body else None)
+    try:
+        _sync(world, db, accounts, regions=list(regions))
+    finally:
+        world.server.faults.pop()
+    return _statuses(db)
+
+
 def _statuses(db: Path) -> dict[str, dict[str, tuple[str, str]]]:
     results = run_checks(str(db), load_checks([bundled_queries_dir()]))
     out: dict[str, dict[str, tuple[str, str]]] = {}
@@ -67,6 +79,10 @@ def test_every_bundled_check_has_a_test_here():
                "backup_copy_key_unusable"}
     tested |= {"kms_key_pending_deletion_or_disabled", "kms_cmk_unused", "kms_key_multi_region",  # test_kms_controls.py
                "kms_imported_key_material_expiring", "kms_key_external_admin"}
+    tested |= {"s3_bucket_tls_not_required", "s3_bucket_public_access_block_disabled",  # tests/test_s3_controls.py
+               "s3_account_public_access_block_disabled", "s3_bucket_acls_enabled", "s3_bucket_publicly_accessible",
+               "s3_access_point_public_access_block_disabled",
+               "s3_multi_region_access_point_public_access_block_disabled"}
     assert ids == tested
 
 
@@ -207,8 +223,9 @@ def test_sync_coverage(results, tmp_path, world):
     # ListKeys, ListAliases and ListAccessPoints per region; ListBuckets, MRAPs, DescribeOrganization per account,
     # and GetAccountAuthorizationDetails (one call per account, a listing for each of the five IAM tables cut from it);
     # ListSecrets, ListQueues, ListTopics, DescribeSnapshots, DescribeImages, GetEbsEncryptionByDefault,
-    # DescribeDBSnapshots, DescribeDBClusterSnapshots, ListBackupVaults and ListBackupPlans per region
-    assert "2 regions, 34 listings" in _r(results, c, f"{DATA}/sts:AssumeRole")
+    # DescribeDBSnapshots, DescribeDBClusterSnapshots, ListBackupVaults and ListBackupPlans per region;
+    # the account's Block Public Access (s3control GetPublicAccessBlock, aws_s3_accounts) once
+    assert "2 regions, 35 listings" in _r(results, c, f"{DATA}/sts:AssumeRole")
     db = tmp_path / "denied.duckdb"
     _sync(world, db, [DENIED, DATA])
     res = _statuses(db)[c]

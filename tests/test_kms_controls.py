@@ -20,7 +20,7 @@ from typing import Iterator
 import pytest
 
 from .kms_controls_world import KMSC, OUTSIDE
-from .test_checks import _statuses, _sync
+from .test_checks import _refused_statuses, _statuses, _sync
 
 STATE, UNUSED, MRK = "kms_key_pending_deletion_or_disabled", "kms_cmk_unused", "kms_key_multi_region"
 EXPIRY, ADMIN, ROTATION = "kms_imported_key_material_expiring", "kms_key_external_admin", "kms_cmk_rotation_disabled"
@@ -33,16 +33,10 @@ def synced(world, kms_cases, tmp_path_factory) -> Iterator[dict]:
     yield _statuses(db)
 
 
-def _refused(world, tmp_path: Path, op: str, key_arn: str, code: str = "AccessDeniedException") -> dict:
-    """A sync of KMSC in which `op` on that key is refused, and its checks."""
-    key_id = key_arn.rsplit("/", 1)[1].encode()
-    world.server.faults.append(lambda svc, o, body: (400, code) if o == op and key_id in body else None)
-    db = tmp_path / "refused.duckdb"
-    try:
-        _sync(world, db, [KMSC], regions=["us-east-1"])
-    finally:
-        world.server.faults.pop()
-    return _statuses(db)
+def _refused(world, tmp_path: Path, op: str, key_arn: str) -> dict:
+    """A sync of KMSC in which `op` on that key is refused (AccessDeniedException, as KMS answers), and its checks."""
+    return _refused_statuses(world, tmp_path / "refused.duckdb", [KMSC], op, key_arn.rsplit("/", 1)[1].encode(),
+                             "AccessDeniedException", status=400)
 
 
 def test_a_key_pending_deletion_names_its_date_and_the_resources_still_under_it(synced, kms_cases):
@@ -143,3 +137,9 @@ def test_manual_rotation_counts_on_demand_rotations_and_fixes_a_custom_key_store
     assert ("Fix: a key in a CloudHSM key store can't be rotated: create a new key in it (aws kms create-key --origin "
             "AWS_CLOUDHSM --custom-key-store-id cks-1234567890abcdef0 --region us-east-1)") in reason
     assert "rotate-key-on-demand" not in reason
+
+
+def test_an_aws_managed_key_is_skipped_by_every_control_of_customer_keys(synced, kms_cases):
+    key = kms_cases.keys["aws-managed"]
+    for check in (STATE, UNUSED, MRK, EXPIRY, ADMIN, ROTATION):
+        assert synced[check][key][0] == "skip", (check, synced[check][key])

@@ -108,6 +108,18 @@ def test_the_shared_resource_tables_through_the_real_cli_equal_the_embedded_sync
         assert local[t], f"{t}: no rows to compare"
 
 
+def test_the_s3_controls_tables_through_the_real_cli_equal_the_embedded_sync(world, worlds, tmp_path):
+    """aws_s3_accounts (the accounts' own Block Public Access, one row each; none configured is a row with
+    config_exists false) and the access points' own settings (tests/s3_controls_world.py)."""
+    from .s3_controls_world import ACCOUNTS, S3C_BLOCKED, S3C_OPEN, S3C_PARTIAL
+    local = _both_syncs_equal(world, world.spec(accounts=ACCOUNTS, regions=["us-east-1"]), tmp_path)
+    assert sorted(r[3:] for r in local["aws_s3_accounts"]) == [  # after _cq_source_name, _cq_id, _cq_parent_id
+        (S3C_OPEN, None, None, None, None, False), (S3C_BLOCKED, True, True, True, True, True),
+        (S3C_PARTIAL, True, False, True, False, True)]
+    assert _types(tmp_path / "local.duckdb", "aws_s3_accounts")["config_exists"] == "BOOLEAN"
+    assert all(r[-1] is not None for r in local["aws_s3_access_points"]), "public_access_block_configuration"
+    assert local["aws_s3_multi_region_access_points"]
+
 def test_resync_replaces_stale_rows_and_keeps_other_sources(world, tmp_path):
     db = tmp_path / "posture.duckdb"
     kms, s3 = world.admin("kms", DATA), world.admin("s3", DATA)

@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from .shared_world import SHR_CONSUMER, SHR_OWNER
-from .test_checks import _statuses, _sync
+from .test_checks import _refused_statuses, _statuses, _sync
 
 MANAGED = "shared_resource_aws_managed_key"
 UNUSABLE = "shared_resource_key_unusable"
@@ -103,13 +103,8 @@ def test_customer_managed_key_not_admitting_the_account_fails_with_the_statement
 
 def _denied(world, tmp_path: Path, op: str, name: bytes, code: str) -> tuple[Path, dict]:
     """A sync of SHR_OWNER in which `op` on the resource `name` is refused with `code`, and its checks."""
-    world.server.faults.append(lambda svc, o, body: (403, code) if o == op and name in body else None)
     db = tmp_path / "denied.duckdb"
-    try:
-        _sync(world, db, [SHR_OWNER], regions=["us-east-1"])
-    finally:
-        world.server.faults.pop()
-    return db, _statuses(db)
+    return db, _refused_statuses(world, db, [SHR_OWNER], op, name, code)
 
 
 def test_the_secret_values_are_never_read(world, synced):

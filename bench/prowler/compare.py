@@ -78,6 +78,10 @@ PAIRS = [  # (our check, Prowler's check)
     ("kms_key_pending_deletion_or_disabled", "kms_cmk_not_deleted_unintentionally"),
     ("kms_cmk_unused", "kms_cmk_are_used"),
     ("kms_key_multi_region", "kms_cmk_not_multi_region"),
+    ("s3_bucket_tls_not_required", "s3_bucket_secure_transport_policy"),
+    ("s3_bucket_public_access_block_disabled", "s3_bucket_level_public_access_block"),
+    ("s3_bucket_acls_enabled", "s3_bucket_acl_prohibited"),
+    ("s3_bucket_publicly_accessible", "s3_bucket_public_access"),
 ]
 DIRECT = [ours for ours, _ in PAIRS[3:]]
 OUR_S3_CHECKS = ["s3_aws_managed_key_cross_account", "s3_key_unusable_by_bucket_principals",
@@ -294,6 +298,27 @@ def extend_world(w: Any, server: Any) -> Extras:
     bucket(f"cmp-aws-s3-alias-private-{DATA}", "aws:kms", "alias/aws/s3")
     bucket(f"cmp-dsse-kms-{DATA}", "aws:kms:dsse", rotating)
     bucket(f"cmp-no-default-encryption-{DATA}", None)
+
+    # the S3 controls both tools implement: TLS-only, Block Public Access (all four, and the two settings
+    # Prowler counts), ACLs disabled, and a bucket public through its policy
+    tls = f"cmp-tls-only-{DATA}"
+    bucket(tls, "AES256")
+    s3.put_bucket_policy(Bucket=tls, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{tls}", f"arn:aws:s3:::{tls}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+    s3.put_bucket_ownership_controls(Bucket=tls, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    s3.put_public_access_block(Bucket=tls, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    half = f"cmp-bpa-two-of-four-{DATA}"
+    bucket(half, "AES256")
+    s3.put_public_access_block(Bucket=half, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": True, "BlockPublicPolicy": False, "RestrictPublicBuckets": True})
+    public = f"cmp-public-policy-{DATA}"
+    bucket(public, "AES256")
+    s3.put_bucket_policy(Bucket=public, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{public}/*"}]}))
 
     # A role per account for Prowler, with the broad read access Prowler documents
     # (SecurityAudit + ViewOnlyAccess); COMPUTE's lacks kms:GetKeyRotationStatus like our audit role there.
@@ -518,6 +543,8 @@ def load_facts(db: Path) -> dict[str, Any]:
         "errors": rows("SELECT account_id, region, service, operation, resource_arn, error_code "
                        "FROM aws_encryption_sync_errors"),
         "key_grants": {r["key_arn"] for r in rows("SELECT DISTINCT key_arn FROM aws_kms_key_grants")},
+        "bucket_bpa": {r["bucket_arn"]: r["public_access_block_configuration"] for r in rows(
+            "SELECT bucket_arn, public_access_block_configuration FROM aws_s3_bucket_public_access_blocks")},
         "key_aliases": {r["arn"] for r in rows(
             "SELECT k.arn FROM aws_kms_aliases a JOIN aws_kms_keys k ON k.key_id = a.target_key_id "
             "AND k.account_id = a.account_id AND k.region = a.region")},
@@ -750,7 +777,14 @@ def _r_no_sign_of_use(row: Row, f: dict[str, Any]) -> bool:
             and row.resource not in f["key_aliases"])
 
 
-ROT, PUB, S3P, DEL, USED, MRK = PAIRS
+def _r_two_of_four(row: Row, f: dict[str, Any]) -> bool:
+    bpa = f["bucket_bpa"].get(row.resource)
+    c = json.loads(bpa) if isinstance(bpa, str) else (bpa or {})
+    return bool(c.get("IgnorePublicAcls") and c.get("RestrictPublicBuckets")
+                and not (c.get("BlockPublicAcls") and c.get("BlockPublicPolicy")))
+
+
+ROT, PUB, S3P, DEL, USED, MRK, TLS, BPA, ACL, PUBLIC = PAIRS
 RULES: dict[str, tuple[tuple[str, str], tuple[str, str], Callable[[Row, dict[str, Any]], bool], str]] = {
     "imported-key-material": (ROT, ("n/a", "fail"), _r_imported,
         "Key with imported (EXTERNAL) key material: AWS cannot rotate it automatically (EnableKeyRotation is "
@@ -819,6 +853,11 @@ RULES: dict[str, tuple[tuple[str, str], tuple[str, str], Callable[[Row, dict[str
         "Key pending import with an alias, grant or resource naming it: something expects to use it (ours "
         "pass: in use; its unusable state is kms_imported_key_material_expiring's finding); Prowler FAIL "
         "('not being used', from the state alone)."),
+    "bpa-two-of-four": (BPA, ("fail", "pass"), _r_two_of_four,
+        "Bucket Block Public Access with IgnorePublicAcls and RestrictPublicBuckets on but BlockPublicAcls or "
+        "BlockPublicPolicy off: what is public today is neutralised, but anyone who may write the bucket's policy "
+        "or ACL can still make it public, which Security Hub S3.8 and CIS 2.1.4 ask the other two settings to "
+        "refuse. Prowler's check looks at the two settings only and reports PASS; ours FAIL (all four)."),
     "multi-region-scope": (MRK, ("pass", "n/a"), lambda r, f: _state(r, f, "Disabled", "PendingDeletion",
                                                                        "PendingImport", "Unavailable"),
         "Single-Region customer managed key that is not Enabled: Prowler evaluates Enabled keys only; ours "

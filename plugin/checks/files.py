@@ -186,10 +186,10 @@ def parse_check(text: str, path: Path, bundled: bool = False) -> Check:
             raise bad("references", f"'{r}' is not an http(s) URL")
     compliance: list[tuple[str, str]] = []
     for item in _split(header.get("compliance", ""), ";"):
-        framework, sep, control = item.rpartition(":")
-        if not sep or not framework.strip() or not control.strip():
+        framework, control = split_ref(item)
+        if not framework or not control:
             raise bad("compliance", f"'{item}' is not 'framework: control'")
-        compliance.append((framework.strip(), control.strip()))
+        compliance.append((framework, control))
     peers = _split(header.get("peers", ""), ";")
     params: dict[str, str] = {}
     for item in _split(header.get("params", ""), ","):
@@ -209,6 +209,23 @@ def parse_check(text: str, path: Path, bundled: bool = False) -> Check:
                  resource_type=header.get("resource_type", ""), risk=header.get("risk", ""),
                  remediation_cli=header.get("remediation_cli", ""), references=references,
                  compliance=compliance, peers=peers, params=params, bundled=bundled)
+
+
+def split_ref(text: str) -> tuple[str, str]:
+    """`framework: control text`, split at the last colon outside parentheses, so that a remark such as
+    `S3.17 (stricter: the key must be usable)` stays with its control (and a framework name may hold
+    colons of its own)."""
+    depth, cut = 0, -1
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif ch == ":" and depth == 0:
+            cut = i
+    if cut < 0:
+        return "", text.strip()
+    return text[:cut].strip(), text[cut + 1:].strip()
 
 
 def _split(value: str, sep: str) -> list[str]:

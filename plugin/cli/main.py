@@ -2,6 +2,7 @@
 
     aws-encryption sync SPEC [SPEC...]       sync in-process into the spec's DuckDB file (--check: and check it)
     aws-encryption check DB                  run the posture checks on a posture database (report, exit code)
+    aws-encryption check --list-checks       list the checks, their framework controls and peers (no database)
     aws-encryption merge OUT DB [DB...]      merge per-shard posture databases into one
     aws-encryption sql DB "SELECT ..."       ad-hoc SQL, read-only (table on a terminal, csv/json in pipes)
     aws-encryption demo [--db demo.duckdb]   the demo world on an embedded AWS endpoint (no account), synced and checked
@@ -61,7 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("query")
     q.add_argument("--format", choices=["table", "csv", "json"], help="default: table on a terminal, csv otherwise")
 
-    ck = sub.add_parser("check", help="run the posture checks on a posture database, read-only")
+    ck = sub.add_parser("check", help="run the posture checks on a posture database, read-only",
+                        description="Run the posture checks on a posture database, read-only, and report. "
+                                    "--mutelist FILE mutes accepted findings (docs/mutelist.md); --compliance "
+                                    "NAME reports per framework control (docs/compliance.md); --list-checks "
+                                    "lists the checks without a database.")
     from .check import add_check_arguments
     add_check_arguments(ck)
 

@@ -51,6 +51,14 @@ class YamlSpecError(ValueError):
         self.line, self.field, self.problem = line, field, problem
 
 
+def not_valid_yaml(e: yaml.YAMLError) -> str:
+    """How a file's YAML syntax error reads after its name: " line N: not valid YAML (problem)"."""
+    mark = getattr(e, "problem_mark", None)
+    where = f" line {mark.line + 1}:" if mark else ""
+    problem = getattr(e, "problem", None) or str(e).split("\n")[0]
+    return f"{where} not valid YAML ({problem})"
+
+
 def _line(node_or_event: Any) -> int | None:
     mark = getattr(node_or_event, "start_mark", None)
     return mark.line + 1 if mark is not None else None

@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from ..source.spec import Spec, SpecError, one_line, parse_spec, show, unknown_field
-from .strict_yaml import YamlSpecError, load_all
+from .strict_yaml import YamlSpecError, load_all, not_valid_yaml
 
 DEFAULT_DB = "./posture.duckdb"
 MAX_FILE_BYTES = 1 << 20  # a spec is a few KB; 1 MiB holds thousands of explicit accounts
@@ -156,10 +156,7 @@ def _parse(text: str, file: str) -> list[Any]:
     except YamlSpecError as e:
         raise SpecFileError(f"{file}: {e}") from None
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}:" if mark else ""
-        problem = getattr(e, "problem", None) or str(e).split("\n")[0]
-        raise SpecFileError(f"{file}:{where} not valid YAML ({problem})") from None
+        raise SpecFileError(f"{file}:{not_valid_yaml(e)}") from None
 
 
 # ---------------------------------------------------------------------------------------------

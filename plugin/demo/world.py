@@ -38,7 +38,10 @@ ADMIN_ROLE = "world-admin"
 COMPUTE_READER = f"arn:aws:iam::{COMPUTE}:role/compute-reader"
 
 
-MOTO_S3_ACTION_ALIASES = ["s3:ListBucket"]
+# The IAM actions moto checks for S3 calls where AWS checks others (see build_world): s3:ListBucket for four
+# bucket reads, and s3:GetPublicAccessBlock (an S3 Control operation name, no IAM action) for S3 Control's
+# account-level GetPublicAccessBlock, which AWS authorises as s3:GetAccountPublicAccessBlock.
+MOTO_S3_ACTION_ALIASES = ["s3:ListBucket", "s3:GetPublicAccessBlock"]
 
 
 def audit_role_arn(account: str) -> str:
@@ -173,7 +176,9 @@ def build_world(endpoint: str, least_privilege_actions: list[str], server: Any) 
     # moto authorises GetBucketEncryption, GetPublicAccessBlock, GetBucketOwnershipControls and
     # GetBucketReplication as s3:ListBucket (its S3 action map has no entry for them); AWS checks
     # s3:GetEncryptionConfiguration, s3:GetBucketPublicAccessBlock, s3:GetBucketOwnershipControls and
-    # s3:GetReplicationConfiguration, which the policy has.
+    # s3:GetReplicationConfiguration, which the policy has. S3 Control's GetPublicAccessBlock (the account's
+    # settings, aws_s3_accounts) moto authorises as "s3:" + its operation name; AWS as
+    # s3:GetAccountPublicAccessBlock, which the policy has.
     least_privilege_actions = [*least_privilege_actions, *MOTO_S3_ACTION_ALIASES]
     trust = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{SCANNER}:root"}, "Action": "sts:AssumeRole"}]})

@@ -1,5 +1,7 @@
 """`--format csv`: one row per finding: check_id, severity, title, resource_arn, account_id, region,
-status, reason. Cells that a spreadsheet would run as a formula are neutralised (safe_text.for_csv)."""
+status, reason. With `--mutelist`, a muted finding's status is `muted`, and two more columns say its
+own status and the entry's reason (`muted_status`, `mute_reason`; empty for the others). Cells that a
+spreadsheet would run as a formula are neutralised (safe_text.for_csv): mutelist reasons included."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from .model import Report, ReportFormat
 from .safe_text import for_csv
 
 CSV_COLUMNS = ("check_id", "severity", "title", "resource_arn", "account_id", "region", "status", "reason")
+MUTE_COLUMNS = ("muted_status", "mute_reason")
 
 
 def _csv_cell(v: str) -> str:
@@ -21,11 +24,16 @@ def _csv_cell(v: str) -> str:
 def render_csv(report: Report) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    muting = report.muting is not None
+    w.writerow(CSV_COLUMNS + (MUTE_COLUMNS if muting else ()))
     for r in report.results:
         for f in report.shown(r):
-            w.writerow([_csv_cell(v) for v in (r.check.id, r.check.severity, r.check.title, f.resource_arn,
-                                               f.account_id, f.region, f.status, f.reason)])
+            row = [r.check.id, r.check.severity, r.check.title, f.resource_arn, f.account_id, f.region,
+                   report.status_of(r.check, f), f.reason]
+            if muting:
+                entry = report.mute_of(r.check, f)
+                row += [f.status, entry.reason] if entry is not None else ["", ""]
+            w.writerow([_csv_cell(v) for v in row])
     return buf.getvalue()
 
 FORMAT = ReportFormat("csv", (".csv",), lambda report, color: render_csv(report))

@@ -1,6 +1,12 @@
 """`--format json`: one document {"tool", "database", "generated_at", "fail_on", "exit_status",
-"verdict", "incomplete", "notes", "coverage", "summary", "checks": [{metadata..., "params",
-"status_counts", "error", "elapsed_ms", "findings": [...]}]}."""
+"verdict", "incomplete", "notes", "coverage", "mutelist", "compliance", "summary", "checks":
+[{metadata..., "params", "status_counts", "error", "elapsed_ms", "findings": [...]}]}.
+
+With `--mutelist`: a muted finding has "status": "muted" and "muted": {"status" (its own: fail or
+error), "entry", "line", "check", "reason", "expires"}; the counts have a `muted` key (out of fail
+and error); "mutelist" says what the file did ("expired" and "unused" entries). Without it,
+"mutelist" is null and no count has `muted`. "compliance" is the per-control view of a
+`--compliance` run (plugin/checks/report/controls.py), else null."""
 
 from __future__ import annotations
 
@@ -10,20 +16,27 @@ from typing import Any
 from ... import NAME, __version__
 from ..files import Check
 from ..runner import Finding, finding_uid
-from .model import Report, ReportFormat, coverage_json, verdict
+from .controls import control_json
+from .model import Report, ReportFormat, coverage_json, mute_json, mutelist_json, verdict
 
 def _check_meta(c: Check) -> dict[str, Any]:
     return {"id": c.id, "title": c.title, "severity": c.severity, "resource_type": c.resource_type,
             "description": c.description, "risk": c.risk, "remediation": c.remediation,
             "remediation_cli": c.remediation_cli, "references": c.references,
-            "compliance": [{"framework": fw, "control": ctl} for fw, ctl in c.compliance],
+            # re-split at the colon outside parentheses: "S3.17 (stricter: ...)" stays one control
+            "compliance": [dict(zip(("framework", "control"), (fw, ctl)))
+                           for fw, ctl in c.compliance],
             "peers": c.peers, "path": c.source_uri}
 
 
-def _finding_json(check: Check, f: Finding) -> dict[str, Any]:
-    return {"uid": finding_uid(check.id, f.resource_arn), "resource_arn": f.resource_arn,
-            "account_id": f.account_id, "region": f.region, "status": f.status, "reason": f.reason,
-            "details": f.details}
+def _finding_json(report: Report, check: Check, f: Finding) -> dict[str, Any]:
+    out = {"uid": finding_uid(check.id, f.resource_arn), "resource_arn": f.resource_arn,
+           "account_id": f.account_id, "region": f.region, "status": report.status_of(check, f), "reason": f.reason,
+           "details": f.details}
+    entry = report.mute_of(check, f)
+    if entry is not None:
+        out["muted"] = {"status": f.status, **(mute_json(entry) or {})}
+    return out
 
 
 def json_document(report: Report) -> dict[str, Any]:
@@ -40,9 +53,12 @@ def json_document(report: Report) -> dict[str, Any]:
         "incomplete": report.incomplete,
         "notes": report.notes,
         "coverage": coverage_json(report.coverage),
+        "mutelist": mutelist_json(report),
+        "compliance": control_json(report.compliance),
         "summary": report.summary,
-        "checks": [{**_check_meta(r.check), "params": r.params, "status_counts": r.counts(), "error": r.error,
-                    "elapsed_ms": r.elapsed_ms, "findings": [_finding_json(r.check, f) for f in report.shown(r)]}
+        "checks": [{**_check_meta(r.check), "params": r.params, "status_counts": report.counts(r), "error": r.error,
+                    "elapsed_ms": r.elapsed_ms,
+                    "findings": [_finding_json(report, r.check, f) for f in report.shown(r)]}
                    for r in report.results],
     }
 

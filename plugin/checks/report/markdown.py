@@ -1,6 +1,8 @@
-"""`--format markdown`: a summary table, a table per check and a table of failures (at most
-MARKDOWN_MAX_ROWS rows), for a PR comment or `$GITHUB_STEP_SUMMARY`. Text from AWS is escaped so
-it can't add links, images, HTML or table cells (safe_text.for_markdown)."""
+"""`--format markdown`: a summary table, a table per check, the per-control view of a `--compliance`
+run, and tables of failures, errors and muted findings (at most MARKDOWN_MAX_ROWS rows each), for a
+PR comment or `$GITHUB_STEP_SUMMARY`. With `--mutelist` the counts have a Muted column and a quote
+block says what the file did (expired and unused entries). Text from AWS, check files and the
+mutelist is escaped so it can't add links, images, HTML or table cells (safe_text.for_markdown)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from typing import Any
 
 from ... import NAME
 from ..files import SEVERITIES, SEVERITY_RANK
-from .model import Report, ReportFormat, coverage_lines, sorted_findings, verdict
+from .controls import control_markdown
+from .model import Report, ReportFormat, coverage_lines, mutelist_lines, sorted_findings, verdict
 from .safe_text import for_markdown
 
 MARKDOWN_MAX_ROWS = 250
@@ -30,31 +33,48 @@ def render_markdown(report: Report) -> str:
     cov = coverage_lines(report)
     if cov:
         out += [f"> {_md(line.strip())}  " for line in cov] + [""]
-    out.append("| Severity | Checks | Fail | Pass | Skip | Error |")
-    out.append("|---|---:|---:|---:|---:|---:|")
+    sts = ("fail", "pass", "skip", "error", *(("muted",) if report.muting is not None else ()))
+    heads = " | ".join(st.capitalize() for st in sts)
+    align = "---:|" * len(sts)
+    out.append(f"| Severity | Checks | {heads} |")
+    out.append(f"|---|---:|{align}")
     for sev in SEVERITIES:
         b = s["by_severity"][sev]
-        out.append(f"| {sev} | {b['checks']} | {b['fail']} | {b['pass']} | {b['skip']} | {b['error']} |")
+        out.append(f"| {sev} | {b['checks']} | " + " | ".join(str(b[st]) for st in sts) + " |")
     t = s["status"]
-    out.append(f"| **total** | {s['checks']} | {t['fail']} | {t['pass']} | {t['skip']} | {t['error']} |")
-    results = [r for r in report.results if not report.only_failed or r.counts()["fail"] or r.counts()["error"]]
+    out.append(f"| **total** | {s['checks']} | " + " | ".join(str(t[st]) for st in sts) + " |")
+    results = [r for r in report.results if not report.only_failed
+               or any(report.counts(r).get(st) for st in ("fail", "error", "muted"))]
     if results:
-        out += ["", "| Check | Severity | Title | Fail | Pass | Skip | Error |", "|---|---|---|---:|---:|---:|---:|"]
+        out += ["", f"| Check | Severity | Title | {heads} |", f"|---|---|---|{align}"]
         for r in sorted(results, key=lambda r: (-SEVERITY_RANK[r.check.severity], r.check.id)):
-            c = r.counts()
-            out.append(f"| `{r.check.id}` | {r.check.severity} | {_md(r.check.title)} | {c['fail']} | {c['pass']} "
-                       f"| {c['skip']} | {c['error']} |")
-    for title, status in (("Failures", "fail"), ("Errors", "error")):
+            c = report.counts(r)
+            out.append(f"| `{r.check.id}` | {r.check.severity} | {_md(r.check.title)} | "
+                       + " | ".join(str(c[st]) for st in sts) + " |")
+    view = report.compliance
+    if view is not None:
+        out += control_markdown(view)
+    for title, status in (("Failures", "fail"), ("Errors", "error"), ("Muted", "muted")):
         found = sorted_findings(report, (status,))
         if not found:
             continue
-        out += ["", f"### {title} ({len(found)})", "", "| Check | Severity | Resource | Account | Region | Reason |",
-                "|---|---|---|---|---|---|"]
+        muted = status == "muted"
+        out += ["", f"### {title} ({len(found)})", "",
+                "| Check | Severity | Resource | Account | Region | Reason |" + (" Muted because |" if muted else ""),
+                "|---|---|---|---|---|---|" + ("---|" if muted else "")]
         for check, f in found[:MARKDOWN_MAX_ROWS]:
+            entry = report.mute_of(check, f)
+            why = (f" {_md(f'{entry.reason} ({entry.label}; was {f.status})')} |" if entry is not None else "")
             out.append(f"| `{check.id}` | {check.severity} | {_md(f.resource_arn)} | {_md(f.account_id)} "
-                       f"| {_md(f.region)} | {_md(f.reason)} |")
+                       f"| {_md(f.region)} | {_md(f.reason)} |" + why)
         if len(found) > MARKDOWN_MAX_ROWS:
             out += ["", f"_{len(found) - MARKDOWN_MAX_ROWS} more not shown; see the json or csv output._"]
+    ml = mutelist_lines(report)
+    if ml:
+        out.append("")
+        for line in ml:
+            tag, _, rest = line.partition(" ")
+            out.append(f"> **{tag}** {_md(rest)}  " if tag in ("EXPIRED", "UNUSED") else f"> {_md(line)}  ")
     return "\n".join(out) + "\n"
 
 FORMAT = ReportFormat("markdown", (".md", ".markdown"), lambda report, color: render_markdown(report))

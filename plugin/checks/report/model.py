@@ -11,6 +11,11 @@ high; `none`: findings never fail), or when the data is incomplete (`Report.inco
 sync could not read, unknown coverage, checks that failed to run, `error` findings) unless
 `--allow-incomplete`; else 0. The table report's first screen lists the unread scopes
 (`coverage_lines`).
+
+Muting (`--mutelist`, plugin/checks/mutelist.py): a muted finding keeps its own status in the data
+(`Finding.status`) and is shown as `muted` (`Report.status_of`); it never fails the run and is not
+counted as incomplete, and the counts show it in a `muted` column of its own, out of fail/error.
+A compliance run (`--compliance`) adds the per-control view (`Report.compliance`).
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..coverage import Coverage
+from ..compliance import ComplianceView, Framework, evaluate
+from ..coverage import Coverage, UnreadScope
 from ..files import SEVERITY_RANK, Check
+from ..mutelist import MuteEntry, Muting
 from ..runner import CheckResult, Finding, failing, parse_fail_on, summarize
 
 
@@ -54,14 +61,68 @@ class Report:
     # Within a severity, findings are listed by this key first (e.g. the demo's story order), then
     # by check id and resource.
     finding_order: Callable[[Check, Finding], tuple[Any, ...]] | None = None
+    # What --mutelist muted in this run; None without a mutelist.
+    muting: Muting | None = None
+    # The framework of a --compliance run, and every check loaded (the view names those mapped to ids
+    # its catalogue does not list, which did not run); None otherwise.
+    framework: Framework | None = None
+    loaded: list[Check] | None = None
+
+    def mute_of(self, check: Check, f: Finding) -> MuteEntry | None:
+        return self.muting.entry_for(check.id, f) if self.muting is not None else None
+
+    def status_of(self, check: Check, f: Finding) -> str:
+        """The status every format shows: `muted` for a muted finding, else the check's."""
+        return "muted" if self.mute_of(check, f) is not None else f.status
+
+    def counts(self, r: CheckResult) -> dict[str, int]:
+        """A check's counts per shown status; `muted` only with a mutelist (out of fail and error)."""
+        c = r.counts()
+        if self.muting is not None:
+            c["muted"] = 0
+            for f in r.rows:
+                if self.mute_of(r.check, f) is not None:
+                    c[f.status] -= 1
+                    c["muted"] += 1
+        return c
 
     @property
     def summary(self) -> dict[str, Any]:
-        return summarize(self.results)
+        s = summarize(self.results)
+        if self.muting is None:
+            return s
+        s["status"]["muted"] = 0
+        for b in s["by_severity"].values():
+            b["muted"] = 0
+        for r in self.results:
+            s["by_check"][r.check.id]["muted"] = 0
+            for f in r.rows:
+                if self.mute_of(r.check, f) is None:
+                    continue
+                for bucket in (s["status"], s["by_severity"][r.check.severity], s["by_check"][r.check.id]):
+                    bucket[f.status] -= 1
+                    bucket["muted"] += 1
+        return s
 
     @property
     def failing(self) -> list[tuple[Check, Finding]]:
-        return failing(self.results, self.fail_on, self.fail_on_error)
+        return [(c, f) for c, f in failing(self.results, self.fail_on, self.fail_on_error)
+                if self.mute_of(c, f) is None]
+
+    @property
+    def unread(self) -> list[UnreadScope]:
+        """The scopes the sync could not read, less those whose sync_coverage finding is muted."""
+        if self.coverage is None:
+            return []
+        muted = {(f.account_id, f.region, str(f.details.get("operation", ""))) for r in self.results
+                 if r.check.id == COVERAGE_CHECK for f in r.rows if self.mute_of(r.check, f) is not None}
+        return [u for u in self.coverage.unread if (u.account_id, u.region, u.operation) not in muted]
+
+    @property
+    def compliance(self) -> ComplianceView | None:
+        if self.framework is None:
+            return None
+        return evaluate(self.framework, self.results, self.status_of, self.loaded)
 
     @property
     def incomplete(self) -> list[str]:
@@ -71,8 +132,8 @@ class Report:
         cov = self.coverage
         if cov is not None and not cov.available:
             out.append("the database has no aws_encryption_sync_coverage table, so what the sync read is unknown")
-        elif cov is not None and cov.unread:
-            n = len(cov.unread)
+        elif cov is not None and self.unread:
+            n = len(self.unread)
             out.append(f"{n} account{'s' if n != 1 else ''}, region{'s' if n != 1 else ''} or listing"
                        f"{'s' if n != 1 else ''} not read by the sync")
         broken = [r.check.id for r in self.results if r.error]
@@ -80,7 +141,7 @@ class Report:
             out.append(f"{len(broken)} check{'s' if len(broken) != 1 else ''} failed to run "
                        f"({', '.join(broken[:5])}{', ...' if len(broken) > 5 else ''})")
         errors = sum(1 for r in self.results if not r.error and r.check.id != COVERAGE_CHECK
-                     for f in r.rows if f.status == "error")
+                     for f in r.rows if f.status == "error" and self.mute_of(r.check, f) is None)
         if errors:
             out.append(f"{errors} error finding{'s' if errors != 1 else ''} (inputs the sync could not read)")
         return out
@@ -98,10 +159,10 @@ class Report:
 
 
 def sorted_findings(report: Report, statuses: tuple[str, ...]) -> list[tuple[Check, Finding]]:
-    """The findings of these statuses, most severe first, then by `report.finding_order` (if set),
-    check id and resource."""
+    """The findings of these shown statuses (`muted` included), most severe first, then by
+    `report.finding_order` (if set), check id and resource."""
     order = report.finding_order
-    out = [(r.check, f) for r in report.results for f in r.rows if f.status in statuses]
+    out = [(r.check, f) for r in report.results for f in r.rows if report.status_of(r.check, f) in statuses]
     out.sort(key=lambda cf: (-SEVERITY_RANK[cf[0].severity], *(order(*cf) if order else ()), cf[0].id,
                              cf[1].resource_arn))
     return out
@@ -124,7 +185,47 @@ def verdict(report: Report) -> str:
         tail = "; incomplete: " + "; ".join(gaps)
     else:
         tail = ""
+    m = report.muting
+    if m is not None:
+        said = ([f"{m.count} finding{'s' if m.count != 1 else ''} muted"] if m.count else []) + (
+            [f"{len(m.expired)} mutelist entr{'ies' if len(m.expired) != 1 else 'y'} expired"] if m.expired else [])
+        head += f" ({', '.join(said)})" if said else ""
     return f"{head}{tail} (exit {report.exit_status})"
+
+
+def mutelist_lines(report: Report) -> list[str]:
+    """What the mutelist did, for the table and markdown: one line for the file, one per expired entry
+    (it no longer mutes) and per live entry that matched nothing. Plain text: the caller escapes it."""
+    m = report.muting
+    if m is None:
+        return []
+    n = len(m.mutelist.entries)
+    out = [f"mutelist {m.mutelist.path}: {n} entr{'ies' if n != 1 else 'y'}, {m.count} finding"
+           f"{'s' if m.count != 1 else ''} muted (as of {m.today.isoformat()})"]
+    for e, would in m.expired:
+        out.append(f"EXPIRED {e.label}: expired {e.expires.isoformat() if e.expires else '?'}, no longer mutes"
+                   + (f" ({would} finding{'s' if would != 1 else ''} shown with {'their' if would != 1 else 'its'}"
+                      " own status)" if would else "") + f"; reason was: {e.reason}")
+    for e in m.unused:
+        out.append(f"UNUSED {e.label}: matched no fail or error finding in this run")
+    return out
+
+
+def mute_json(e: MuteEntry | None) -> dict[str, Any] | None:
+    if e is None:
+        return None
+    return {"entry": e.index, "line": e.line, "check": e.check, "reason": e.reason,
+            "expires": e.expires.isoformat() if e.expires else None}
+
+
+def mutelist_json(report: Report) -> dict[str, Any] | None:
+    m = report.muting
+    if m is None:
+        return None
+    return {"file": m.mutelist.path, "as_of": m.today.isoformat(), "entries": len(m.mutelist.entries),
+            "muted": m.count,
+            "expired": [{**(mute_json(e) or {}), "would_mute": n} for e, n in m.expired],
+            "unused": [mute_json(e) for e in m.unused]}
 
 
 def coverage_lines(report: Report, limit: int = 10) -> list[str]:
@@ -145,6 +246,7 @@ def coverage_lines(report: Report, limit: int = 10) -> list[str]:
     if not cov.unread:
         return out
     out.append(f"NOT READ ({len(cov.unread)}): the checks below say nothing about these")
+    live = {id(u) for u in report.unread}
     for u in cov.unread[:limit]:
         if u.kept_rows:
             kept = f"{u.kept_rows} rows kept from {u.kept_sync_time:%Y-%m-%d %H:%M} UTC"
@@ -152,7 +254,7 @@ def coverage_lines(report: Report, limit: int = 10) -> list[str]:
             kept = "no earlier data"
         else:
             kept = "earlier data not tracked"
-        out.append(f"  {u.where}: {u.operation} {u.error_code}; {kept}")
+        out.append(f"  {u.where}: {u.operation} {u.error_code}; {kept}" + ("" if id(u) in live else " (muted)"))
     if len(cov.unread) > limit:
         out.append(f"  ... {len(cov.unread) - limit} more (findings of {COVERAGE_CHECK})")
     return out

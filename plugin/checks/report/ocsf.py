@@ -8,7 +8,7 @@ from typing import Any
 
 from ... import NAME, __version__
 from ..runner import finding_uid
-from .model import Report, ReportFormat, arn_name
+from .model import Report, ReportFormat, arn_name, mute_json
 
 OCSF_VERSION = "1.1.0"
 
@@ -35,6 +35,11 @@ def ocsf_findings(report: Report) -> list[dict[str, Any]]:
       Warning as "did not yield a result due to missing information", which is what `error` means;
       skip (not applicable) has no 1.1.0 value and is Other (99) with status "Not Applicable".
     * The finding's own status_id is 1 (New) for every finding: it is a triage state set by the consumer.
+      A finding muted by `--mutelist` is 3 (Suppressed: "reviewed, determined to be benign or a false
+      positive and is now suppressed", in the 1.1.0 Finding class that Compliance Finding extends),
+      with the entry's reason as `comment` (a user-provided comment, in 1.1.0) and in `status_detail`;
+      compliance.status keeps what the check found (Fail, Warning), and unmapped.check_status is
+      `muted`, unmapped.muted the entry and the finding's own status.
     * Check id, details and the remediation CLI go to `unmapped` (no 1.1.0 attribute for them).
     """
     time_ms = int(report.generated_at.timestamp() * 1000)
@@ -75,6 +80,12 @@ def ocsf_findings(report: Report) -> list[dict[str, Any]]:
                 "unmapped": {"check_id": c.id, "check_status": f.status, "details": f.details,
                              "remediation_cli": c.remediation_cli},
             }
+            entry = report.mute_of(c, f)
+            if entry is not None:
+                item.update({"status_id": 3, "status": "Suppressed", "comment": entry.reason,
+                             "status_detail": f"muted by {entry.label}: {entry.reason}"})
+                item["unmapped"].update({"check_status": "muted",
+                                         "muted": {"status": f.status, **(mute_json(entry) or {})}})
             if f.resource_arn:
                 resource: dict[str, Any] = {"uid": f.resource_arn, "name": arn_name(f.resource_arn)}
                 if c.resource_type:

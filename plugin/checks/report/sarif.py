@@ -7,7 +7,14 @@ read. Every result has the check file as its physical location (`queries/<id>.sq
 checks, line 1), so GitHub code scanning accepts the upload, the resource ARN as its logical
 location, and partialFingerprints from a hash of (check id, resource ARN); `primaryLocationLineHash`
 is set to the same hash so that upload-sarif does not compute one from the file line (identical for
-every result of a check)."""
+every result of a check).
+
+With `--mutelist`, a muted finding is still a result, with a SARIF 2.1.0 `suppressions` entry of
+kind `external` (the mutelist file is outside the analysed artifact), status `accepted` and the
+entry's reason as `justification` (properties: the entry, its line and expiry). The spec asks
+that a run's results carry `suppressions` all or none, so every result then has the array, empty
+when not muted. Expired and unused entries are toolConfigurationNotifications (about the tool's
+configuration, not the code): warning and note, never error, which would mean the run failed."""
 
 from __future__ import annotations
 
@@ -17,7 +24,7 @@ from typing import Any
 from ... import NAME, __version__
 from ..files import Check
 from ..runner import finding_uid
-from .model import Report, ReportFormat, arn_name, coverage_lines
+from .model import Report, ReportFormat, arn_name, coverage_lines, mutelist_lines
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -105,9 +112,16 @@ def sarif_document(report: Report) -> dict[str, Any]:
                                           "name": arn_name(f.resource_arn) or c.id, "kind": "resource"}],
                 }],
                 "partialFingerprints": {"awsEncryptionFinding/v1": uid, "primaryLocationLineHash": f"{uid[:16]}:1"},
-                "properties": {"account_id": f.account_id, "region": f.region, "status": f.status,
+                "properties": {"account_id": f.account_id, "region": f.region, "status": report.status_of(c, f),
                                "severity": c.severity},
             }
+            if report.muting is not None:
+                entry = report.mute_of(c, f)
+                res["suppressions"] = [] if entry is None else [{
+                    "kind": "external", "status": "accepted", "justification": entry.reason,
+                    "properties": {"mutelist": report.muting.mutelist.path, "entry": entry.index, "line": entry.line,
+                                   "expires": entry.expires.isoformat() if entry.expires else None,
+                                   "original_status": f.status}}]
             if f.status == "fail":
                 res["kind"] = "fail"
                 res["level"] = SARIF_LEVEL[c.severity]
@@ -127,6 +141,10 @@ def sarif_document(report: Report) -> dict[str, Any]:
                                   "properties": {"exit_status": report.exit_status, "incomplete": report.incomplete}}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
+    config = [{"level": "warning" if line.startswith("EXPIRED") else "note", "message": {"text": line}}
+              for line in mutelist_lines(report)[1:]]
+    if config:
+        invocation["toolConfigurationNotifications"] = config
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

@@ -1,10 +1,13 @@
 """aws_s3_access_points: the S3 access points of each account and region (S3 Control
-ListAccessPoints, paginated), each with its policy (GetAccessPointPolicy, once per access point).
+ListAccessPoints, paginated), each with its own Block Public Access settings (GetAccessPoint) and its
+policy (GetAccessPointPolicy), one call of each per access point.
 
 An access point admits principals to its bucket's objects under its own policy (and the bucket's), so
 each one is recorded in the sync's index under the bucket it serves, for the tables that say who can
-reach a bucket. The access point's own Block Public Access (GetAccessPoint, one call per access
-point) would be one more call in `enrich_access_point` and one more column; it is not read yet.
+reach a bucket. ListAccessPoints does not return an access point's Block Public Access settings;
+GetAccessPoint does (`public_access_block_configuration`, ours: CloudQuery's table is cut from the
+list answer). S3 applies the most restrictive combination of the access point's, its bucket's and the
+bucket owner account's settings to every request made through the access point.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ def list_access_points(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, An
 
 def enrich_access_point(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
     arn = item.get("AccessPointArn") or ""
+    # its own Block Public Access settings (NULL when the call failed: aws_encryption_sync_errors says why)
+    ap = ctx.call("s3control", "GetAccessPoint", resource_arn=arn, expect="PublicAccessBlockConfiguration",
+                  AccountId=ctx.account_id, Name=item.get("Name"))
+    item["_public_access_block"] = ap.get("PublicAccessBlockConfiguration") if ap is not None else None
     failed: list[bool] = []
     r = ctx.call("s3control", "GetAccessPointPolicy", resource_arn=arn, absent=NO_AP_POLICY, expect="Policy",
                  AccountId=ctx.account_id, Name=item.get("Name"), _failed=failed)
@@ -47,7 +54,8 @@ def access_point_row(ctx: Ctx, item: dict[str, Any], parent: Parent | None) -> d
             "name": item.get("Name"), "network_origin": item.get("NetworkOrigin"), "access_point_arn": arn,
             "alias": item.get("Alias"), "bucket_account_id": item.get("BucketAccountId"),
             # the policy text verbatim, as aws_kms_key_policies.policy (docs/cloudquery.md, "JSON values")
-            "vpc_configuration": item.get("VpcConfiguration"), "policy": item.get("_policy")}
+            "vpc_configuration": item.get("VpcConfiguration"), "policy": item.get("_policy"),
+            "public_access_block_configuration": item.get("_public_access_block")}
 
 
 def index_access_point(ctx: Ctx, row: dict[str, Any], item: dict[str, Any]) -> None:
@@ -63,8 +71,13 @@ ACCESS_POINTS = TableDef(
              Col("bucket_account_id", STR, "The account of the bucket the access point serves"),
              Col("vpc_configuration", JSON, '{"VpcId": ...} for VPC access points'),
              Col("policy", JSON, "The access point policy (GetAccessPointPolicy); NULL when it has none or it "
-                                 "could not be read (then aws_encryption_sync_errors says why)")],
-    pk_components=["arn"], api_calls=["s3control:ListAccessPoints", "s3control:GetAccessPointPolicy"],
+                                 "could not be read (then aws_encryption_sync_errors says why)"),
+             Col("public_access_block_configuration", JSON,
+                 '{"BlockPublicAcls": bool, "IgnorePublicAcls": bool, "BlockPublicPolicy": bool, '
+                 '"RestrictPublicBuckets": bool}: the access point\'s own Block Public Access (GetAccessPoint), '
+                 'fixed when it was created; NULL when it could not be read')],
+    pk_components=["arn"],
+    api_calls=["s3control:ListAccessPoints", "s3control:GetAccessPoint", "s3control:GetAccessPointPolicy"],
     scope="region", listing="s3control:ListAccessPoints", resolve=list_access_points, enrich=enrich_access_point,
-    to_row=access_point_row, on_row=index_access_point, extra_columns=["policy"],
+    to_row=access_point_row, on_row=index_access_point, extra_columns=["policy", "public_access_block_configuration"],
 )
