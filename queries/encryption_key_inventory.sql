@@ -49,6 +49,10 @@ SELECT r.arn, r.account_id, r.region,
     coalesce(kb.key_manager, ka.key_manager, ki.key_manager), coalesce(kb.origin, ka.origin, ki.origin),
     coalesce(kb.key_state, ka.key_state, ki.key_state), coalesce(kb.arn, ka.arn, ki.arn)
 FROM (
+  -- implied: a service default alias (aws/<service>) names an AWS managed key, described or not
+  SELECT r0.*, CASE WHEN r0.state = 'kms' AND (r0.ref LIKE 'alias/aws/%' OR r0.ref LIKE 'arn:%:alias/aws/%')
+                    THEN 'aws_managed' END AS implied
+  FROM (
     -- state: kms | aws_owned | none; ref: the key as configured, or the service's default alias
     SELECT arn, account_id, region, 'Secret' AS what, 'kms' AS state,
            coalesce(kms_key_id, 'alias/aws/secretsmanager') AS ref FROM aws_secretsmanager_secrets
@@ -77,9 +81,8 @@ FROM (
            coalesce(root->>'$.Ebs.KmsKeyId', 'alias/aws/ebs')
     FROM (SELECT i.*, (SELECT m FROM unnest(CAST(i.block_device_mappings AS JSON[])) AS t(m)
                        WHERE m->>'$.DeviceName' = i.root_device_name LIMIT 1) AS root FROM aws_ec2_images i)
-) r0
-CROSS JOIN LATERAL (SELECT r0.*, CASE WHEN r0.state = 'kms' AND (r0.ref LIKE 'alias/aws/%' OR r0.ref LIKE 'arn:%:alias/aws/%')
-                                      THEN 'aws_managed' END AS implied) r
+  ) r0
+) r
 -- by key ARN, by alias (name or ARN) in the resource's account and Region, by key id there
 LEFT JOIN aws_kms_keys kb ON r.state = 'kms' AND kb.arn = r.ref
 LEFT JOIN aws_kms_aliases al ON r.state = 'kms' AND (al.alias_arn = r.ref OR (al.alias_name = r.ref

@@ -62,14 +62,19 @@ def environment(env: dict[str, str]) -> Iterator[None]:
         yield
 
 
-def run_in_pty(cmd: list[str], cwd: Any, env: dict[str, str]) -> tuple[int, str, str]:
-    """Run `cmd` with its stdout on a pseudo-terminal (as a person's shell would): (exit status, what the
-    terminal received, stderr)."""
+def run_in_pty(cmd: list[str], cwd: Any, env: dict[str, str], columns: int | None = None) -> tuple[int, str, str]:
+    """Run `cmd` with its stdout on a pseudo-terminal (as a person's shell would), `columns` wide when
+    given: (exit status, what the terminal received, stderr)."""
     import os
     import pty
     import subprocess
     master, slave = pty.openpty()
     try:
+        if columns is not None:
+            import fcntl
+            import struct
+            import termios
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
         p = subprocess.run(cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE,
                            timeout=120, env=env)
         os.close(slave)

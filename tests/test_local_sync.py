@@ -271,6 +271,8 @@ def test_sql_command(world, tmp_path):
     assert _aws_encryption(["sync", "spec.yml"], tmp_path, world.env).returncode == 0
     q = "SELECT count(*) AS n, list(DISTINCT region ORDER BY region) AS regions FROM aws_kms_keys"
     r = _aws_encryption(["sql", str(db), q, "--format", "json"], tmp_path, {})
+    assert r.returncode == 0 and json.loads(r.stdout) == [{"n": 7, "regions": ["eu-west-1", "us-east-1"]}]
+    r = _aws_encryption(["sql", str(db), q, "--format", "jsonl"], tmp_path, {})
     assert r.returncode == 0 and json.loads(r.stdout) == {"n": 7, "regions": ["eu-west-1", "us-east-1"]}
     r = _aws_encryption(["sql", str(db), "SELECT name, region FROM aws_s3_buckets ORDER BY name"], tmp_path, {})
     assert r.stdout.splitlines()[0] == "name,region"  # csv in a pipe

@@ -27,6 +27,7 @@ from ..checks.files import (SEVERITIES, Check, CheckError, bundled_queries_dir, 
                             parse_severity_filter, select_checks, validate_params)
 from ..checks.mutelist import Mutelist, apply_mutelist, load_mutelist
 from ..checks.report import COVERAGE_CHECK, FORMATS, Report, format_for, render
+from ..checks.report.graph import load_graph
 from ..checks.report.listing import catalogue_json, catalogue_table, checks_json, checks_table
 from ..checks.runner import parse_fail_on, run_with_coverage
 from ..checks.tags import resource_tags
@@ -185,6 +186,8 @@ def run_check(run: CheckRun, db: str, stdout: TextIO) -> int:
         report.muting = apply_mutelist(run.mutelist, results, today, tags)
     is_tty = bool(getattr(stdout, "isatty", lambda: False)())
     fmt = run.fmt or format_for(args.output, is_tty)
+    if fmt == "html":  # the cross-account picture, from the access-path tables (report/graph.py)
+        report.graph = load_graph(db)
     color = fmt == "table" and run.output is None and is_tty and not os.environ.get("NO_COLOR")
     _emit(run, render(report, fmt, color=color), stdout)
     return report.exit_status

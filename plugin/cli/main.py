@@ -1,18 +1,25 @@
+# PYTHON_ARGCOMPLETE_OK  (shell completion when the optional argcomplete package is installed)
 """The `aws-encryption` command line.
 
     aws-encryption sync SPEC [SPEC...]       sync in-process into the spec's DuckDB file (--check: and check it)
+    aws-encryption validate SPEC [SPEC...]   what `sync` checks before its first AWS call, and nothing more
     aws-encryption check DB                  run the posture checks on a posture database (report, exit code)
     aws-encryption check --list-checks       list the checks, their framework controls and peers (no database)
     aws-encryption merge OUT DB [DB...]      merge per-shard posture databases into one
-    aws-encryption sql DB "SELECT ..."       ad-hoc SQL, read-only (table on a terminal, csv/json in pipes)
+    aws-encryption sql DB "SELECT ..."       ad-hoc SQL, read-only (table on a terminal, csv/json/jsonl in pipes)
     aws-encryption demo [--db demo.duckdb]   the demo world on an embedded AWS endpoint (no account), synced and checked
     aws-encryption serve [--address ...]     the CloudQuery plugin server (the SDK's flags)
     aws-encryption package ...               the SDK's packaging (needs Docker)
+    aws-encryption env                       shell lines: AWS_ENCRYPTION_BIN and the CloudQuery CLI on PATH
     aws-encryption --version
 
 Exit status: 0 success; 1 the sync failed or could read no account, or `check` found failing findings or
 incomplete data (see docs/usage.md); 2 bad input (spec, file, SQL, option), each with a one-line message
 on stderr.
+
+Shell completion: with the argcomplete package installed (`pip install argcomplete`), `eval
+"$(register-python-argcomplete aws-encryption)"` completes subcommands, options and their choices. It is
+imported only when the shell asks for completions, so it costs nothing otherwise.
 """
 
 from __future__ import annotations
@@ -42,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     sy.add_argument("specs", nargs="+", metavar="SPEC", help="CloudQuery YAML spec file(s)")
     sy.add_argument("--tables", help="comma-separated tables or patterns (overrides the spec)")
     sy.add_argument("--skip-tables", help="comma-separated tables or patterns to skip (overrides the spec)")
-    sy.add_argument("--log-level", default="warn", choices=["debug", "info", "warn", "error"])
+    sy.add_argument("--log-level", default="warn", choices=["debug", "info", "warn", "error"],
+                    help="log lines on stderr at or above this level (default: warn)")
     sy.add_argument("--shard", metavar="I/N", help="sync only shard I of N (stale rows are then kept: "
                                                     "merge shards with `merge`, or use --processes)")
     sy.add_argument("--processes", type=int, default=1, metavar="N",
@@ -57,10 +65,27 @@ def _parser() -> argparse.ArgumentParser:
     mg.add_argument("out", help="the database to write (created or updated)")
     mg.add_argument("inputs", nargs="+", help="databases to read (read-only)")
 
-    q = sub.add_parser("sql", help="run SQL on a posture database, read-only")
-    q.add_argument("db")
-    q.add_argument("query")
-    q.add_argument("--format", choices=["table", "csv", "json"], help="default: table on a terminal, csv otherwise")
+    vd = sub.add_parser("validate", help="check spec files as sync would, without any AWS call",
+                        description="Everything `sync` checks before its first AWS call: the spec files, "
+                                    "every field of the plugin spec, the DuckDB file and the table patterns. "
+                                    "One line; exit 0 valid, 2 not. No credentials are loaded.")
+    vd.add_argument("specs", nargs="+", metavar="SPEC", help="CloudQuery YAML spec file(s)")
+    vd.add_argument("--tables", help="comma-separated tables or patterns (overrides the spec), as for sync")
+    vd.add_argument("--skip-tables", help="comma-separated tables or patterns to skip (overrides the spec), "
+                                          "as for sync")
+
+    from .sql import FORMATS as SQL_FORMATS
+    q = sub.add_parser("sql", help="run SQL on a posture database, read-only",
+                       description="Run SQL on a posture database, read-only (no other file can be read or "
+                                   "written). A table on a terminal, CSV in a pipe.")
+    q.add_argument("db", metavar="DB", help="the posture database (a DuckDB file written by sync)")
+    q.add_argument("query", metavar="SQL", help='the SQL to run, e.g. "SELECT arn FROM aws_kms_keys"')
+    q.add_argument("--format", choices=SQL_FORMATS,
+                   help="table, csv, json (one array) or jsonl (an object per line); "
+                        "default: table on a terminal, csv otherwise")
+    q.add_argument("--max-width", metavar="N",
+                   help="table: the widest a line may be; wider columns wrap, no value is cut "
+                        "(default: the terminal's width on a terminal, no limit otherwise; 0: no limit)")
 
     ck = sub.add_parser("check", help="run the posture checks on a posture database, read-only",
                         description="Run the posture checks on a posture database, read-only, and report. "
@@ -81,8 +106,38 @@ def _parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("serve", help="serve the CloudQuery source plugin over gRPC")
     add_serve_arguments(sp)
-    sub.add_parser("package", help="package the plugin for the CloudQuery hub (needs Docker)", add_help=False)
+    for a in sp._actions:
+        if a.help is None and a.option_strings and a.option_strings[0] in SERVE_HELP:
+            a.help = SERVE_HELP[a.option_strings[0]]
+    sub.add_parser("package", help="package the plugin for the CloudQuery hub (needs Docker); "
+                                   "`package --help` for its options", add_help=False)
+    sub.add_parser("env", help="print shell lines setting AWS_ENCRYPTION_BIN (the examples' plugin paths) "
+                               "and putting the CloudQuery CLI on PATH: eval \"$(aws-encryption env)\"")
     return parser
+
+
+# Help for the SDK's serve flags (plugin/server/serve.py defines them as the SDK does, without help).
+SERVE_HELP = {
+    "--address": "where to listen: host:port for tcp, a socket path for unix (default: localhost:7777)",
+    "--network": "tcp or unix (default: tcp)",
+    "--log-format": "text or json; the CloudQuery CLI asks for json (default: text)",
+    "--log-level": "log lines at or above this level (default: info)",
+    "--otel-endpoint": "accepted as the CloudQuery CLI passes it; not used",
+    "--otel-endpoint-insecure": "accepted as the CloudQuery CLI passes it; not used",
+    "--license": "accepted as the CloudQuery CLI passes it; not used",
+    "--no-sentry": "accepted as the CloudQuery CLI passes it; nothing is sent anywhere either way",
+}
+
+
+def _complete(parser: argparse.ArgumentParser) -> None:
+    """Shell completion through argcomplete, when installed and the shell is asking (it exits then)."""
+    if "_ARGCOMPLETE" not in os.environ:
+        return
+    try:
+        import argcomplete
+    except ImportError:
+        return
+    argcomplete.autocomplete(parser)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         from ..server.serve import package
         package(argv[1:])
         return EXIT_OK
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    _complete(parser)
+    args = parser.parse_args(argv)
     if args.command == "serve":
         from ..server.serve import serve
         serve(args.address, args.network, args.log_format, args.log_level, args.allow_endpoint, args.allow_profile)
@@ -104,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(args)
     if args.command == "merge":
         return _merge(args)
+    if args.command == "validate":
+        return _validate(args)
+    if args.command == "env":
+        return _env()
     return _sync(args)
 
 
@@ -114,7 +175,9 @@ def _split(v: str | None) -> list[str] | None:
 def _sync(args: argparse.Namespace) -> int:
     # The spec (and --check's options) first, before the heavy imports: bad input is refused at once.
     from ..source.sharding import ALL, Shard
+    from .paths import default_bin_var
     from .yaml_specs import SpecFileError, load
+    default_bin_var()  # `${AWS_ENCRYPTION_BIN}` in `path:` (unused here) works without it set
     try:
         plan = load(args.specs)
         shard = Shard.parse(args.shard) if args.shard else ALL
@@ -196,17 +259,66 @@ def _before_sync(e: Exception) -> bool:
     return isinstance(e, (DatabaseLockedError, NotADuckDBFileError, NotWritableError))
 
 
+def _validate(args: argparse.Namespace) -> int:
+    """`aws-encryption validate SPEC...`: 0 valid (one line on stdout), 2 not (one line on stderr)."""
+    from ..store.files import WriterError
+    from .paths import default_bin_var
+    from .validate import validate
+
+    default_bin_var()
+    try:
+        print(validate(args.specs, tables=_split(args.tables), skip_tables=_split(args.skip_tables)))
+    except (ValueError, WriterError) as e:  # SpecFileError, table patterns, the database file
+        _err(str(e))
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _env() -> int:
+    from .paths import shell_env
+
+    lines, notes = shell_env()
+    for n in notes:
+        _err(n)
+    print("\n".join(lines))
+    return EXIT_OK if lines else EXIT_FAILED
+
+
 def _sql(args: argparse.Namespace) -> int:
-    from .sql import SqlError, query, write
+    from .sql import MIN_MAX_WIDTH, SqlError, query, write
 
     try:
+        max_width = _max_width(args.max_width, MIN_MAX_WIDTH)
         cols, rows = query(args.db, args.query)
     except SqlError as e:
         _err(str(e))
         return EXIT_USAGE
-    fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
-    write(cols, rows, fmt, sys.stdout)
+    tty = _isatty(sys.stdout)
+    fmt = args.format or ("table" if tty else "csv")
+    if max_width is None and tty:
+        import shutil
+        max_width = shutil.get_terminal_size().columns
+    write(cols, rows, fmt, sys.stdout, max_width=max_width or None)
     return EXIT_OK
+
+
+def _max_width(value: str | None, minimum: int) -> int | None:
+    """--max-width: None not given, 0 no limit, else at least `minimum` columns."""
+    from .sql import SqlError
+    if value is None:
+        return None
+    v = value.strip()
+    if not v.isdigit() or (int(v) != 0 and int(v) < minimum):
+        shown = value if len(value) <= 20 else value[:19] + "\u2026"
+        raise SqlError(f"--max-width: expected a number of columns >= {minimum}, or 0 for no limit, got {shown!r}")
+    return int(v)
+
+
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a closed or replaced stream is not a terminal
+        return False
 
 
 def _check(args: argparse.Namespace) -> int:

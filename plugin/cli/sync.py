@@ -18,13 +18,13 @@ from typing import Any, TextIO
 
 from ..store.writer import DuckDBWriter
 from ..store.duckdb_types import add_cq_columns
-from ..store.files import check_can_open
+from ..store.files import check_can_open, storage_version_of
 from ..source.engine import SyncEngine
 from ..source.plugin import select_tables
 from ..tables.schema import walk
 from ..aws.redact import install_log_redaction
 from ..source.sharding import ALL, Shard
-from .yaml_specs import SyncPlan
+from .yaml_specs import SourcePlan, SyncPlan
 
 log = logging.getLogger("aws_encryption.local_sync")
 
@@ -58,18 +58,14 @@ def run(plan: SyncPlan, *, tables: list[str] | None = None, skip_tables: list[st
     """Sync every source of `plan` into its DuckDB file; raises WriterError/ValueError before any AWS call
     when the file or the table selection can't be used."""
     install_log_redaction()
-    check_can_open(plan.db_path)
-    selections = []
-    for src in plan.sources:
-        defs = select_tables(tables or src.tables, skip_tables if skip_tables is not None else src.skip_tables,
-                             src.skip_dependent_tables)
-        selections.append((src, defs))
+    selections = check_before_sync(plan, tables=tables, skip_tables=skip_tables)
     sync_time = dt.datetime.now(dt.timezone.utc)
     summary = SyncSummary(db_path=plan.db_path)
     t0 = time.monotonic()
     old = _install_sigterm()
     try:
-        with DuckDBWriter(plan.db_path, write_mode=plan.write_mode, migrate_mode=plan.migrate_mode) as w:
+        with DuckDBWriter(plan.db_path, write_mode=plan.write_mode, migrate_mode=plan.migrate_mode,
+                          storage_version=_storage_version(plan)) as w:
             for src, defs in selections:
                 tdefs = walk(defs)
                 for t in tdefs:
@@ -103,6 +99,22 @@ def run(plan: SyncPlan, *, tables: list[str] | None = None, skip_tables: list[st
         signal.signal(signal.SIGTERM, old)
     summary.elapsed = time.monotonic() - t0
     return summary
+
+
+def check_before_sync(plan: SyncPlan, *, tables: list[str] | None = None,
+                      skip_tables: list[str] | None = None) -> list[tuple[SourcePlan, list[Any]]]:
+    """Everything a sync checks before its first AWS call, after the spec files loaded (`yaml_specs.load`):
+    the database file can be used (WriterError: missing directory, not DuckDB, locked) and every
+    source's table patterns match (ValueError). Returns each source with its table definitions.
+    `aws-encryption validate` runs exactly this."""
+    check_can_open(plan.db_path)
+    _storage_version(plan)  # the sources (and the destination) agree
+    selections = []
+    for src in plan.sources:
+        defs = select_tables(tables or src.tables, skip_tables if skip_tables is not None else src.skip_tables,
+                             src.skip_dependent_tables)
+        selections.append((src, defs))
+    return selections
 
 
 def _run_processes(w: DuckDBWriter, source: str, sync_time: dt.datetime, summary: SyncSummary,
@@ -207,3 +219,10 @@ def is_tty(stream: TextIO) -> bool:
     except Exception:
         return False
 
+
+def _storage_version(plan: SyncPlan) -> str:
+    """The file format every source (and the destination's spec, when it says) asks for."""
+    asks = [(s.name, s.spec.duckdb_storage_version) for s in plan.sources]
+    if plan.storage_version is not None:
+        asks.append(("the destination", plan.storage_version))
+    return storage_version_of(asks)

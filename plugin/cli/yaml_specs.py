@@ -49,7 +49,7 @@ DEST_FIELDS: dict[str, str] = {
     "sync_group_id": "string", "docker_registry_auth_token": "string",
 }
 DEST_SPEC_FIELDS: dict[str, str] = {"connection_string": "string", "batch_size": "count",
-                                    "batch_size_bytes": "count", "debug": "bool"}
+                                    "batch_size_bytes": "count", "debug": "bool", "duckdb_storage_version": "string"}
 _EXPECTED = {"string": "a string", "bool": "true or false (unquoted)", "strings": "a list of strings",
              "mapping": "a mapping", "count": "an integer >= 0"}
 WRITE_MODES = ("overwrite-delete-stale", "overwrite", "append")
@@ -79,6 +79,9 @@ class SyncPlan:
     db_path: str = DEFAULT_DB
     write_mode: str = "overwrite-delete-stale"
     migrate_mode: str = "safe"
+    # The destination's duckdb_storage_version (`cloudquery sync` honours it there): it must agree with
+    # the sources' (plugin/store/files.py storage_version_of).
+    storage_version: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,6 +245,13 @@ def _destination(file: str, d: dict[str, Any], plan: SyncPlan) -> None:
     if not cs or cs.startswith("md:"):
         raise SpecFileError(f"{file}: {where}: spec.connection_string: expected a local file path, got {show(cs)}")
     plan.db_path = cs
+    sv = _get(dspec, "duckdb_storage_version", None)
+    if sv is not None:
+        from ..store.formats import STORAGE_VERSIONS
+        if sv not in STORAGE_VERSIONS:
+            raise SpecFileError(f"{file}: {where}: spec.duckdb_storage_version: expected one of "
+                                f"{', '.join(STORAGE_VERSIONS)}, got {show(sv)}")
+        plan.storage_version = sv
     wm = _get(d, "write_mode", "overwrite-delete-stale")
     if wm not in WRITE_MODES:
         raise SpecFileError(f"{file}: {where}: write_mode: expected one of {', '.join(WRITE_MODES)}, got {show(wm)}")

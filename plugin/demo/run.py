@@ -377,8 +377,11 @@ def _report(db_path: str) -> Any:
     results.sort(key=lambda r: (-SEVERITY_RANK[r.check.severity], _priority(r.check.id, "")[:2], order[id(r)]))
     for r in results:
         r.rows.sort(key=lambda f: (f.status != "fail", _priority(r.check.id, f.resource_arn)[2]))
-    return Report(database=db_path, results=results, coverage=coverage,
-                  finding_order=lambda check, finding: _priority(check.id, finding.resource_arn))
+    from ..checks.report.graph import load_graph
+    report = Report(database=db_path, results=results, coverage=coverage,
+                    finding_order=lambda check, finding: _priority(check.id, finding.resource_arn))
+    report.graph = load_graph(db_path)   # the cross-account picture of `demo --format html`
+    return report
 
 
 def _print_report(report: Any, fmt: str, stdout: TextIO) -> None:
@@ -441,18 +444,27 @@ Next steps:
 def keep_running_text(world: Any, target: Path) -> str:
     import yaml
 
+    from ..cli.paths import cloudquery_bin_dir, scripts_dir
     from .world import ADMIN_ROLE, DATA
 
     env = {**world.env, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    # Absolute paths: the CloudQuery CLI starts a local plugin from `path` as written (no PATH search)
+    # and opens the database relative to where it runs.
+    bin_dir = scripts_dir()
+    source_path, dest_path = ((str(bin_dir / NAME), str(bin_dir / "aws-encryption-duckdb")) if bin_dir
+                              else (NAME, "aws-encryption-duckdb"))
     docs = [
-        {"kind": "source", "spec": {"name": DEMO_SOURCE, "path": NAME, "registry": "local", "version": "v0.1.0",
-                                    "tables": ["*"], "destinations": ["duckdb"], "spec": world.spec()}},
-        {"kind": "destination", "spec": {"name": "duckdb", "path": "aws-encryption-duckdb", "registry": "local",
+        {"kind": "source", "spec": {"name": DEMO_SOURCE, "path": source_path, "registry": "local",
+                                    "version": "v0.1.0", "tables": ["*"], "destinations": ["duckdb"],
+                                    "spec": world.spec()}},
+        {"kind": "destination", "spec": {"name": "duckdb", "path": dest_path, "registry": "local",
                                          "version": "v0.1.0", "write_mode": "overwrite-delete-stale",
-                                         "spec": {"connection_string": str(target)}}},
+                                         "spec": {"connection_string": os.path.abspath(target)}}},
     ]
     spec_yaml = yaml.safe_dump_all(docs, sort_keys=False)
+    cq_dir = cloudquery_bin_dir()
+    cloudquery = shlex.quote(str(cq_dir / "cloudquery")) if cq_dir else "cloudquery"
     return f"""
 The embedded endpoint keeps running at {world.endpoint} (127.0.0.1 only) until Ctrl-C.
 Its keys are the demo scanner's (moto's, not AWS's). In another shell:
@@ -460,6 +472,7 @@ Its keys are the demo scanner's (moto's, not AWS's). In another shell:
   aws --endpoint-url {world.endpoint} sts get-caller-identity
   aws --endpoint-url {world.endpoint} sts assume-role --role-arn arn:aws:iam::{DATA}:role/{ADMIN_ROLE} \
 --role-session-name me
-The spec for it (save as demo.yml; `{NAME} sync demo.yml` in that shell syncs it again):
+The spec for it (save as demo.yml; in that shell `{NAME} sync demo.yml` or
+`{cloudquery} sync demo.yml` syncs it again):
 ---
 {spec_yaml}"""

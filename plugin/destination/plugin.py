@@ -16,6 +16,7 @@ after the last delete-stale. A failed or killed sync leaves the previous sync in
         batch_size: 10000
         batch_size_bytes: 67108864
         debug: false
+        duckdb_storage_version: v1.4.0     # or latest; the format of a file this creates
 
 The destination never sees `write_mode`: the CLI keeps it and expresses it through the messages it
 sends. Observed with CLI v6.21.1:
@@ -31,6 +32,10 @@ sends. Observed with CLI v6.21.1:
 - when the source fails, the CLI returns without finishing the stream: it is cancelled.
 So the writer upserts when a schema has a primary key, inserts when it has none, and deletes
 stale rows when asked.
+
+`duckdb_storage_version` (ours; the hub destination has no such field) is the DuckDB storage format
+of a file the destination creates: `v1.4.0` (default), which DuckDB 1.4 LTS and every later DuckDB
+open, or `latest`, this DuckDB's newest, which DuckDB 1.x refuses. An existing file keeps its format.
 
 Fixes over cloudquery-plugin-sdk 0.1.57's servicer for the Write side (SDK bugs #7 and #14 in
 docs/cloudquery.md):
@@ -60,7 +65,8 @@ from cloudquery.sdk.schema import Table
 
 from .. import TEAM, __version__
 from ..store.duckdb_types import DEFAULT_WRITE_MODE, table_name
-from ..store.files import DatabaseLockedError, NotADuckDBFileError, NotWritableError, WriterError, check_can_open
+from ..store.files import (DEFAULT_STORAGE_VERSION, STORAGE_VERSIONS, DatabaseLockedError, NotADuckDBFileError,
+                           NotWritableError, WriterError, check_can_open)
 from ..store.writer import DuckDBWriter
 
 NAME = "aws-encryption-duckdb"
@@ -82,6 +88,7 @@ class Spec:
     batch_size: int = DEFAULT_BATCH_SIZE
     batch_size_bytes: int = DEFAULT_BATCH_SIZE_BYTES
     debug: bool = False
+    duckdb_storage_version: str = DEFAULT_STORAGE_VERSION
 
 
 _FIELDS: dict[str, tuple[type, str]] = {
@@ -89,7 +96,12 @@ _FIELDS: dict[str, tuple[type, str]] = {
     "batch_size": (int, "rows buffered per table before they are written"),
     "batch_size_bytes": (int, "bytes buffered per table before they are written"),
     "debug": (bool, "log every message received from the CLI"),
+    "duckdb_storage_version": (str, f"DuckDB storage format of a file this creates: {' or '.join(STORAGE_VERSIONS)} "
+                               f"(default {DEFAULT_STORAGE_VERSION}, which DuckDB 1.4 and later open); "
+                               "an existing file keeps its format"),
 }
+# String fields that take one of a few values.
+_CHOICES: dict[str, tuple[str, ...]] = {"duckdb_storage_version": STORAGE_VERSIONS}
 
 
 def parse_spec(raw: bytes | str | dict[str, Any] | None) -> Spec:
@@ -119,7 +131,11 @@ def parse_spec(raw: bytes | str | dict[str, Any] | None) -> Spec:
 
 def _check_field(key: str, value: Any) -> Any:
     typ = _FIELDS[key][0]
-    if typ is int:
+    if key in _CHOICES:
+        if value not in _CHOICES[key]:
+            raise SpecError(f"spec field {key}: expected one of {', '.join(_CHOICES[key])}, "
+                            f"got {json.dumps(value)[:60]}")
+    elif typ is int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise SpecError(f"spec field {key}: expected a positive integer, got {json.dumps(value)}")
     elif not isinstance(value, typ):
@@ -137,7 +153,8 @@ def json_schema() -> str:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "additionalProperties": False,
-        "properties": {k: {**kinds[t], "description": d} for k, (t, d) in _FIELDS.items()},
+        "properties": {k: {**kinds[t], **({"enum": list(_CHOICES[k])} if k in _CHOICES else {}), "description": d}
+                       for k, (t, d) in _FIELDS.items()},
     }, indent=2)
 
 
@@ -235,7 +252,7 @@ class DuckDBDestination(plugin.Plugin):
         buf = _Buffer(self._spec.batch_size, self._spec.batch_size_bytes)
         # The CLI applies write_mode itself (module docstring); the writer follows the messages.
         with DuckDBWriter(self._spec.connection_string, write_mode=DEFAULT_WRITE_MODE,
-                          logger=self._logger) as writer:
+                          logger=self._logger, storage_version=self._spec.duckdb_storage_version) as writer:
             for msg in msgs:
                 self._debug(msg)
                 self._handle(writer, buf, msg)

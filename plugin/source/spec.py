@@ -17,6 +17,9 @@ all deliberate:
 - Every number has an upper bound (`max_retries` <= 50, `max_backoff` and `request_timeout` <= 3600
   seconds, `initialization_concurrency` <= 256): a typo such as `request_timeout: 1e23` is an error,
   not a sync whose every call fails.
+- `duckdb_storage_version` (ours): the DuckDB storage format of a file `aws-encryption sync`
+  creates, v1.4.0 (default, opens in DuckDB 1.4 LTS and later) or latest; an existing file keeps its
+  format. `cloudquery sync` takes it from the aws-encryption-duckdb destination's spec instead.
 - Region names must be regions this botocore release knows (its partitions data); a typo is an
   error naming the closest known region. `extra_regions` (ours) lists regions newer than botocore.
 
@@ -32,6 +35,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..store.formats import DEFAULT_STORAGE_VERSION, STORAGE_VERSIONS
 
 ACCOUNT_ID_RE = re.compile(r"^\d{12}$", re.ASCII)
 ROLE_ARN_RE = re.compile(r"^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$", re.ASCII)
@@ -149,6 +154,7 @@ class Spec:
     custom_endpoint_partition_id: str = ""
     custom_endpoint_signing_region: str = ""
     extra_regions: list[str] = field(default_factory=list)
+    duckdb_storage_version: str = DEFAULT_STORAGE_VERSION
 
     @property
     def partition(self) -> str:
@@ -203,6 +209,9 @@ _SPEC_FIELDS: dict[str, tuple[str, str]] = {
     "custom_endpoint_signing_region": ("region", "required with custom_endpoint_url; region for global calls"),
     "extra_regions": ("extra_regions", "(ours) region names newer than this botocore release, accepted as known; "
                       "each must still look like a region"),
+    "duckdb_storage_version": ("storage_version", "(ours) DuckDB storage format of a database file `aws-encryption "
+                               "sync` creates: v1.4.0 opens in DuckDB 1.4 LTS and later, latest only in DuckDB 2.x; "
+                               "an existing file keeps its format"),
 }
 
 # Integer kinds: (lowest, highest) accepted.
@@ -230,6 +239,7 @@ _EXPECTED = {
     "url": "an http:// or https:// URL",
     "partition": "one of " + ", ".join(PARTITIONS),
     "scheduler": "one of " + ", ".join(SCHEDULERS),
+    "storage_version": "one of " + ", ".join(STORAGE_VERSIONS),
 }
 
 
@@ -430,6 +440,10 @@ def _value(path: str, kind: str, v: Any) -> Any:
         if v not in SCHEDULERS:
             raise _fail(path, kind, v)
         return v
+    if kind == "storage_version":
+        if not isinstance(v, str) or v not in STORAGE_VERSIONS:
+            raise _fail(path, kind, v)
+        return v
     raise AssertionError(kind)
 
 
@@ -561,6 +575,7 @@ def _schema_of(kind: str, desc: str) -> dict[str, Any]:
         "url": {"type": "string", "pattern": r"^(https?://[^\s/]+(/\S*)?)?$"},
         "partition": {"type": "string", "enum": ["", *PARTITIONS]},
         "scheduler": {"type": "string", "enum": list(SCHEDULERS)},
+        "storage_version": {"type": "string", "enum": list(STORAGE_VERSIONS)},
         "credentials": {"$ref": "#/$defs/credentials"},
         "accounts": {"type": ["array", "null"], "items": {"$ref": "#/$defs/account"}},
         "org": {"$ref": "#/$defs/org"},

@@ -3,6 +3,12 @@
 Files that are not DuckDB databases are refused before DuckDB touches them (the header's magic), a
 file locked by another process is reported with that process's PID, and SQL we did not write (the
 checks, `aws-encryption sql`) gets a read-only, sandboxed connection (`open_read_only`).
+
+A file we create is in DuckDB's v1.4.0 storage format unless asked for `latest`
+(STORAGE_VERSIONS): DuckDB 2.x writes a format DuckDB 1.x refuses ("version number 999"), which
+shuts out the 1.4 LTS CLI, JDBC/DBeaver 1.x, go-duckdb and the hub's duckdb destination. An
+existing file is opened as it is and keeps its format: DuckDB can't lower a file's storage version,
+and ATTACH ... (STORAGE_VERSION 'latest') on an existing file would raise it for good.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from .formats import DEFAULT_STORAGE_VERSION, STORAGE_VERSIONS
 
 
 # A DuckDB database file starts with an 8-byte checksum followed by this magic (storage format).
@@ -99,13 +107,59 @@ def first_line(e: BaseException) -> str:
     return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 
-def open_database(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
-    """Open (or create) the database read-write, translating DuckDB's errors into WriterErrors."""
+def check_storage_version(value: object, field: str = "duckdb_storage_version") -> str:
+    """`value` when it is one of STORAGE_VERSIONS; else a one-line WriterError naming `field`."""
+    if value not in STORAGE_VERSIONS:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "\u2026"
+        raise WriterError(f"{field}: expected one of {', '.join(STORAGE_VERSIONS)}, got {shown}")
+    return value  # type: ignore[return-value]
+
+
+def storage_version_of(requests: list[tuple[str, str]]) -> str:
+    """The one storage version for a file several sources write, from (source name, version) pairs:
+    the version they all ask for (the default when there are none); a WriterError naming two
+    sources that disagree."""
+    versions = {v for _, v in requests}
+    if len(versions) > 1:
+        (a, va), (b, vb) = requests[0], next((n, v) for n, v in requests if v != requests[0][1])
+        raise WriterError(f"sources {a} and {b} write one database file but ask for different "
+                          f"duckdb_storage_version ({va}, {vb}); expected the same value in every source")
+    return check_storage_version(versions.pop()) if versions else DEFAULT_STORAGE_VERSION
+
+
+def open_database(path: str | os.PathLike[str],
+                  storage_version: str = DEFAULT_STORAGE_VERSION) -> duckdb.DuckDBPyConnection:
+    """Open (or create) the database read-write, translating DuckDB's errors into WriterErrors.
+
+    A new file is created in `storage_version`'s format; an existing one keeps its own (module
+    docstring)."""
+    check_storage_version(storage_version)
     p = check_database_path(path)
+    # storage_compatibility_version at connect is DuckDB's equivalent of ATTACH ... (STORAGE_VERSION)
+    # for the file it creates. Not passed for an existing file: it is opened exactly as before.
+    config = {} if p.exists() else {"storage_compatibility_version": storage_version}
     try:
-        return duckdb.connect(str(p))
+        return duckdb.connect(str(p), config=config)
     except duckdb.Error as e:
         raise _open_error(p, e) from None
+
+
+def storage_format(con: duckdb.DuckDBPyConnection, database: str | None = None) -> str:
+    """The storage format of an open database as DuckDB tags it (`v1.4.0+`: DuckDB 1.4.0 and later
+    read it), or "" when this DuckDB doesn't say."""
+    try:
+        row = con.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = "
+                          + ("current_database()" if database is None else "?"),
+                          [] if database is None else [database]).fetchone()
+    except duckdb.Error:
+        return ""
+    return str(row[0]) if row and row[0] else ""
+
+
+def format_version(tag: str) -> tuple[int, ...] | None:
+    """(1, 4, 0) of `v1.4.0+`; None when the tag is not of that form."""
+    m = re.fullmatch(r"v(\d+)\.(\d+)\.(\d+)\+?", tag.strip())
+    return tuple(int(g) for g in m.groups()) if m else None
 
 
 def _locked(p: Path | str, e: duckdb.Error) -> DatabaseLockedError | None:

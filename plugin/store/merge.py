@@ -2,7 +2,8 @@
 
 For shards run on several machines, each into its own file: the rows keep their source name and
 sync time, and a row present in several inputs (the same `_cq_id`) ends as the last input's. The
-output is written in one transaction; inputs are opened read-only.
+output is written in one transaction; inputs are opened read-only. A new output file is in DuckDB's
+v1.4.0 storage format (plugin/store/files.py), whatever format the inputs are in.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ What differs from the hub, on purpose:
 - Files that are not DuckDB databases are refused before DuckDB touches them, and a file locked by
   another process is reported with that process's PID.
 - No `cloudquery_sync_summaries` table.
+- A file it creates is in DuckDB's v1.4.0 storage format by default (`storage_version`), so DuckDB
+  1.4 LTS clients open it; an existing file keeps its format (plugin/store/files.py).
 
 Usage:
     with DuckDBWriter(path, write_mode="overwrite-delete-stale", migrate_mode="safe") as w:
@@ -38,7 +40,11 @@ import pyarrow.compute as pc
 from .duckdb_types import (COVERAGE_TABLE, DEFAULT_MIGRATE_MODE, DEFAULT_WRITE_MODE, MIGRATE_MODES,
                            SOURCE_NAME_COLUMN, SYNC_TIME_COLUMN, WRITE_MODES, ColumnDef, _extension_name, _is_list,
                            _utc, column_defs, create_table_sql, plan_migration, quote, table_name, to_duckdb_arrow)
-from .files import MigrationError, SchemaError, WriterError, first_line, check_database_path, open_database
+from .files import (DEFAULT_STORAGE_VERSION, MigrationError, SchemaError, WriterError, check_database_path,
+                    check_storage_version, first_line, format_version, open_database, storage_format)
+
+
+_log = logging.getLogger("aws_encryption.store")
 
 
 _view_ids = itertools.count(1)
@@ -65,12 +71,19 @@ class DuckDBWriter:
 
     def __init__(self, path: str | os.PathLike[str], write_mode: str = DEFAULT_WRITE_MODE,
                  migrate_mode: str = DEFAULT_MIGRATE_MODE, logger: Any = None,
-                 attach: list[str] | None = None) -> None:
+                 attach: list[str] | None = None, storage_version: str = DEFAULT_STORAGE_VERSION) -> None:
         if write_mode not in WRITE_MODES:
             raise SchemaError(f"write_mode: expected one of {', '.join(WRITE_MODES)}, got {write_mode!r}")
         if migrate_mode not in MIGRATE_MODES:
             raise SchemaError(f"migrate_mode: expected one of {', '.join(MIGRATE_MODES)}, got {migrate_mode!r}")
+        try:
+            check_storage_version(storage_version)
+        except WriterError as e:
+            raise SchemaError(str(e)) from None
         self.path = os.fspath(path)
+        # The format a new file is created in; `storage_format` is the file's own once open.
+        self.storage_version = storage_version
+        self.storage_format = ""
         self.write_mode = write_mode
         self.migrate_mode = migrate_mode
         self._logger = logger
@@ -102,8 +115,12 @@ class DuckDBWriter:
 
     def open(self) -> None:
         """Open the file and start the sync's transaction."""
-        con = open_database(self.path)
+        existed = os.path.exists(os.path.expanduser(self.path))
+        con = open_database(self.path, self.storage_version)
         try:
+            self.storage_format = storage_format(con)
+            if existed:
+                self._check_kept_format()
             # Belt and braces with the Arrow-side conversion: no implicit cast may use local time.
             con.execute("SET TimeZone='UTC'")
             # One DuckDB thread: the writer shares 2 cores with the sync's own threads, and measured
@@ -116,6 +133,24 @@ class DuckDBWriter:
             con.close()
             raise WriterError(f"database {self.path}: cannot start a transaction: {first_line(e)}") from None
         self._con = con
+
+    def _check_kept_format(self) -> None:
+        """An existing file keeps its storage format; say so when that is newer than was asked for."""
+        have = format_version(self.storage_format)
+        if self.storage_version == "latest" or have is None or have <= (1, 4, 0):
+            return
+        msg = (f"database {self.path} is in DuckDB's {self.storage_format} storage format, which DuckDB "
+               f"1.x can't open; an existing file keeps its format (duckdb_storage_version "
+               f"{self.storage_version} applies to new files): move it away and sync again to get a "
+               "v1.4.0 file")
+        if self._logger is None:
+            _log.warning("%s", msg)
+        elif isinstance(self._logger, logging.Logger):
+            self._logger.warning("%s", msg)
+        else:
+            self._logger.warning("existing database keeps its storage format", database=self.path,
+                                 storage_format=self.storage_format, requested=self.storage_version,
+                                 hint="move it away and sync again to get a v1.4.0 file; DuckDB 1.x can't open it")
 
     def commit(self) -> None:
         con = self._connection()

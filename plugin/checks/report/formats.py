@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from ..files import CheckError
-from . import csv_format, json_format, markdown, ocsf, sarif, table
+from . import csv_format, html, json_format, markdown, ocsf, sarif, table
 from .model import Report, ReportFormat
 
 REGISTRY: dict[str, ReportFormat] = {f.name: f for f in (
-    table.FORMAT, json_format.FORMAT, csv_format.FORMAT, sarif.FORMAT, ocsf.FORMAT, markdown.FORMAT)}
+    table.FORMAT, json_format.FORMAT, csv_format.FORMAT, sarif.FORMAT, ocsf.FORMAT, markdown.FORMAT,
+    html.FORMAT)}
 FORMATS: tuple[str, ...] = tuple(REGISTRY)
 
 

@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..compliance import ComplianceView, Framework, evaluate
 from ..coverage import Coverage, UnreadScope
 from ..files import SEVERITY_RANK, Check
 from ..mutelist import MuteEntry, Muting
 from ..runner import CheckResult, Finding, failing, parse_fail_on, summarize
+
+if TYPE_CHECKING:
+    from .graph import AccessGraph
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ class Report:
     # its catalogue does not list, which did not run); None otherwise.
     framework: Framework | None = None
     loaded: list[Check] | None = None
+    # The cross-account picture the HTML report draws (graph.py), read from the access-path tables by
+    # `check --format html`; None otherwise.
+    graph: "AccessGraph | None" = None
 
     def mute_of(self, check: Check, f: Finding) -> MuteEntry | None:
         return self.muting.entry_for(check.id, f) if self.muting is not None else None
@@ -276,6 +282,19 @@ def coverage_json(cov: Coverage | None) -> dict[str, Any] | None:
                     "kept_rows": u.kept_rows, "kept_sync_time": ts(u.kept_sync_time), "where": u.where}
                    for u in cov.unread],
     }
+
+
+def compliance_ids(check: Check) -> list[str]:
+    """The check's compliance mappings as `framework: control` ids, each once, in header order, without
+    the remark in parentheses a control may carry (`S3.17 (stricter: ...)` -> `AWS Security Hub: S3.17`):
+    what SARIF tags and OCSF requirements list. `check.compliance` keeps the remarks."""
+    out: list[str] = []
+    for framework, control in check.compliance:
+        ident = control.split("(", 1)[0].strip() or control
+        item = f"{framework}: {ident}"
+        if item not in out:
+            out.append(item)
+    return out
 
 
 def arn_name(arn: str) -> str:

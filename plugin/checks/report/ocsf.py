@@ -8,7 +8,7 @@ from typing import Any
 
 from ... import NAME, __version__
 from ..runner import finding_uid
-from .model import Report, ReportFormat, arn_name, mute_json
+from .model import Report, ReportFormat, arn_name, compliance_ids, mute_json
 
 OCSF_VERSION = "1.1.0"
 
@@ -72,13 +72,14 @@ def ocsf_findings(report: Report) -> list[dict[str, Any]]:
                 "compliance": {
                     "control": c.id,
                     "standards": sorted({fw for fw, _ in c.compliance}) or [NAME],
-                    "requirements": [f"{fw}: {ctl}" for fw, ctl in c.compliance],
+                    "requirements": compliance_ids(c),
                     "status_id": st_id, "status": st, "status_detail": f.reason,
                 },
                 "remediation": {"desc": c.remediation + (f" AWS CLI: {c.remediation_cli}" if c.remediation_cli else ""),
                                 "references": c.references},
                 "unmapped": {"check_id": c.id, "check_status": f.status, "details": f.details,
-                             "remediation_cli": c.remediation_cli},
+                             "remediation_cli": c.remediation_cli,
+                             "compliance": [{"framework": fw, "control": ctl} for fw, ctl in c.compliance]},
             }
             entry = report.mute_of(c, f)
             if entry is not None:

@@ -2,8 +2,9 @@
 markdown renderer. Any string a resource owner controls (a key policy `Sid`, a key description, a
 tag, a bucket name echoed in a reason, a DuckDB error quoting the data) reaches our reports, so
 every human-facing format passes it through one of these functions before adding our own markup.
-The data formats (JSON, SARIF, OCSF, `sql --format json`) are not touched: JSON escaping already
-keeps control characters inert and consumers need the exact bytes.
+The data formats (JSON, OCSF, `sql --format json`, and SARIF's result `properties`) are not touched:
+JSON escaping already keeps control characters inert and consumers need the exact bytes. SARIF's
+`message.text`, which GitHub renders, gets its own display form (plugin/checks/report/sarif.py).
 
 `for_terminal(text)` — the `table` formats of `check` and `sql`:
   * ESC sequences are removed whole (CSI `ESC [ ... final`, OSC `ESC ] ... BEL|ESC \\`, DCS/SOS/PM/APC
