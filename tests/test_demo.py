@@ -118,6 +118,14 @@ def test_demo_runs_and_puts_the_aws_s3_finding_first(demo_run) -> None:
     assert ("account 222222222222 receives copies of the recovery points of backup vault "
             "arn:aws:backup:us-east-1:111111111111:backup-vault:orders-backups (rule nightly-copy-to-dr") in copy
     assert "its copy jobs fail on the source key" in copy
+    # The first screen (25 lines of a terminal) shows the headline findings, the aws/s3 one first
+    first = r.stdout.splitlines()[:25]
+    assert any(line.strip() == "HIGH     s3_aws_managed_key_cross_account" for line in first), first
+    assert any(line.strip() == f"arn:aws:s3:::data-lake-111111111111" for line in first), first
+    # and the last line says both: the CI verdict, and that the demo itself succeeded
+    assert r.stdout.rstrip().splitlines()[-1] == (
+        f"Demo finished (exit 0): the findings above would fail a CI gate (`aws-encryption check {db}` exits 1 "
+        "on this database).")
     # The explanation comes before the report: what was built, where it is, what to run next.
     head = r.stdout.split("aws-encryption check  ", 1)[0]
     assert "8 KMS keys" in head and "5 S3 buckets" in head, head  # the organisation-wide share is the fifth

@@ -309,12 +309,13 @@ def _run(target: Path, fmt: str, keep_running: bool, stdout: TextIO, stderr: Tex
                             buckets=summary.rows.get("aws_s3_buckets", 0), rows=sum(summary.rows.values()),
                             denied_calls=summary.errors, world_seconds=t_world, sync_seconds=summary.elapsed,
                             total_seconds=time.monotonic() - t0)
+        if fmt == "table":
+            info.write(headline(report, result))
         info.write(explanation(result, world))
         info.flush()
         _print_report(report, fmt, stdout)
         if fmt == "table":
-            stdout.write(f"\nThe demo exits 0 anyway: its findings are the point. `{NAME} check "
-                         f"{shlex.quote(str(target))}` exits 1 on this database, as a CI gate would.\n")
+            stdout.write(last_line(report, str(target)))
             stdout.flush()
         if keep_running:
             info.write(keep_running_text(world, target))
@@ -400,6 +401,38 @@ EXAMPLE_SQL = ("SELECT bucket_arn, principal_label, access, key_verdict FROM aws
                "WHERE key_verdict IN ('not_allowed', 'deny')")
 
 
+HEADLINES = 3   # the failures the first screen shows, before the world and the report
+
+
+def headline(report: Any, r: DemoResult) -> str:
+    """The first screen: what ran, then the top failures (the report's own order: the aws/s3 one first),
+    each in at most five lines, so that they fit in 25 lines of a terminal."""
+    import textwrap
+
+    from ..checks.report.safe_text import for_terminal
+    top = [(res.check, f) for res in report.results for f in res.rows if f.status == "fail"][:HEADLINES]
+    total = sum(1 for res in report.results for f in res.rows if f.status == "fail")
+    out = [f"{NAME} demo: two AWS accounts on an embedded endpoint (no AWS account used), synced into "
+           f"{r.db_path} in {r.total_seconds:.1f}s.",
+           f"{total} failing findings; the first {len(top)}:" if top else "No failing finding.", ""]
+    for check, f in top:
+        out.append(f"  {check.severity.upper():<8} {check.id}")
+        out.append(f"           {for_terminal(f.resource_arn)}")
+        reason = textwrap.wrap(for_terminal(f.reason), 100, break_long_words=False, break_on_hyphens=False)
+        out += [f"           {line}" for line in reason[:3]]
+        if len(reason) > 3:
+            out[-1] += " ..."
+    return "\n".join(out) + "\n\n"
+
+
+def last_line(report: Any, db: str) -> str:
+    """One closing line that says both things: the verdict a CI gate would act on, and that the demo
+    itself succeeded (its findings are the point)."""
+    verdict = "would fail a CI gate" if report.exit_status else "would pass a CI gate"
+    return (f"\nDemo finished (exit 0): the findings above {verdict} (`{NAME} check {shlex.quote(db)}` exits "
+            f"{report.exit_status} on this database).\n")
+
+
 def explanation(r: DemoResult, world: Any) -> str:
     from .world import COMPUTE, DATA, REGIONS
 
@@ -409,8 +442,8 @@ def explanation(r: DemoResult, world: Any) -> str:
     lake = next((b for b, a in world.buckets.items() if b.startswith("data-lake-")), f"data-lake-{DATA}")
     shared = next((b for b, a in world.buckets.items() if b.startswith("org-shared-")), f"org-shared-{DATA}")
     return f"""\
-{NAME} demo: no AWS account used. An embedded AWS endpoint (moto on {r.endpoint},
-stopped at the end) held two accounts, synced through the plugin as real accounts would be:
+The world: an embedded AWS endpoint (moto on {r.endpoint}, stopped at the end) held two
+accounts, synced through the plugin as real accounts would be:
 
   DATA     {DATA}  the data lake: {lake} is default-encrypted with the AWS
                          managed key aws/s3 and its bucket policy lets COMPUTE's role read it;
@@ -428,7 +461,7 @@ Synced 2 accounts x {len(REGIONS)} regions ({", ".join(REGIONS)}) into {r.db_pat
 {r.buckets} S3 buckets, {r.rows} rows{denied} (world built in {r.world_seconds:.1f}s, \
 synced in {r.sync_seconds:.1f}s, {r.total_seconds:.1f}s in all).
 
-The first failure below is the problem this tool exists for: COMPUTE may read the data lake's objects by the
+The first finding is the problem this tool exists for: COMPUTE may read the data lake's objects by the
 bucket policy, yet every GetObject fails with AccessDenied from KMS: aws/s3 admits only its own
 account, and nobody can change its policy.
 
