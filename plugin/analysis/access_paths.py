@@ -74,7 +74,6 @@ S3_BUCKET = SharedType(
             "'{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"aws:kms\","
             "\"KMSMasterKeyID\":\"<customer-managed-key-arn>\"}},\"BucketKeyEnabled\":true}}]}}'",
 )
-S3_ACCESSES = S3_BUCKET.accesses
 _ACL_ACCESS = {"READ": [READ], "WRITE": [WRITE], "FULL_CONTROL": [READ, WRITE]}
 _GROUPS = {"http://acs.amazonaws.com/groups/global/AllUsers": "anyone (AllUsers)",
            "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "any AWS account (AuthenticatedUsers)"}
@@ -238,7 +237,7 @@ def _from_policy(policy: Analysis, name: str, owner: str, path: str, via: str,
                 d = b
         return d
 
-    for a in admitted(policy, owner, S3_ACCESSES, org_of, resource=resource, evaluate=evaluate, extra_ctx=extra_ctx):
+    for a in admitted(policy, owner, S3_BUCKET.accesses, org_of, resource=resource, evaluate=evaluate, extra_ctx=extra_ctx):
         yield Candidate(path, via, a.who, a.access.name, a.actions, a.decision,
                         object_key=_object_key(a.statement, name, point))
 

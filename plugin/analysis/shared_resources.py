@@ -68,6 +68,7 @@ class SharedType:
     # unread), besides the policy: AWS Backup's copy rules. The access is the destination account's.
     copies: Access | None = None
     service_name: str = ""       # how findings name the service: "AWS Backup"
+    name_column: str = "name"    # the row column fix_cli's {name} is (else the ARN)
 
 
 def aws_managed_policy(account: str, region: str, service: str, label: str = "") -> str:
@@ -405,7 +406,7 @@ def _fix(k: ResourceKey, a: Admitted, missing: list[str], arn: str, row: dict[st
     if verdict not in (NOT_ALLOWED,) or not (missing or a.access.cmk_required):
         return None, None
     if k.type == "aws_managed":
-        name = row.get("image_id") or row.get("name") or row.get("backup_vault_name") or row.get("snapshot_id") or row.get("db_snapshot_identifier") or arn
+        name = row.get(t.name_column) or arn
         return None, t.fix_cli.format(arn=arn, name=name, region=region, url=row.get("url") or arn)
     if a.who.type in ("public", "canonical_user") or not k.arn:
         return None, None

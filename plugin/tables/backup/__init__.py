@@ -14,6 +14,7 @@ from .vaults import VAULTS
 # keep their source's (EBS, RDS: see the snapshot paths).
 SHARED = SharedType(
     resource_type="AwsBackupBackupVault", noun="backup vault", service="backup", service_name="AWS Backup",
+    name_column="backup_vault_name",
     default_alias="alias/aws/backup",
     accesses=(
         Access("copy into", ("backup:CopyIntoBackupVault",), (),
