@@ -26,6 +26,8 @@ SELECT k.arn AS resource_arn, k.account_id, k.region,
              ' key ' || k.arn || ': primary ' || coalesce(k.multi_region_configuration->>'$.PrimaryKey.Arn', '?') ||
              '; replicas: ' || coalesce(nullif(array_to_string(list_sort(
                  json_extract_string(k.multi_region_configuration, '$.ReplicaKeys[*].Arn')), ', '), ''),
-                 'none') || '. Its key material decrypts in every one of these Regions.'
+                 'none') || '. Its key material decrypts in every one of these Regions. Fix, if the data must stay ' ||
+             'in one Region: aws kms create-key --no-multi-region --region ' || k.region ||
+             ', then re-encrypt what the key protects under it and schedule the deletion of the replicas.'
          ELSE 'Single-Region key.' END AS reason
 FROM aws_kms_keys k

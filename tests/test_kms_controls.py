@@ -73,8 +73,10 @@ def test_multi_region_keys_list_their_primary_and_replicas(synced, kms_cases):
     for key, kind in ((primary, "primary"), (replica, "replica")):
         status, reason = synced[MRK][key]
         assert status == "fail", reason
-        assert reason == (f"Multi-Region {kind} key {key}: primary {primary}; replicas: {replica}. Its key material "
-                          "decrypts in every one of these Regions.")
+        assert reason.startswith(f"Multi-Region {kind} key {key}: primary {primary}; replicas: {replica}. Its key "
+                                 "material decrypts in every one of these Regions.")
+        region = key.split(":")[3]
+        assert f"Fix, if the data must stay in one Region: aws kms create-key --no-multi-region --region {region}" in reason
     assert synced[MRK][kms_cases.keys["lonely"]] == ("pass", "Single-Region key.")
 
 
