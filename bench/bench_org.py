@@ -18,6 +18,11 @@ bench/fake_aws.py on loopback.
   memory   peak RSS (whole process tree, sampled every 0.25 s) of the sync on the world and on a 4x
            world (--mem-scale keys: 400 keys/region and 800 buckets/account; accounts: 80 accounts),
            both with --mem-processes (default 2); target: 4x world < 2 x the 1x world's peak.
+  ray      `sync --ray ADDRESS` on a real multi-node Ray cluster on this machine (ray.cluster_utils:
+           a head without CPUs plus worker nodes of one CPU each, started with the bench's base
+           credentials in their environment): one node, then two nodes; and `sync --processes 2` on the
+           same world. Targets: two nodes >= 1.6x one node; Ray on two nodes <= 1.2x `--processes 2`
+           (Ray's overhead); the rows of the two-node run equal those of `--processes 2`.
   prowler  `prowler aws --services kms s3` (its own venv) against the same fake, for --prowler-accounts
            account(s) of the world (Prowler scans one account per run), against ours = `aws-encryption
            sync` + `aws-encryption check` of the same account(s); target: ours >= 10x faster.
@@ -55,7 +60,7 @@ sys.path.insert(0, str(HERE))
 import fake_aws  # noqa: E402
 import bench_sync  # noqa: E402
 
-FIGURES = ["floor", "scaling", "throttle", "memory", "prowler"]
+FIGURES = ["floor", "scaling", "throttle", "memory", "prowler", "ray"]
 PINNED_NOW = int(time.time()) // 86_400 * 86_400  # midnight today: every fake of this run uses the same clock
 PAGE = os.sysconf("SC_PAGE_SIZE")
 VENV_BIN = Path(sys.executable).parent
@@ -284,7 +289,7 @@ class Bench:
 
     # -- one measured sync / floor --------------------------------------------------------------
     def sync(self, fake_name: str, processes: int, name: str, check_rows: bool = True,
-             window: float = 0.0) -> dict[str, Any]:
+             window: float = 0.0, extra: list[str] | None = None) -> dict[str, Any]:
         """One measured sync. With `window`, a throughput run: it is stopped once the fake has seen
         requests for WARMUP + window seconds, and only its calls/s over that window count."""
         if name in self.runs:
@@ -294,6 +299,7 @@ class Bench:
         cmd = [str(VENV_BIN / "aws-encryption"), "sync", str(spec)]
         if processes > 1:
             cmd += ["--processes", str(processes)]
+        cmd += extra or []
         fake.reset()
         f0 = fake.stats()
         log(f"{name}: {' '.join(cmd[1:])}{f' (throughput window {window:g} s)' if window else ''} ...")
@@ -435,6 +441,63 @@ class Bench:
                         f"= {x4:.2f}x ({how}{extra}; {busy(r[1], r[2], r[4])})",
             "target": "2 procs >= 1.6x 1 proc", "ok": x2 >= 1.6,
             "cmd": f"{self.cli()} --only scaling  |  aws-encryption sync SPEC --processes 1|2|4",
+        })
+
+    def fig_ray(self) -> None:
+        try:
+            import ray
+            from ray.cluster_utils import Cluster
+        except ImportError:
+            self.rows.append({"figure": "6. Ray", "measured": "Ray is not installed (pip install -e '.[ray]')",
+                              "target": "-", "ok": None, "cmd": f"{self.cli()} --only ray"})
+            return
+        store = 200 * 2**20
+        saved = dict(os.environ)
+        os.environ.update({k: v for k, v in self.env.items() if k.startswith("AWS_")})  # the workers' credentials
+        try:
+            cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "object_store_memory": store,
+                                                                      "include_dashboard": False})
+            cluster.add_node(num_cpus=1, object_store_memory=store)
+            cluster.wait_for_nodes()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        try:
+            one = self.sync("1x", 1, "ray-1-node", extra=["--ray", cluster.address])
+            with_env = dict(os.environ)
+            os.environ.update({k: v for k, v in self.env.items() if k.startswith("AWS_")})
+            try:
+                cluster.add_node(num_cpus=1, object_store_memory=store)
+                cluster.wait_for_nodes()
+            finally:
+                os.environ.clear()
+                os.environ.update(with_env)
+            two = self.sync("1x", 1, "ray-2-nodes", extra=["--ray", cluster.address])
+        finally:
+            ray.shutdown()
+            cluster.shutdown()
+        procs = self.sync("1x", 2, "sync-p2")
+        speedup, overhead = one["wall"] / two["wall"], two["wall"] / procs["wall"]
+        diff = compare_dbs(Path(two["db"]), Path(procs["db"]))
+        if diff:
+            self.problems.append(f"ray 2 nodes vs --processes 2: rows differ: {diff}")
+        # One node of one CPU runs one task, shard 1/1: the unsharded sync. Two nodes run two shards.
+        diff1 = compare_dbs(Path(one["db"]), Path(two["db"]))
+        if diff1:
+            self.problems.append(f"ray 1 node (unsharded) vs 2 nodes (2 shards): rows differ: {diff1}")
+        self.rows.append({
+            "figure": "6. Ray, two nodes vs one",
+            "measured": f"1 node {one['wall']:.1f} s, 2 nodes {two['wall']:.1f} s = {speedup:.2f}x; rows "
+                        f"{'equal' if not diff1 else 'DIFFER'} ({busy(one, two)})",
+            "target": "2 nodes >= 1.6x 1 node", "ok": speedup >= 1.6 and not diff1,
+            "cmd": f"{self.cli()} --only ray  |  aws-encryption sync SPEC --ray ADDRESS (1, then 2 nodes of 1 CPU)",
+        })
+        self.rows.append({
+            "figure": "6. Ray overhead",
+            "measured": f"Ray 2 nodes {two['wall']:.1f} s vs --processes 2 {procs['wall']:.1f} s = {overhead:.2f}x; "
+                        f"rows {'equal' if not diff else 'DIFFER'} ({busy(two, procs)})",
+            "target": "Ray 2 nodes <= 1.2x --processes 2", "ok": overhead <= 1.2 and not diff,
+            "cmd": f"{self.cli()} --only ray  |  aws-encryption sync SPEC --ray ADDRESS  vs  --processes 2",
         })
 
     def fig_throttle(self) -> None:

@@ -94,3 +94,32 @@ def test_local_shards_merged_equal_an_unsharded_sync(world, tmp_path, unsharded)
     r = subprocess.run([plugin_executable(), "merge", str(out), *map(str, parts)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert _rows(out) == unsharded
+
+
+def test_a_key_another_shard_syncs_is_read_by_the_shard_that_needs_it(world, tmp_path, unsharded):
+    """SHARING's buckets replicate under PARTNER's replica keys (tests/scenario_world.py). With a shard
+    count that puts (SHARING, us-east-1) and (PARTNER, us-east-1) in different shards, the bucket's
+    shard reads PARTNER's key itself (plugin/analysis/other_shard_keys.py): the verdicts are the
+    unsharded sync's, not "unknown: its account was not synced"."""
+    def owner(account: str, n: int) -> int:
+        return next(i for i in range(1, n + 1) if Shard(i, n).owns(account, "us-east-1"))
+
+    n = next(n for n in range(2, 9) if owner(SHARING, n) != owner(PARTNER, n))
+    db = _sync(world, tmp_path, f"procs{n}", "--processes", str(n))
+    con = duckdb.connect(str(db), read_only=True)
+    verdicts = dict(con.execute(
+        "SELECT regexp_extract(bucket_arn, 'replica-key-[a-z]+'), key_verdict FROM aws_s3_bucket_access_paths "
+        "WHERE path = 'replication' AND bucket_arn LIKE '%replica-key-%'").fetchall())
+    con.close()
+    assert verdicts == {"replica-key-closed": "not_allowed", "replica-key-admits": "allow"}
+    rows = _rows(db)
+    assert rows == unsharded, _differences(rows, unsharded)
+
+
+def _differences(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> str:
+    out = []
+    for t in sorted(set(a) | set(b)):
+        x, y = set(map(repr, a.get(t, []))), set(map(repr, b.get(t, [])))
+        if x != y:
+            out.append(f"{t}: only sharded {sorted(x - y)[:2]}; only unsharded {sorted(y - x)[:2]}")
+    return "\n".join(out)

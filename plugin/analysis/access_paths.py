@@ -132,6 +132,9 @@ def key_of(ctx: Ctx, enc: dict[str, Any] | None, arn: str | None = None) -> Key:
     if arn is None and enc is not None:
         arn = enc.get("resolved_key_arn")
     info = ctx.index.keys.get(arn) if (ctx.index is not None and arn) else None
+    if info is None and arn:
+        from .other_shard_keys import key_arn_parts, key_elsewhere
+        info = key_elsewhere(ctx, *key_arn_parts(arn), arn)
     m = re.match(r"arn:[^:]+:kms:([^:]+):(\d{12}):", arn or "")
     own = enc is not None and arn == enc.get("resolved_key_arn")
     k = Key(arn=arn, type=info.key_type if info else ((enc or {}).get("key_type") if own else None),
@@ -308,6 +311,12 @@ def prefetch(ctx: Ctx, parent: Parent) -> None:
     fetch_acl(ctx, parent)
     fetch_replication(ctx, parent)
     fetch_logging(ctx, parent)
+    # Replica keys another shard syncs: read now, in the bucket's task, not one by one at the end.
+    from .other_shard_keys import key_arn_parts, key_elsewhere
+    for rule in (parent.item.get("_replication") or {}).get("Rules") or []:
+        ref = (((rule.get("Destination") or {}).get("EncryptionConfiguration") or {}).get("ReplicaKmsKeyID"))
+        if isinstance(ref, str):
+            key_elsewhere(ctx, *key_arn_parts(ref), ref)
 
 
 def access_paths(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:

@@ -30,8 +30,15 @@ _ALIAS_ARN = re.compile(r"^arn:(?P<p>[\w-]+):kms:(?P<region>[\w-]+):(?P<account>
 def prefetch(ctx: Ctx, parent: Parent) -> None:
     from ..tables.s3.bucket_encryption_rules import fetch_encryption
     from ..tables.s3.bucket_policies import fetch_bucket_policy
-    fetch_encryption(ctx, parent)
+    rules = fetch_encryption(ctx, parent)
     fetch_bucket_policy(ctx, parent)
+    # A key another shard syncs (another account's): read now, in the bucket's task, not at the end.
+    ref = (((rules or [{}])[0].get("ApplyServerSideEncryptionByDefault") or {}).get("KMSMasterKeyID")
+           if rules else None)
+    if isinstance(ref, str):
+        from .other_shard_keys import key_elsewhere
+        r = resolve_reference(ref, ctx.account_id, parent.row.get("region") or ctx.region)
+        key_elsewhere(ctx, r["account"], r["region"], ref)
 
 
 def enforces_key(policy: str | None, owner: str, key_arn: str | None, key_id: str | None) -> bool | None:
@@ -132,7 +139,8 @@ def _resolve(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
                 "key_region": r["region"]})
     key_id, info = find_key(ctx.index, r, ref)
     if info is None:
-        info = _from_other_shard(ctx, r, ref)
+        from .other_shard_keys import key_elsewhere
+        info = key_elsewhere(ctx, r["account"], r["region"], ref or r["alias"])
     if info is not None:
         row.update({"resolved_key_arn": info.arn, "key_known": True, "key_manager": info.key_manager,
                     "key_state": info.key_state, "key_origin": info.origin, "key_type": info.key_type})
@@ -149,24 +157,6 @@ def _resolve(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     row["policy_enforces_key"] = enforces_key(parent.item.get("_policy"), ctx.account_id, row["resolved_key_arn"],
                                               key_id)
     yield row
-
-
-def _from_other_shard(ctx: Ctx, r: dict[str, Any], ref: str | None) -> Any:
-    """A key of the bucket's own account in a region another shard syncs: ask KMS, so that a sharded
-    sync resolves it exactly as an unsharded one would (see plugin/source/sharding.py)."""
-    shard = ctx.shard
-    if (shard is None or shard.total <= 1 or not ref or r["account"] != ctx.account_id
-            or r["region"] not in ctx.regions or shard.owns(r["account"], r["region"])):
-        return None
-    d = ctx.with_region(r["region"]).call("kms", "DescribeKey", resource_arn=ref, expect="KeyMetadata", KeyId=ref)
-    if d is None:
-        return None
-    from ..source.sync_index import KeyInfo
-    from ..tables.aws_encryption.key_types import classify
-    m = d["KeyMetadata"]
-    return KeyInfo(arn=m["Arn"], key_id=m["KeyId"], account_id=r["account"], region=r["region"],
-                   key_manager=m.get("KeyManager"), key_state=m.get("KeyState"), origin=m.get("Origin"),
-                   key_type=classify(m), key_spec=m.get("KeySpec"))
 
 
 S3_BUCKET_ENCRYPTION_KEYS = TableDef(

@@ -141,6 +141,9 @@ _KEY_ORDER = [DENY, NOT_ALLOWED, UNKNOWN, DEPENDS, ALLOW, "not_needed"]
 def _resolve_key(ctx: Ctx, ref: str | None, t: SharedType, region: str) -> ResourceKey:
     r = resolve_reference(ref or t.default_alias, ctx.account_id, region)   # no key id: the service's default
     key_id, info = find_key(ctx.index, r, ref)
+    if info is None:
+        from .other_shard_keys import key_elsewhere
+        info = key_elsewhere(ctx, r["account"], r["region"], ref or t.default_alias)
     k = ResourceKey("kms", ref, account=r["account"], region=r["region"])
     if info is not None:
         k.arn, k.type = info.arn, info.key_type

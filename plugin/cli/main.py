@@ -28,6 +28,7 @@ import argparse
 import logging
 import os
 import sys
+from typing import Any
 
 from .. import NAME, __version__
 
@@ -55,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
                                                     "merge shards with `merge`, or use --processes)")
     sy.add_argument("--processes", type=int, default=1, metavar="N",
                     help="run N shard processes into this one database (one writer)")
+    sy.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                    help="run the shards as tasks of a Ray cluster, into this one database: ADDRESS is 'auto' "
+                         "or host:port of a running cluster, none for a local one (extra `ray`; put it after "
+                         "the spec files)")
+    sy.add_argument("--ray-tasks", type=int, default=None, metavar="N",
+                    help="with --ray: N shard tasks (default: one per CPU of the cluster)")
     sy.add_argument("--check", dest="run_checks", action="store_true",
                     help="run the checks right after the sync; every option of `check` applies (validated before "
                          "any AWS call), with --check-id to choose checks")
@@ -168,6 +175,28 @@ def main(argv: list[str] | None = None) -> int:
     return _sync(args)
 
 
+def _ray_options(args: argparse.Namespace, shard: Any) -> Any:
+    """--ray and --ray-tasks, checked before any AWS call (SpecFileError: exit 2)."""
+    from .yaml_specs import SpecFileError
+    if args.ray is None:
+        if args.ray_tasks is not None:
+            raise SpecFileError("--ray-tasks: only with --ray")
+        return None
+    from ..source.ray_shards import INSTALL_HINT, ray_available
+    from .sync import RayOptions
+    address = args.ray.strip() or None
+    if address and (address.endswith((".yml", ".yaml")) or os.path.isfile(address)):
+        raise SpecFileError(f"--ray: {address!r} is a file, not a cluster address: put --ray after the spec "
+                            "files, or write --ray auto / --ray host:port")
+    if args.processes > 1 or shard.total > 1:
+        raise SpecFileError("--ray: not together with --processes or --shard (Ray runs the shards)")
+    if args.ray_tasks is not None and args.ray_tasks < 1:
+        raise SpecFileError(f"--ray-tasks: expected a number >= 1, got {args.ray_tasks}")
+    if not ray_available():
+        raise SpecFileError(INSTALL_HINT)
+    return RayOptions(address=address, tasks=args.ray_tasks)
+
+
 def _split(v: str | None) -> list[str] | None:
     return [x.strip() for x in v.split(",") if x.strip()] if v else None
 
@@ -183,6 +212,7 @@ def _sync(args: argparse.Namespace) -> int:
         shard = Shard.parse(args.shard) if args.shard else ALL
         if args.processes < 1 or (args.processes > 1 and shard.total > 1):
             raise SpecFileError("--processes: expected a number >= 1, and not together with --shard")
+        ray = _ray_options(args, shard)
         check_run = None
         if args.run_checks:
             # Every check option is checked now, before any AWS call, not after a long sync.
@@ -203,8 +233,8 @@ def _sync(args: argparse.Namespace) -> int:
         logging.getLogger("botocore").setLevel(logging.WARNING)
     try:
         summary = run(plan, tables=_split(args.tables), skip_tables=_split(args.skip_tables),
-                      progress=sys.stderr if is_tty(sys.stderr) and args.processes == 1 else None,
-                      shard=shard, processes=args.processes, spec_files=args.specs)
+                      progress=sys.stderr if ray is not None or (is_tty(sys.stderr) and args.processes == 1) else None,
+                      shard=shard, processes=args.processes, spec_files=args.specs, ray=ray)
     except WriterError as e:
         # Raised before the sync touched anything when the file can't be used.
         _err(str(e))

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, Iterator, TextIO
 
 from ..store.writer import DuckDBWriter
 from ..store.duckdb_types import add_cq_columns
@@ -54,9 +54,11 @@ class Interrupted(Exception):
 
 def run(plan: SyncPlan, *, tables: list[str] | None = None, skip_tables: list[str] | None = None,
         progress: TextIO | None = None, shard: Shard = ALL, processes: int = 1,
-        spec_files: list[str] | None = None) -> SyncSummary:
+        spec_files: list[str] | None = None, ray: RayOptions | None = None) -> SyncSummary:
     """Sync every source of `plan` into its DuckDB file; raises WriterError/ValueError before any AWS call
-    when the file or the table selection can't be used."""
+    when the file or the table selection can't be used. `processes` > 1 runs that many shard processes
+    on this machine, `ray` runs the shards as tasks of a Ray cluster; either way this process alone
+    writes."""
     install_log_redaction()
     selections = check_before_sync(plan, tables=tables, skip_tables=skip_tables)
     sync_time = dt.datetime.now(dt.timezone.utc)
@@ -70,9 +72,15 @@ def run(plan: SyncPlan, *, tables: list[str] | None = None, skip_tables: list[st
                 tdefs = walk(defs)
                 for t in tdefs:
                     w.migrate(add_cq_columns(t.arrow_schema(), src.name, sync_time))
-                if processes > 1:
-                    _run_processes(w, src.name, sync_time, summary, spec_files or [], processes, tables,
-                                   skip_tables)
+                if ray is not None:
+                    from ..source.ray_shards import run_ray
+                    _write_shards(w, src.name, sync_time, summary, progress, run_ray(
+                        src.spec, tables or src.tables, skip_tables if skip_tables is not None else src.skip_tables,
+                        src.skip_dependent_tables, ray.address, ray.tasks))
+                elif processes > 1:
+                    from ..source.shard_workers import run_workers
+                    _write_shards(w, src.name, sync_time, summary, None,
+                                  run_workers(spec_files or [], src.name, processes, tables, skip_tables))
                 else:
                     # 10,000-row batches: the writer upserts per batch, and fewer, larger batches are
                     # 2-3x faster (bench/README.md)
@@ -117,15 +125,29 @@ def check_before_sync(plan: SyncPlan, *, tables: list[str] | None = None,
     return selections
 
 
-def _run_processes(w: DuckDBWriter, source: str, sync_time: dt.datetime, summary: SyncSummary,
-                   spec_files: list[str], processes: int, tables: list[str] | None,
-                   skip_tables: list[str] | None) -> None:
-    from ..source.shard_workers import run_workers
-    for kind, value in run_workers(spec_files, source, processes, tables, skip_tables):
-        if kind == "batch":
-            w.write(add_cq_columns(value, source, sync_time))
-        else:
-            _add_progress(summary, value, shard_process=True)
+@dataclass(frozen=True)
+class RayOptions:
+    address: str | None = None   # None: a local Ray; "auto" or host:port: a running cluster
+    tasks: int | None = None     # None: one shard task per CPU of the cluster
+
+
+def _write_shards(w: DuckDBWriter, source: str, sync_time: dt.datetime, summary: SyncSummary,
+                  progress: TextIO | None, events: Iterator[tuple[str, Any]]) -> None:
+    """Shard results (from processes or Ray tasks) into the one writer; closing `events` on any way out
+    stops the shards still running."""
+    try:
+        for kind, value in events:
+            if kind == "batch":
+                w.write(add_cq_columns(value, source, sync_time))
+            elif kind == "summary":
+                _add_progress(summary, value, shard_process=True)
+            elif progress is not None:
+                progress.write(f"{source}: {value}\n")
+                progress.flush()
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
 
 
 def _add_progress(summary: SyncSummary, p: dict[str, Any], shard_process: bool = False) -> None:

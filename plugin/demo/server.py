@@ -163,8 +163,9 @@ class RecordingMotoServer(ThreadedMotoServer):
             raw = b"".join(app(environ, capture))
             if captured["status"].startswith("200"):
                 if raw_rewrite is not None:
-                    raw = (raw_rewrite(environ.get("_body", b""), raw, environ.get("_region", ""))
-                           if raw_rewrite.__code__.co_argcount >= 3 else raw_rewrite(environ.get("_body", b""), raw))
+                    # (body, raw answer), plus the request's region, plus the calling account
+                    args = [environ.get("_body", b""), raw, environ.get("_region", ""), _account_of(environ)]
+                    raw = raw_rewrite(*args[:max(2, min(4, raw_rewrite.__code__.co_argcount))])
                 else:
                     raw = json.dumps(rewrite(json.loads(environ.get("_body") or b"{}"), json.loads(raw))).encode()
             headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]

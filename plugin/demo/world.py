@@ -547,8 +547,9 @@ def shape_backup_answers(server: Any) -> None:
 
 
 def shape_s3_access_answers(server: Any) -> None:
-    """Shape three moto answers at the emulator's edge to what AWS returns (docs/architecture.md):
+    """Shape four moto answers at the emulator's edge to what AWS returns (docs/architecture.md):
     - GetBucketAcl: the owner (and the owner's grants) carry the bucket account's own canonical user id.
+    - ListBuckets: the Owner is the calling account's own canonical user id (moto's is one for all).
     - ListAccessPoints: AWS lists the access points of the endpoint's Region; moto keeps them per
       partition and answers all of them in every Region (each ARN naming us-east-1). It also omits
       BucketAccountId, which AWS returns.
@@ -560,6 +561,13 @@ def shape_s3_access_answers(server: Any) -> None:
         if not account:
             return raw
         return raw.replace(MOTO_CANONICAL_USER.encode(), canonical_user_id(account).encode())
+
+    def owner(_detail: bytes, raw: bytes, _region: str, account: str) -> bytes:
+        if not account:
+            return raw
+        own = f"<ID>{canonical_user_id(account)}</ID>".encode()
+        return re.sub(rb"<Owner>.*?</Owner>", lambda m: re.sub(rb"<ID>[^<]*</ID>", own, m.group(0)), raw, count=1,
+                      flags=re.DOTALL)
 
     def access_points(detail: bytes, raw: bytes, region: str) -> bytes:
         def keep(m: re.Match) -> str:
@@ -587,5 +595,6 @@ def shape_s3_access_answers(server: Any) -> None:
         return re.sub(r"<Region><Bucket>.*?</Region>", region_report, raw.decode(), flags=re.S).encode()
 
     server.raw_rewrites[("s3", "GetBucketAcl")] = acl
+    server.raw_rewrites[("s3", "ListBuckets")] = owner
     server.raw_rewrites[("s3control", "ListAccessPoints")] = access_points
     server.raw_rewrites[("s3control", "ListMultiRegionAccessPoints")] = mraps

@@ -89,6 +89,7 @@ class SyncEngine:
         self._init_sem = threading.BoundedSemaphore(spec.initialization_concurrency)
         self._stop = threading.Event()
         self.index = Index()
+        self.index.selected_tables = frozenset(self._account_tables() + [t.name for t in self.tables])
         # How many selected tables share each account-level listing (the IAM tables share one answer,
         # released once they all took their rows)
         for t in self.tables:
@@ -325,6 +326,7 @@ class SyncEngine:
             return
         with self._plock:
             self.progress.accounts_read += 1
+            self.index.synced_accounts[acc.account_id] = (acc, tuple(regions))
         if self.shard.owns(acc.account_id, "*"):
             self._cover(acc.account_id, "", "", acc.identity_call, OK, resources=len(regions), tables=self._account_tables())
         if not regions:

@@ -7,10 +7,13 @@ belongs to the unit (account, "*"); reference tables and the organisation's acco
 shard 1. Every shard opens every account (one AssumeRole each) so that the trusted set, and thus
 `is_external`, is the same everywhere.
 
-aws_s3_bucket_encryption_keys resolves a bucket's key against the keys its own shard synced; a key
-of the bucket's account in a region another shard owns is looked up with DescribeKey instead, so the
-row is the same. Known limit: a bucket whose key lives in another synced account whose unit is in
-another shard reports `key_known = false` there (an unsharded sync knows it).
+The derived tables resolve keys against the keys their own shard synced; a key of a synced
+account's unit that another shard owns (another Region, another account: a bucket's key, a
+replication rule's replica key, a shared resource's key) is read by the shard itself with that
+account's session (DescribeKey, GetKeyPolicy, ListGrants; plugin/analysis/other_shard_keys.py), so
+the rows are the same as an unsharded sync's. Likewise every shard lists every account's buckets
+(ListBuckets, keeping its own Regions' buckets), whose Owner is the account's S3 canonical user id,
+so that an ACL grant to that id names the same account in every shard.
 
 Each account's organisation (DescribeOrganization, `aws_organizations`) is asked in every shard, so
 that every shard resolves `aws:PrincipalOrgID` alike; its row and its failure belong to (account, "*").

@@ -82,6 +82,10 @@ class Index:
     listing_readers: dict[str, int] = field(default_factory=dict)    # listing -> selected tables reading it
     identities: dict[str, Any] = field(default_factory=dict)          # account -> analysis.identity.IdentityModel
     identities_unread: dict[str, str] = field(default_factory=dict)   # account -> why its IAM was not read
+    # Every table the sync selected, and each opened account's session and Regions: what a shard needs to
+    # read a key another shard owns (plugin/analysis/other_shard_keys.py).
+    selected_tables: frozenset[str] = frozenset()
+    synced_accounts: dict[str, tuple[Any, tuple[str, ...]]] = field(default_factory=dict)
     guardrails: Any = None                  # analysis.identity.Guardrails, when the org's policies were read
     guardrails_error: str | None = None     # why they were not (None: not asked, or read)
     _lock: threading.Lock = field(default_factory=threading.Lock)

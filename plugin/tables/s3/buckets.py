@@ -53,8 +53,7 @@ def list_buckets(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
     wanted = set(ctx.regions)
     # Every shard lists the account's buckets; the listing's own failures are recorded once.
     lctx = ctx.for_account_level()
-    for b in lctx.paginate("s3", "ListBuckets", "Buckets", token_in="ContinuationToken",
-                           token_out="ContinuationToken", MaxBuckets=1000):
+    for b in _listed(lctx):
         name = b["Name"]
         arn = f"arn:{ctx.partition}:s3:::{name}"
         region = b.get("BucketRegion")
@@ -67,6 +66,18 @@ def list_buckets(ctx: Ctx, parent: Parent | None) -> Iterator[dict[str, Any]]:
         if not ctx.owns(region):
             continue
         yield {**b, "_arn": arn, "_region": region}
+
+
+def _listed(ctx: Ctx) -> Iterator[dict[str, Any]]:
+    """ListBuckets' buckets. Each page's Owner is the account's S3 canonical user id: learnt here, in
+    every shard (the table is `every_shard`), so that an ACL grant to that id names the account in
+    every shard alike, whichever buckets each shard syncs."""
+    for page in ctx.pages("s3", "ListBuckets", ("Buckets",), token_in="ContinuationToken",
+                          token_out="ContinuationToken", MaxBuckets=1000):
+        owner = (page.get("Owner") or {}).get("ID")
+        if ctx.index is not None and isinstance(owner, str) and owner:
+            ctx.index.add_canonical_user(owner, ctx.account_id)
+        yield from page.get("Buckets") or []
 
 
 def enrich_bucket(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +110,7 @@ BUCKETS = TableDef(
              Col("region", STR), Col("policy_status", JSON, '{"IsPublic": bool}'), Col("tags", JSON)],
     pk_components=["arn"],
     api_calls=["s3:ListBuckets", "s3:GetBucketLocation", "s3:GetBucketPolicyStatus", "s3:GetBucketTagging"],
-    scope="account", listing="s3:ListBuckets", resolve=list_buckets, enrich=enrich_bucket, to_row=bucket_row,
+    scope="account", listing="s3:ListBuckets", every_shard=True, resolve=list_buckets, enrich=enrich_bucket, to_row=bucket_row,
     # The access-path children (grants, replications, loggings) leave what they read on the bucket's item
     # (`_ownership`, `_acl`, `_acl_read`, `_replication`, `_logging`) for the derived tables.
     children=[ENCRYPTION_RULES, POLICIES, PUBLIC_ACCESS_BLOCKS, OWNERSHIP_CONTROLS, GRANTS, REPLICATIONS, LOGGINGS],
