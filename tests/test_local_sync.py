@@ -302,3 +302,23 @@ def test_sync_then_check(world, tmp_path):
     r = _aws_encryption(["sync", "spec.yml", "--check", "--fail-on", "none", "--allow-incomplete", "--format", "json"],
                         tmp_path, world.env)
     assert r.returncode == 0
+
+
+def test_the_status_line_says_when_the_derived_tables_are_computed(world, tmp_path):
+    """After the AWS calls, the derived tables (access paths, permissions) take a while on a large
+    organisation: the status line names the one being computed instead of the last AWS unit."""
+    import io
+
+    from plugin.cli.sync import run
+    from plugin.cli.yaml_specs import SourcePlan, SyncPlan
+    from plugin.source.spec import parse_spec
+    from .helpers import environment
+
+    plan = SyncPlan(sources=[SourcePlan(name="aws-encryption", spec=parse_spec(world.spec()), tables=["*"],
+                                        skip_tables=[], skip_dependent_tables=True, file="spec.yml")],
+                    db_path=str(tmp_path / "posture.duckdb"))
+    out = io.StringIO()
+    with environment(world.env):
+        run(plan, progress=out)
+    last = out.getvalue().rstrip("\n").split("\r")[-1]
+    assert "accounts 2/2" in last and "deriving aws_" in last, last

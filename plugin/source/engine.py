@@ -515,6 +515,8 @@ class SyncEngine:
             derived: dict[str, list[dict[str, Any]]] = {}
             dtables: dict[str, TableDef] = {}
             for t, row in self._derived():
+                if t.name not in dtables:  # the status line names the derived table being computed
+                    self.progress.current = f"deriving {t.name}"
                 dtables[t.name] = t
                 rows = derived.setdefault(t.name, [])
                 rows.append(row)
