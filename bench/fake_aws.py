@@ -413,6 +413,14 @@ def account_id(seed: int, i: int) -> str:
     return f"{seed % 90 + 10:02d}{i + 1:010d}"
 
 
+def _access_point(w: "World", acct: str, region: str, name: str) -> dict:
+    """The access point `name` of (account, Region), or S3 Control's NoSuchAccessPoint."""
+    ap = next((a for a in w.access_points(acct, region) if a["Name"] == name), None)
+    if ap is None:
+        raise ApiError(404, "NoSuchAccessPoint", "The specified accesspoint does not exist")
+    return ap
+
+
 def canonical_id(acct: str) -> str:
     """The account's S3 canonical user id (the Owner.ID of ListBuckets and GetBucketAcl)."""
     return hashlib.sha256(acct.encode()).hexdigest()
@@ -2674,15 +2682,11 @@ class Server:
                 body = (f'{head}<PublicAccessBlockConfiguration xmlns="{S3C_NS}">{_pab_xml(cfg)}'
                         "</PublicAccessBlockConfiguration>")
             elif op == "GetAccessPoint":
-                ap = next((a for a in w.access_points(acct, region) if a["Name"] == name), None)
-                if ap is None:
-                    raise ApiError(404, "NoSuchAccessPoint", "The specified accesspoint does not exist")
+                ap = _access_point(w, acct, region, name)
                 body = (f'{head}<GetAccessPointResult xmlns="{S3C_NS}">{self._get_access_point_xml(ap, region)}'
                         "</GetAccessPointResult>")
             elif op == "GetAccessPointPolicy":
-                ap = next((a for a in w.access_points(acct, region) if a["Name"] == name), None)
-                if ap is None:
-                    raise ApiError(404, "NoSuchAccessPoint", "The specified accesspoint does not exist")
+                ap = _access_point(w, acct, region, name)
                 if ap["Policy"] is None:
                     raise ApiError(404, "NoSuchAccessPointPolicy", "The specified accesspoint policy does not exist")
                 body = (f'{head}<GetAccessPointPolicyResult xmlns="{S3C_NS}"><Policy>{xml_escape(ap["Policy"])}'

@@ -100,6 +100,16 @@ def find_key(idx: Any, r: dict[str, Any], ref: str | None) -> tuple[str | None, 
     return key_id, info
 
 
+def lookup_key(ctx: Ctx, r: dict[str, Any], ref: str | None) -> tuple[str | None, Any]:
+    """`find_key` in the sync's index, else, in a sharded sync, the key as the shard that owns its unit
+    syncs it (plugin/analysis/other_shard_keys.py)."""
+    key_id, info = find_key(ctx.index, r, ref)
+    if info is None:
+        from .other_shard_keys import key_elsewhere
+        info = key_elsewhere(ctx, r["account"], r["region"], ref or r["alias"])
+    return key_id, info
+
+
 def encryption_keys(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     yield bucket_key_row(ctx, parent)
 
@@ -137,10 +147,7 @@ def _resolve(ctx: Ctx, parent: Parent) -> Iterator[dict[str, Any]]:
     r = resolve_reference(ref, ctx.account_id, bucket["region"])
     row.update({"key_reference": ref, "reference_type": r["reference_type"], "key_account_id": r["account"],
                 "key_region": r["region"]})
-    key_id, info = find_key(ctx.index, r, ref)
-    if info is None:
-        from .other_shard_keys import key_elsewhere
-        info = key_elsewhere(ctx, r["account"], r["region"], ref or r["alias"])
+    key_id, info = lookup_key(ctx, r, ref)
     if info is not None:
         row.update({"resolved_key_arn": info.arn, "key_known": True, "key_manager": info.key_manager,
                     "key_state": info.key_state, "key_origin": info.origin, "key_type": info.key_type})

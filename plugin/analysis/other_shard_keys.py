@@ -64,9 +64,6 @@ def _read(ctx: Ctx, session: Any, region: str, ref: str) -> Any:
     parent = Parent(KEYS, {"arn": m["Arn"]}, item)
     fetch_policy(quiet, parent)
     fetch_grants(quiet, parent)
-    known = ctx.index.keys.get(m["Arn"])
-    if known is not None:  # an alias naming a key this shard synced: the index's own
-        return known
     return KeyInfo(arn=m["Arn"], key_id=m["KeyId"], account_id=session.account_id, region=region,
                    key_manager=m.get("KeyManager"), key_state=m.get("KeyState"), origin=m.get("Origin"),
                    key_type=classify(m), key_spec=m.get("KeySpec"), item=item)

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator, Sequence
 from ..aws.calls import Ctx, Parent
 from ..tables.schema import STR, STR_LIST, Col, TableDef
 from .actions import matching_actions
-from .encryption_keys import find_key, resolve_reference
+from .encryption_keys import lookup_key, resolve_reference
 from .evaluator import ALLOW, DENY, DEPENDS, NOT_ALLOWED, Decision, Request, evaluate_policy, key_operations
 from .identity_link import NOT_EVALUATED, Link, identity_link
 from .key_fix import fix
@@ -140,10 +140,7 @@ _KEY_ORDER = [DENY, NOT_ALLOWED, UNKNOWN, DEPENDS, ALLOW, "not_needed"]
 
 def _resolve_key(ctx: Ctx, ref: str | None, t: SharedType, region: str) -> ResourceKey:
     r = resolve_reference(ref or t.default_alias, ctx.account_id, region)   # no key id: the service's default
-    key_id, info = find_key(ctx.index, r, ref)
-    if info is None:
-        from .other_shard_keys import key_elsewhere
-        info = key_elsewhere(ctx, r["account"], r["region"], ref or t.default_alias)
+    key_id, info = lookup_key(ctx, r, ref)
     k = ResourceKey("kms", ref, account=r["account"], region=r["region"])
     if info is not None:
         k.arn, k.type = info.arn, info.key_type

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator, TextIO
+from typing import Any, Generator, TextIO
 
 from ..store.writer import DuckDBWriter
 from ..store.duckdb_types import add_cq_columns
@@ -132,7 +132,7 @@ class RayOptions:
 
 
 def _write_shards(w: DuckDBWriter, source: str, sync_time: dt.datetime, summary: SyncSummary,
-                  progress: TextIO | None, events: Iterator[tuple[str, Any]]) -> None:
+                  progress: TextIO | None, events: Generator[tuple[str, Any], None, None]) -> None:
     """Shard results (from processes or Ray tasks) into the one writer; closing `events` on any way out
     stops the shards still running."""
     try:
@@ -145,9 +145,7 @@ def _write_shards(w: DuckDBWriter, source: str, sync_time: dt.datetime, summary:
                 progress.write(f"{source}: {value}\n")
                 progress.flush()
     finally:
-        close = getattr(events, "close", None)
-        if close is not None:
-            close()
+        events.close()
 
 
 def _add_progress(summary: SyncSummary, p: dict[str, Any], shard_process: bool = False) -> None:

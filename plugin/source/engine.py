@@ -89,7 +89,7 @@ class SyncEngine:
         self._init_sem = threading.BoundedSemaphore(spec.initialization_concurrency)
         self._stop = threading.Event()
         self.index = Index()
-        self.index.selected_tables = frozenset(self._account_tables() + [t.name for t in self.tables])
+        self.index.selected_tables = frozenset(n for t in self.tables for n in _subtree(t))
         # How many selected tables share each account-level listing (the IAM tables share one answer,
         # released once they all took their rows)
         for t in self.tables:
